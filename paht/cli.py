@@ -1,0 +1,37 @@
+"""The `paht` command: `up`, `demo`, `rules …`, `sla …`."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "rules":
+        from .rules.cli import main as rules_main
+        return rules_main(argv[1:])
+    if argv and argv[0] == "sla":
+        from .sla_cli import main as sla_main
+        return sla_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="paht", description="PAHT: phản ánh hiện trường")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="start RabbitMQ check, all services and the API on 127.0.0.1:8000")
+    demo = commands.add_parser("demo", help="drive generated reports through the running system")
+    demo.add_argument("--reports", type=int, default=50)
+    demo.add_argument("--pack", default=None, help="one pack (default: all five)")
+    demo.add_argument("--api", default="http://127.0.0.1:8000")
+    demo.add_argument("--seed", type=int, default=7)
+    commands.add_parser("rules", help="rule packs: check | test | evaluate | diff")
+    commands.add_parser("sla", help="deadlines: deadline | elapsed")
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        from .runner import up
+        return up(args)
+    if args.command == "demo":
+        from .demo import run_demo
+        return run_demo(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Stable API error codes with their Vietnamese (first) and English messages."""
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[int, str, str]] = {
+    "INVALID_JSON": (400, "Dữ liệu gửi lên không phải JSON hợp lệ.", "The request body is not valid JSON."),
+    "VALIDATION_FAILED": (422, "Thông tin phản ánh chưa hợp lệ, vui lòng kiểm tra các trường được nêu.",
+                          "Some fields are invalid; see `fields`."),
+    "MISSING_REPORT_PART": (400, "Thiếu phần dữ liệu 'report' (JSON) trong biểu mẫu gửi lên.",
+                            "The multipart form has no 'report' JSON part."),
+    "UNKNOWN_PACK": (422, "Quy chế (bộ quy tắc) không tồn tại trên hệ thống.", "Unknown rule pack."),
+    "UNSUPPORTED_MEDIA": (415, "Tệp đính kèm không phải ảnh, video hoặc ghi âm được hỗ trợ.",
+                          "An attached file is not a supported photo, video or audio file."),
+    "EMPTY_UPLOAD": (400, "Tệp đính kèm rỗng.", "An attached file is empty."),
+    "MEDIA_TOO_LARGE": (413, "Tệp đính kèm vượt quá dung lượng cho phép.", "An attached file is over the size limit."),
+    "UNSUPPORTED_CONTENT_TYPE": (415, "Định dạng yêu cầu không được hỗ trợ (cần multipart/form-data hoặc JSON).",
+                                 "Unsupported request content type."),
+    "NOT_FOUND": (404, "Không tìm thấy phản ánh.", "Report not found."),
+    "INVALID_TOKEN": (403, "Mã theo dõi không đúng.", "The tracking token does not match."),
+    "UNAUTHORIZED": (401, "Cần đăng nhập (mã truy cập) để thực hiện thao tác này.", "A valid bearer token is required."),
+    "FORBIDDEN": (403, "Tài khoản không có quyền thực hiện thao tác này trên phản ánh này.",
+                  "This account may not do this on this report."),
+    "ACTION_NOT_ALLOWED": (409, "Thao tác không được phép ở trạng thái hiện tại của phản ánh.",
+                           "The action is not allowed in the report's current state."),
+    "EXTENSION_TOO_LONG": (422, "Thời gian gia hạn vượt quá mức quy chế cho phép.",
+                           "The extension is longer than the pack allows."),
+    "UNKNOWN_ACTION": (404, "Thao tác không tồn tại.", "Unknown action."),
+    "INVALID_RATING": (422, "Mức đánh giá không thuộc thang đánh giá của quy chế.",
+                       "The rating level is not on the pack's scale."),
+    "CLOCK_NOT_CONTROLLED": (409, "Đồng hồ hệ thống không ở chế độ điều khiển (chỉ dùng khi thử nghiệm).",
+                             "The clock is not controlled (test mode only)."),
+    "SERVICE_UNAVAILABLE": (503, "Hệ thống đang bận, vui lòng thử lại sau ít phút.",
+                            "A service is unavailable; try again shortly."),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, code: str, fields: dict | None = None, detail: str | None = None):
+        if code not in MESSAGES:
+            raise KeyError(f"unknown API error code {code}")
+        self.code = code
+        self.status, self.message, self.message_en = MESSAGES[code]
+        self.fields = fields or {}
+        self.detail = detail
+        super().__init__(f"{code}: {detail or self.message_en}")
+
+    def body(self) -> dict:
+        error = {"code": self.code, "message": self.message, "message_en": self.message_en, "fields": self.fields}
+        if self.detail:
+            error["detail"] = self.detail
+        return {"error": error}

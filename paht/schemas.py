@@ -1,0 +1,156 @@
+"""Pydantic models shared at every boundary: the report as submitted, its parts, and the decision events."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+CATEGORIES = (
+    "roads_traffic", "lighting_power", "water_drainage", "waste_sanitation", "trees_parks", "urban_order",
+    "construction_land", "security_order", "fire_rescue", "health", "education", "admin_procedures", "other",
+)
+CHANNELS = ("app", "portal", "hotline", "email", "zalo", "facebook", "open311")
+REASON_CODES = (
+    "MISSING_REPORTER_INFO", "MISSING_MEDIA", "PHOTO_TOO_OLD", "MISSING_LOCATION", "EDITED_MEDIA", "UNCLEAR_MEDIA",
+    "DUPLICATE", "ALREADY_IN_PROGRESS", "OUT_OF_SCOPE", "PROHIBITED_CONTENT", "UNCLEAR_OR_TEST",
+    "SUPPLEMENT_TIMEOUT", "IDENTITY_TIMEOUT", "IDENTITY_FALSE", "CANCELLED_BY_REPORTER", "ACCOUNT_LOCKED",
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Reporter(Strict):
+    name: str | None = Field(None, max_length=200)
+    phone: str | None = Field(None, pattern=r"^\+?[0-9 .-]{8,16}$")
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+    citizen_id: str | None = Field(None, pattern=r"^[0-9]{9,12}$")
+    address: str | None = Field(None, max_length=500)
+    account_id: str | None = Field(None, max_length=100)
+
+
+class Location(Strict):
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    source: Literal["gps", "manual"] = "gps"
+    address: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def both_or_neither(self):
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        return self
+
+
+class MediaMeta(Strict):
+    filename: str | None = None
+    captured_at: datetime | None = None
+
+    @field_validator("captured_at")
+    @classmethod
+    def aware(cls, value):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("captured_at needs a time zone offset")
+        return value
+
+
+class ReportIn(Strict):
+    """The `report` JSON part of a submission."""
+
+    pack: str = Field(min_length=1, max_length=64)
+    channel: Literal[CHANNELS] = "app"  # type: ignore[valid-type]
+    reporter: Reporter = Field(default_factory=Reporter)
+    description: str = Field(min_length=1, max_length=5000)
+    category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
+    location: Location | None = None
+    urgent: bool = False
+    keep_private: bool = False
+    media_meta: list[MediaMeta] = Field(default_factory=list, max_length=20)
+
+
+class SupplementIn(Strict):
+    reporter: Reporter | None = None
+    description: str | None = Field(None, min_length=1, max_length=5000)
+    location: Location | None = None
+    media_meta: list[MediaMeta] = Field(default_factory=list, max_length=20)
+
+
+class MediaRecord(BaseModel):
+    sha256: str
+    filename: str
+    content_type: str
+    kind: str
+    size: int
+    captured_at: datetime | None = None
+
+
+class Reason(BaseModel):
+    code: Literal[REASON_CODES]  # type: ignore[valid-type]
+    rule: str | None
+    article: str | None
+    message: str
+    message_en: str | None = None
+
+
+class RatingIn(Strict):
+    level: str = Field(min_length=1, max_length=64)
+    comment: str | None = Field(None, max_length=2000)
+
+
+class InteractionIn(Strict):
+    message: str = Field(min_length=1, max_length=2000)
+
+
+class ClockAdvanceIn(Strict):
+    seconds: float = Field(gt=0, le=400 * 86400)
+
+
+class StaffActionIn(Strict):
+    """Body of `POST /api/v1/staff/reports/{id}/{action}`; which fields matter depends on the action."""
+
+    note: str | None = Field(None, max_length=5000)
+    agency: str | None = Field(None, max_length=100)          # return: suggested agency; designate: the lead
+    agencies: list[str] = Field(default_factory=list, max_length=20)  # forward: co-agencies
+    result_text: str | None = Field(None, max_length=20000)   # submit_result, approve with an edited text
+    new_due: datetime | None = None                           # extend
+    kind: Literal["format", "content"] | None = None          # rework
+    question: str | None = Field(None, max_length=2000)       # request_info
+    value: Any = None                                          # operator judgements (classify, urgency, identity)
+
+
+class Decision(BaseModel):
+    """A decision event from a service to intake: intake applies it through the state machine.
+
+    `to_state` None means the report's state does not change (a deadline, a rating, an annotation).
+    `patch` sets whitelisted report fields; `timeline` is the entry intake appends.
+    """
+
+    version: int = 1
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    report_id: str
+    occurred_at: datetime
+    pack: str
+    kind: str
+    source: str
+    to_state: str | None = None
+    from_states: list[str] | None = None   # guard: apply only from one of these states
+    actor: dict = Field(default_factory=dict)
+    detail: dict = Field(default_factory=dict)
+    patch: dict = Field(default_factory=dict)
+
+
+class Transitioned(BaseModel):
+    """What intake announces after it applied a change: every other service reacts to this."""
+
+    version: int = 1
+    event_id: str
+    report_id: str
+    occurred_at: datetime
+    pack: str
+    cause: str
+    from_state: str | None
+    to_state: str
+    report: dict

@@ -1,0 +1,74 @@
+"""The report state machine (DESIGN.md §3) as data plus one pure function intake applies every decision with."""
+from __future__ import annotations
+
+from .schemas import Decision
+
+STATES = (
+    "submitted", "needs_supplement", "rejected", "cancelled", "accepted", "routing_unresolved", "dispatched",
+    "in_progress", "result_submitted", "approved", "published", "delivered_privately", "forwarded_for_monitoring",
+)
+TERMINAL = frozenset({"rejected", "cancelled", "published", "delivered_privately", "forwarded_for_monitoring"})
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "submitted": frozenset({"needs_supplement", "rejected", "cancelled", "accepted", "forwarded_for_monitoring"}),
+    "needs_supplement": frozenset({"submitted", "rejected", "cancelled"}),
+    "accepted": frozenset({"dispatched", "routing_unresolved", "cancelled"}),
+    "routing_unresolved": frozenset({"dispatched", "cancelled"}),
+    # a wrong-jurisdiction return sends the report back to routing (accepted); the reporter may cancel until an
+    # agency acknowledges it
+    "dispatched": frozenset({"in_progress", "accepted", "cancelled"}),
+    "in_progress": frozenset({"result_submitted", "accepted"}),
+    "result_submitted": frozenset({"approved", "in_progress"}),
+    # the centre may ask for rework of an approved result before publishing it
+    "approved": frozenset({"published", "delivered_privately", "in_progress"}),
+    "published": frozenset(),
+    "delivered_privately": frozenset(),
+    "rejected": frozenset(),
+    "cancelled": frozenset(),
+    "forwarded_for_monitoring": frozenset(),
+}
+
+# report fields a decision may set; anything else in a patch is refused
+PATCHABLE = frozenset({
+    "reasons", "warnings", "category", "ward", "facts", "assigned_agencies", "route", "urgent", "identity_status",
+    "result", "publication", "rating", "interactions_open", "deadlines", "extension",
+})
+# intake itself may also merge what the reporter sends with a supplement
+INTAKE_PATCHABLE = PATCHABLE | {"reporter", "description", "location", "media"}
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+def allowed(from_state: str, to_state: str) -> bool:
+    return to_state in TRANSITIONS.get(from_state, frozenset())
+
+
+def plan(report: dict, decision: Decision) -> dict | None:
+    """The MongoDB update that applies `decision` to `report`, or None when it was already applied.
+
+    Raises IllegalTransition when the decision does not fit the report's state: the caller records it and
+    drops it, since redelivering it can never make it fit.
+    """
+    if decision.event_id in report.get("applied_events", ()):
+        return None
+    state = report["state"]
+    if decision.from_states is not None and state not in decision.from_states:
+        raise IllegalTransition(f"{decision.kind}: report is {state}, expected one of {decision.from_states}")
+    if decision.to_state is not None and decision.to_state != state and not allowed(state, decision.to_state):
+        raise IllegalTransition(f"{decision.kind}: {state} → {decision.to_state} is not allowed")
+    patchable = INTAKE_PATCHABLE if decision.source == "intake" else PATCHABLE
+    unknown = {key.split(".")[0] for key in decision.patch} - patchable
+    if unknown:
+        raise IllegalTransition(f"{decision.kind}: may not set {sorted(unknown)}")
+    to_state = decision.to_state or state
+    entry = {
+        "at": decision.occurred_at, "kind": decision.kind, "source": decision.source, "from": state, "to": to_state,
+        "actor": decision.actor, "detail": decision.detail, "event_id": decision.event_id,
+    }
+    sets = dict(decision.patch)
+    sets["state"] = to_state
+    sets["updated_at"] = decision.occurred_at
+    return {"$set": sets, "$inc": {"version": 1},
+            "$push": {"timeline": entry, "applied_events": decision.event_id}}

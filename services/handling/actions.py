@@ -1,0 +1,183 @@
+"""The agency's work on a report and the centre's coordination actions, as plain functions.
+
+`decide()` checks role, assignment and state, and returns the Decision intake applies, or an error answer.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from paht.schemas import Decision
+
+AGENCY_ROLES = ("agency_staff", "agency_leader")
+CENTRE_ROLES = ("operator", "admin")
+
+
+class Refused(Exception):
+    def __init__(self, code: str, detail: str = "", fields: dict | None = None):
+        super().__init__(detail)
+        self.code, self.detail, self.fields = code, detail, fields or {}
+
+    def answer(self) -> dict:
+        return {"error": {"code": self.code, "detail": self.detail, "fields": self.fields}}
+
+
+def lead_of(report: dict) -> str | None:
+    return next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
+
+
+def require_state(report: dict, *states: str) -> None:
+    if report["state"] not in states:
+        raise Refused("ACTION_NOT_ALLOWED", f"report is {report['state']}, needs {' or '.join(states)}")
+
+
+def require_lead(report: dict, actor: dict, roles=AGENCY_ROLES) -> None:
+    if actor.get("role") not in roles:
+        raise Refused("FORBIDDEN", f"role {actor.get('role')} may not do this")
+    if actor.get("agency") != lead_of(report):
+        raise Refused("FORBIDDEN", "only the lead agency may do this")
+
+
+def require_centre(actor: dict) -> None:
+    if actor.get("role") not in CENTRE_ROLES:
+        raise Refused("FORBIDDEN", "only the provincial centre may do this")
+
+
+def require_field(body: dict, name: str) -> str:
+    if not body.get(name):
+        raise Refused("VALIDATION_FAILED", f"{name} is required", {name: "required"})
+    return body[name]
+
+
+def known_agency(pack, agency_id: str, field: str = "agency") -> str:
+    if agency_id not in pack.agencies:
+        raise Refused("VALIDATION_FAILED", f"unknown agency {agency_id}", {field: "unknown agency"})
+    return agency_id
+
+
+def agency(pack, agency_id: str, role: str) -> dict:
+    return {"id": agency_id, "name": pack.agencies.get(agency_id, {}).get("name", agency_id), "role": role}
+
+
+def _acknowledge(report, actor, body, pack, now):
+    require_state(report, "dispatched")
+    require_lead(report, actor)
+    return "acknowledged", "in_progress", {}, {}
+
+
+def _return(report, actor, body, pack, now):
+    require_state(report, "dispatched", "in_progress")
+    require_lead(report, actor)
+    suggested = known_agency(pack, require_field(body, "agency"))
+    route = dict(report.get("route") or {})
+    route.update({"suggested_agency": suggested, "returned_count": int(route.get("returned_count", 0)) + 1,
+                  "returned_by": list(route.get("returned_by", [])) + [actor.get("agency")],
+                  "designated_agency": None})
+    return "returned", "accepted", {"route": route, "assigned_agencies": []}, {"suggested_agency": suggested}
+
+
+def _request_info(report, actor, body, pack, now):
+    require_state(report, "in_progress")
+    require_lead(report, actor)
+    question = require_field(body, "question")
+    return "info_requested", None, {}, {"question": question}
+
+
+def _extend(report, actor, body, pack, now):
+    require_state(report, "in_progress")
+    require_lead(report, actor)
+    new_due = body.get("new_due")
+    if not new_due or not body.get("note"):
+        raise Refused("VALIDATION_FAILED", "new_due and note (the reason) are required",
+                      {"new_due": "required", "note": "required"})
+    new_due = datetime.fromisoformat(new_due)
+    deadline = (report.get("deadlines") or {}).get("process")
+    if deadline is None:
+        raise Refused("ACTION_NOT_ALLOWED", "no open processing deadline to extend")
+    opened, due = datetime.fromisoformat(deadline["opened_at"]), datetime.fromisoformat(deadline["due"])
+    if new_due <= due:
+        raise Refused("VALIDATION_FAILED", "the new date must be after the current deadline", {"new_due": "too early"})
+    limit = pack.parameters.get("extension_max_fraction")
+    if limit is not None and new_due - due > (due - opened) * float(limit["value"]):
+        raise Refused("EXTENSION_TOO_LONG", f"at most {limit['value']} of the step's time ({limit.get('article')})",
+                      {"new_due": "beyond the pack's limit"})
+    extension = {"step": "process", "previous_due": due.isoformat(), "new_due": new_due.isoformat(),
+                 "reason": body["note"], "by": actor.get("agency"), "at": now.isoformat(),
+                 "article": (limit or {}).get("article")}
+    return "extended", None, {"extension": extension}, extension
+
+
+def _forward(report, actor, body, pack, now):
+    require_state(report, "in_progress")
+    require_lead(report, actor)
+    co = [known_agency(pack, a, "agencies") for a in body.get("agencies") or []]
+    if not co:
+        raise Refused("VALIDATION_FAILED", "agencies is required", {"agencies": "required"})
+    current = report.get("assigned_agencies") or []
+    have = {a["id"] for a in current}
+    merged = current + [agency(pack, a, "co") for a in co if a not in have]
+    return "forwarded", None, {"assigned_agencies": merged}, {"co": co}
+
+
+def _submit_result(report, actor, body, pack, now):
+    require_state(report, "in_progress")
+    require_lead(report, actor)
+    text = require_field(body, "result_text")
+    result = {"text": text, "submitted_by": actor.get("name") or actor.get("agency"), "agency": actor.get("agency"),
+              "submitted_at": now.isoformat(), "after_photos": body.get("value") or []}
+    return "result_submitted", "result_submitted", {"result": result}, {"length": len(text)}
+
+
+def _approve(report, actor, body, pack, now):
+    require_state(report, "result_submitted")
+    require_lead(report, actor, roles=("agency_leader",))
+    result = dict(report.get("result") or {})
+    edited = bool(body.get("result_text")) and body["result_text"] != result.get("text")
+    if edited:
+        result["text"] = body["result_text"]
+    result.update({"approved_by": actor.get("name") or actor.get("agency"), "approved_at": now.isoformat(),
+                   "edited_by_leader": edited})
+    return "approved", "approved", {"result": result}, {"edited": edited}
+
+
+def _send_back(report, actor, body, pack, now):
+    require_state(report, "result_submitted")
+    require_lead(report, actor, roles=("agency_leader",))
+    return "sent_back", "in_progress", {}, {"note": require_field(body, "note")}
+
+
+def _designate(report, actor, body, pack, now):
+    require_state(report, "routing_unresolved")
+    require_centre(actor)
+    lead = known_agency(pack, require_field(body, "agency"))
+    route = dict(report.get("route") or {})
+    route.update({"designated_agency": lead, "lead": lead, "co": [], "designated_by": actor.get("name")})
+    return "designated", "dispatched", {"route": route, "assigned_agencies": [agency(pack, lead, "lead")]}, \
+        {"lead": lead}
+
+
+def _rework(report, actor, body, pack, now):
+    require_state(report, "approved")
+    require_centre(actor)
+    kind = body.get("kind")
+    if kind not in ("format", "content"):
+        raise Refused("VALIDATION_FAILED", "kind is format or content", {"kind": "format | content"})
+    return "rework_requested", "in_progress", {}, {"kind": kind, "note": body.get("note")}
+
+
+ACTIONS = {
+    "acknowledge": _acknowledge, "return": _return, "request_info": _request_info, "extend": _extend,
+    "forward": _forward, "submit_result": _submit_result, "approve": _approve, "send_back": _send_back,
+    "designate": _designate, "rework": _rework,
+}
+
+
+def decide(report: dict, action: str, actor: dict, body: dict, pack, now: datetime, event_id: str) -> Decision:
+    """Raises Refused; otherwise the Decision to apply."""
+    if action not in ACTIONS:
+        raise Refused("UNKNOWN_ACTION", action)
+    kind, to_state, patch, detail = ACTIONS[action](report, actor, body, pack, now)
+    if body.get("note") and "note" not in detail:
+        detail["note"] = body["note"]
+    return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"], kind=kind,
+                    source="handling", to_state=to_state, from_states=[report["state"]], actor=actor,
+                    detail=detail, patch=patch)

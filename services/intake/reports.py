@@ -1,0 +1,140 @@
+"""Intake's domain: building a report from a validated submission, and the views of it."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+from paht.schemas import Decision, MediaRecord, ReportIn, SupplementIn
+
+# states in which the reporter may still cancel: before an agency acknowledges the report
+CANCELLABLE = ("submitted", "needs_supplement", "accepted", "routing_unresolved", "dispatched")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_report_id(now: datetime) -> str:
+    return f"PA-{now:%y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, report_id: str,
+               tracking_token: str) -> dict:
+    return {
+        "_id": report_id,
+        "pack": report_in.pack,
+        "channel": report_in.channel,
+        "reporter": report_in.reporter.model_dump(),
+        "description": report_in.description,
+        "category": report_in.category,
+        "category_source": "reporter" if report_in.category else None,
+        "location": report_in.location.model_dump() if report_in.location else None,
+        "urgent": report_in.urgent,
+        "keep_private": report_in.keep_private,
+        "media": [m.model_dump() for m in media],
+        "state": "submitted",
+        "submitted_at": now,
+        "updated_at": now,
+        "tracking_token_hash": hash_token(tracking_token),
+        "reasons": [],
+        "warnings": [],
+        "ward": None,
+        "assigned_agencies": [],
+        "deadlines": {},
+        "timeline": [{"at": now, "kind": "submitted", "source": "intake", "from": None, "to": "submitted",
+                      "actor": {"role": "reporter", "channel": report_in.channel}, "detail": {}, "event_id": None}],
+        "applied_events": [],
+        "version": 0,
+    }
+
+
+def supplement_decision(report: dict, supplement: SupplementIn, media: list[MediaRecord], now: datetime) -> Decision:
+    """The reporter's answer to `needs_supplement`: merged into the report, which goes back to verification."""
+    patch = {"reasons": [], "warnings": []}
+    if supplement.reporter is not None:
+        merged = dict(report.get("reporter") or {})
+        merged.update({k: v for k, v in supplement.reporter.model_dump().items() if v is not None})
+        patch["reporter"] = merged
+    if supplement.description is not None:
+        patch["description"] = supplement.description
+    if supplement.location is not None:
+        patch["location"] = supplement.location.model_dump()
+    if media:
+        patch["media"] = list(report.get("media", [])) + [m.model_dump() for m in media]
+    return Decision(report_id=report["_id"], occurred_at=now, pack=report["pack"], kind="supplemented",
+                    source="intake", to_state="submitted", from_states=["needs_supplement"],
+                    actor={"role": "reporter"},
+                    detail={"fields": sorted(k for k in patch if k not in ("reasons", "warnings")),
+                            "media_added": len(media)},
+                    patch=patch)
+
+
+def cancel_decision(report: dict, now: datetime, article: str | None) -> Decision:
+    reason = {"code": "CANCELLED_BY_REPORTER", "rule": None, "article": article,
+              "message": "Người phản ánh đã hủy phản ánh trước khi cơ quan tiếp nhận xử lý.",
+              "message_en": "Cancelled by the reporter before an agency took it up."}
+    return Decision(report_id=report["_id"], occurred_at=now, pack=report["pack"], kind="cancelled", source="intake",
+                    to_state="cancelled", from_states=list(CANCELLABLE), actor={"role": "reporter"},
+                    patch={"reasons": [reason]})
+
+
+def new_event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _public_timeline(report: dict) -> list[dict]:
+    """State changes only; deadlines and annotations stay in the staff timeline."""
+    return [{"at": e["at"], "kind": e["kind"], "from": e.get("from"), "to": e["to"]}
+            for e in report["timeline"] if e.get("from") != e["to"]]
+
+
+def public_view(report: dict) -> dict:
+    """What anyone may read about a report: never the reporter's data."""
+    publication = report.get("publication") or {}
+    view = {
+        "id": report["_id"],
+        "state": report["state"],
+        "pack": report["pack"],
+        "category": report.get("category"),
+        "description": None if report.get("keep_private") else report.get("description"),
+        "ward": report.get("ward"),
+        "assigned_agencies": report.get("assigned_agencies", []),
+        "reasons": report.get("reasons", []),
+        "deadlines": sorted(report.get("deadlines", {}).values(), key=lambda d: str(d.get("opened_at", ""))),
+        "late": any(d.get("late") for d in report.get("deadlines", {}).values()),
+        "timeline": _public_timeline(report),
+        "submitted_at": report["submitted_at"],
+    }
+    if report["state"] == "published" and publication:
+        view["result"] = {"letter": publication.get("letter"), "published_at": publication.get("published_at")}
+    if report.get("rating"):
+        view["rating"] = {"level": report["rating"].get("level"), "label": report["rating"].get("label")}
+    return view
+
+
+def staff_view(report: dict) -> dict:
+    view = public_view(report)
+    view.update({
+        "description": report.get("description"),
+        "reporter": report.get("reporter"),
+        "location": report.get("location"),
+        "urgent": report.get("urgent"),
+        "keep_private": report.get("keep_private"),
+        "channel": report.get("channel"),
+        "media": report.get("media", []),
+        "warnings": report.get("warnings", []),
+        "facts": report.get("facts"),
+        "route": report.get("route"),
+        "result": report.get("result"),
+        "publication": report.get("publication"),
+        "timeline": report["timeline"],
+    })
+    return view
+
+
+def snapshot(report: dict) -> dict:
+    """The report as other services see it on the bus (no token hash, no bookkeeping)."""
+    hidden = ("_id", "tracking_token_hash", "applied_events", "timeline", "version")
+    return {"id": report["_id"], **{k: v for k, v in report.items() if k not in hidden}}

@@ -1,0 +1,43 @@
+"""Who a staff user is (bearer token) and which reports they may see: agency users see their agency's only."""
+from __future__ import annotations
+
+from paht.errors import ApiError
+
+CENTRE_ROLES = ("operator", "admin")
+
+
+def authenticate(store, request) -> dict:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise ApiError("UNAUTHORIZED")
+    user = store.user_by_token(header[len("Bearer "):].strip())
+    if user is None:
+        raise ApiError("UNAUTHORIZED")
+    return user
+
+
+def assigned_ids(report: dict) -> set[str]:
+    return {a["id"] for a in report.get("assigned_agencies") or []}
+
+
+def may_see(user: dict, report: dict) -> bool:
+    return user["role"] in CENTRE_ROLES or user.get("agency") in assigned_ids(report)
+
+
+def staff_filter(user: dict, query) -> dict:
+    """The store query for a staff listing; an agency user's own agency always narrows it."""
+    found: dict = {}
+    for field in ("state", "category", "pack"):
+        value = getattr(query, field)
+        if value:
+            found[field] = value
+    if query.ward:
+        found["ward.code"] = query.ward
+    agency = query.agency
+    if user["role"] not in CENTRE_ROLES:
+        if agency and agency != user.get("agency"):
+            raise ApiError("FORBIDDEN")
+        agency = user.get("agency")
+    if agency:
+        found["assigned_agencies.id"] = agency
+    return found

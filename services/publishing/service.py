@@ -1,0 +1,50 @@
+"""publishing: renders the approved result as the regulation's letter and publishes it (or delivers it privately)."""
+from __future__ import annotations
+
+import uuid
+
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+
+from paht import clock
+from paht.bus import derived_id, on_transition, send
+from paht.events import jsonable
+from paht.rules import get_pack
+from paht.web import Observable
+
+from .dependencies import Publications
+from .letters import publication_decision
+
+
+class PublishingService(Observable):
+    name = "publishing"
+
+    publications = Publications()
+    dispatch = EventDispatcher()
+
+    @on_transition
+    def on_report(self, announced):
+        report = announced.report
+        pack = get_pack(announced.pack)
+        if announced.to_state == "approved" and announced.from_state != "approved":
+            if (pack.meta.get("publication") or {}).get("operator_review"):
+                return  # the centre edits and publishes it with the `publish` action
+            send(self.dispatch, publication_decision(report, pack, clock.now(), derived_id(self.name, announced.event_id),
+                                                     {"service": "publishing"}))
+        elif announced.to_state in ("published", "delivered_privately") and announced.from_state == "approved":
+            self.publications.record(report, report["publication"])
+
+    @rpc
+    def act(self, report, action, actor, body):
+        """The centre's `publish` action, optionally with an edited letter."""
+        if actor.get("role") not in ("operator", "admin"):
+            return {"error": {"code": "FORBIDDEN"}}
+        if report["state"] != "approved":
+            return {"error": {"code": "ACTION_NOT_ALLOWED", "detail": f"report is {report['state']}"}}
+        decision = publication_decision(report, get_pack(report["pack"]), clock.now(), uuid.uuid4().hex, actor,
+                                        letter=body.get("result_text"))
+        return {"decision": decision.model_dump(mode="json")}
+
+    @rpc
+    def feed(self, pack=None, limit=50):
+        return jsonable(self.publications.feed(pack, limit))

@@ -1,0 +1,31 @@
+"""Rating's data: ratings, reporters' interactions, counted violations."""
+from __future__ import annotations
+
+from nameko.extensions import DependencyProvider
+
+from paht import storage
+
+
+class RatingStore:
+    def __init__(self, db):
+        self.ratings = db["ratings"]
+        self.interactions = db["interactions"]
+        self.ratings.create_index([("agency", 1)])
+
+    def record_rating(self, report_id: str, pack: str, rating: dict) -> None:
+        self.ratings.update_one({"_id": report_id}, {"$set": {"pack": pack, **rating}}, upsert=True)
+
+    def record_interaction(self, event_id: str, report_id: str, message: str, at) -> None:
+        self.interactions.update_one({"_id": event_id}, {"$set": {"report_id": report_id, "message": message,
+                                                                  "at": at}}, upsert=True)
+
+    def all_ratings(self, pack: str | None = None) -> list[dict]:
+        return list(self.ratings.find({} if pack is None else {"pack": pack}))
+
+
+class Ratings(DependencyProvider):
+    def setup(self):
+        self.store = RatingStore(storage.open_database("rating"))
+
+    def get_dependency(self, worker_ctx):
+        return self.store

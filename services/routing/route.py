@@ -1,0 +1,48 @@
+"""Routing's domain: the pack's routing rules pick the lead agency and co-agencies of an accepted report."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from paht.schemas import Decision
+
+
+def routing_facts(report: dict) -> dict:
+    route = report.get("route") or {}
+    ward = report.get("ward") or {}
+    return {
+        "category": report.get("category") or "other",
+        "urgent": bool(report.get("urgent")),
+        "ward_code": ward.get("code") or "",
+        "ward_found": bool(ward.get("code")),
+        "inside_province": bool((report.get("facts") or {}).get("inside_province", ward.get("code") is not None)),
+        "suggested_agency": route.get("suggested_agency") or "",
+        "designated_agency": route.get("designated_agency") or "",
+        "returned_count": int(route.get("returned_count", 0)),
+    }
+
+
+def agency_entry(pack, agency_id: str, role: str) -> dict:
+    agency = pack.agencies.get(agency_id, {})
+    return {"id": agency_id, "name": agency.get("name", agency_id), "role": role}
+
+
+def routing_decision(report: dict, pack, result: dict, event_id: str, now: datetime) -> Decision:
+    route = dict(report.get("route") or {})
+    route.update({"rule": result.get("rule"), "article": result.get("article"), "decided_at": now.isoformat()})
+    if result["decision"] != "route":
+        route.update({"lead": None, "co": [], "immediate": False})
+        return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
+                        kind="routing_unresolved", source="routing", to_state="routing_unresolved",
+                        from_states=["accepted"], actor={"service": "routing"},
+                        detail={"rule": result.get("rule"), "article": result.get("article")},
+                        patch={"route": route, "assigned_agencies": []})
+    co = [c for c in result.get("co", []) if c != result["lead"]]
+    route.update({"lead": result["lead"], "co": co, "immediate": bool(result.get("immediate"))})
+    agencies = [agency_entry(pack, result["lead"], "lead")] + [agency_entry(pack, c, "co") for c in co]
+    return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
+                    kind="routed", source="routing", to_state="dispatched", from_states=["accepted"],
+                    actor={"service": "routing"},
+                    detail={"lead": result["lead"], "co": co, "immediate": route["immediate"],
+                            "rule": result.get("rule"), "article": result.get("article")},
+                    patch={"route": route, "assigned_agencies": agencies,
+                           "urgent": bool(report.get("urgent")) or route["immediate"]})

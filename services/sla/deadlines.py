@@ -1,0 +1,103 @@
+"""The sla domain: which step a report is in, when that step falls due, and what a missed deadline does."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from paht.schemas import Decision
+from paht.worktime import calendar_for
+
+# the step a report in each state is waiting on; terminal states wait on nothing
+STEP_OF_STATE = {
+    "submitted": "receive",
+    "needs_supplement": "supplement",
+    "accepted": "dispatch",
+    "routing_unresolved": "designate",
+    "dispatched": "acknowledge",
+    "in_progress": "process",
+    "result_submitted": "approve",
+    "approved": "publish",
+}
+# a rework request opens the short rework step instead of a new processing step
+STEP_OF_CAUSE = {"rework_requested": "rework"}
+
+
+def step_for(announced) -> str | None:
+    return STEP_OF_CAUSE.get(announced.cause) or STEP_OF_STATE.get(announced.to_state)
+
+
+def sla_facts(report: dict, step: str) -> dict:
+    agencies = report.get("assigned_agencies") or []
+    return {
+        "step": step,
+        "urgent": bool(report.get("urgent")),
+        "multi_agency": len(agencies) > 1,
+        "designated": bool((report.get("route") or {}).get("designated_agency")),
+    }
+
+
+def start_of_clock(pack_meta: dict, report: dict, step: str, at: datetime) -> datetime:
+    """A normal report received outside the pack's intake hours starts its clock at the next opening."""
+    windows = (pack_meta.get("intake") or {}).get("normal_windows")
+    if step != "receive" or report.get("urgent") or not windows:
+        return at
+    calendar = calendar_for(pack_meta)
+    probe = at
+    for _ in range(7 * 24 * 4):
+        if calendar.within_windows(probe, windows):
+            return probe
+        probe = (probe + timedelta(minutes=15)).replace(second=0, microsecond=0)
+        probe = probe - timedelta(minutes=probe.minute % 15)
+    return at
+
+
+def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event_id: str) -> dict | None:
+    """The deadline document for a step, or None when the pack sets no deadline for it."""
+    rule = pack.evaluate("sla", sla_facts(report, step))
+    if rule.get("decision") != "set_deadline":
+        return None
+    start = start_of_clock(pack.meta, report, step, opened_at)
+    calendar = calendar_for(pack.meta)
+    due = calendar.add(start, rule["amount"], rule["unit"])
+    warn_at = float(rule.get("warn_at") or 0.75)
+    warn_due = start + (due - start) * warn_at
+    lead = next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
+    return {
+        "_id": f"{report['id']}:{step}:{cause_event_id}",
+        "report_id": report["id"], "pack": report["pack"], "step": step, "agency": lead,
+        "opened_at": opened_at, "starts_at": start, "due": due, "warn_due": warn_due, "warned": False,
+        "amount": rule["amount"], "unit": rule["unit"], "rule": rule["rule"], "article": rule["article"],
+        "on_miss": rule.get("on_miss") or {"action": "flag_late"}, "status": "open", "active": True,
+        "state_at_open": report["state"],
+    }
+
+
+def public_deadline(deadline: dict, late: bool = False) -> dict:
+    return {"step": deadline["step"], "due": deadline["due"].isoformat(), "opened_at": deadline["opened_at"].isoformat(),
+            "late": late or deadline.get("status") == "missed", "agency": deadline.get("agency"), "rule": deadline["rule"], "article": deadline["article"],
+            "amount": deadline["amount"], "unit": deadline["unit"]}
+
+
+def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, late: bool = False,
+                      closed: bool = False) -> Decision:
+    entry = public_deadline(deadline, late)
+    if closed:
+        entry["closed_at"] = now.isoformat()
+    patch = {f"deadlines.{deadline['step']}": entry}
+    to_state, from_states = None, None
+    on_miss = deadline.get("on_miss") or {}
+    if kind == "deadline_missed" and on_miss.get("action") == "reject":
+        to_state, from_states = "rejected", [deadline["state_at_open"]]
+        patch["reasons"] = [{"code": on_miss["reason"], "rule": deadline["rule"], "article": deadline["article"],
+                             "message": on_miss.get("message") or MISSED_MESSAGES.get(on_miss["reason"], ""),
+                             "message_en": None}]
+    return Decision(event_id=event_id, report_id=deadline["report_id"], occurred_at=now, pack=deadline["pack"],
+                    kind=kind, source="sla", to_state=to_state, from_states=from_states, actor={"service": "sla"},
+                    detail={"step": deadline["step"], "due": entry["due"], "rule": deadline["rule"],
+                            "article": deadline["article"], "agency": deadline.get("agency")},
+                    patch=patch)
+
+
+MISSED_MESSAGES = {
+    "SUPPLEMENT_TIMEOUT": "Phản ánh bị từ chối vì quá thời hạn bổ sung thông tin theo yêu cầu.",
+    "IDENTITY_TIMEOUT": "Phản ánh bị từ chối vì không xác minh được danh tính người phản ánh trong thời hạn.",
+}

@@ -1,0 +1,61 @@
+"""sla's data: one document per deadline, found by an index on the due time."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from nameko.extensions import DependencyProvider
+
+from paht import storage
+
+
+class DeadlineStore:
+    def __init__(self, db):
+        self.deadlines = db["deadlines"]
+        self.deadlines.create_index([("status", 1), ("due", 1)])
+        self.deadlines.create_index([("status", 1), ("warn_due", 1)])
+        self.deadlines.create_index([("report_id", 1)])
+
+    def open(self, deadline: dict) -> None:
+        fields = {k: v for k, v in deadline.items() if k != "_id"}
+        self.deadlines.update_one({"_id": deadline["_id"]}, {"$setOnInsert": fields}, upsert=True)
+
+    def get(self, deadline_id: str) -> dict | None:
+        return self.deadlines.find_one({"_id": deadline_id})
+
+    def open_for(self, report_id: str) -> list[dict]:
+        """The report's running deadlines, late ones included."""
+        return list(self.deadlines.find({"report_id": report_id, "active": True}))
+
+    def close(self, deadline_id: str, at: datetime) -> None:
+        self.deadlines.update_one({"_id": deadline_id, "status": "open"}, {"$set": {"status": "closed"}})
+        self.deadlines.update_one({"_id": deadline_id}, {"$set": {"active": False, "closed_at": at}})
+
+    def fallen_due(self, now: datetime, limit: int = 1000) -> list[dict]:
+        return list(self.deadlines.find({"status": "open", "due": {"$lte": now}}, sort=[("due", 1)], limit=limit))
+
+    def to_warn(self, now: datetime, limit: int = 1000) -> list[dict]:
+        return list(self.deadlines.find({"status": "open", "warn_due": {"$lte": now}, "warned": False},
+                                        sort=[("warn_due", 1)], limit=limit))
+
+    def mark_missed(self, deadline_id: str, at: datetime) -> None:
+        self.deadlines.update_one({"_id": deadline_id, "status": "open"},
+                                  {"$set": {"status": "missed", "missed_at": at}})
+
+    def mark_warned(self, deadline_id: str) -> None:
+        self.deadlines.update_one({"_id": deadline_id}, {"$set": {"warned": True}})
+
+    def move(self, deadline_id: str, new_due: datetime, warn_due: datetime) -> None:
+        self.deadlines.update_one({"_id": deadline_id, "status": "open"},
+                                  {"$set": {"due": new_due, "warn_due": warn_due, "warned": False}})
+
+    def missed_by_agency(self, agency: str | None = None) -> list[dict]:
+        query = {"status": "missed"} if agency is None else {"status": "missed", "agency": agency}
+        return list(self.deadlines.find(query, limit=10000))
+
+
+class Deadlines(DependencyProvider):
+    def setup(self):
+        self.store = DeadlineStore(storage.open_database("sla"))
+
+    def get_dependency(self, worker_ctx):
+        return self.store

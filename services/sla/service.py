@@ -1,0 +1,86 @@
+"""sla: opens a deadline for each step when a report enters it, closes it when it leaves, and a sweeper marks
+what fell due (late, or a timeout that rejects). Timers are documents in the store, so a restart loses none."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from nameko.events import BROADCAST, EventDispatcher, event_handler
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from paht import clock
+from paht.bus import on_transition, send
+from paht.events import CLOCK_ADVANCED, jsonable
+from paht.rules import get_pack
+from paht.web import Observable
+
+from .deadlines import deadline_decision, new_deadline, step_for
+from .dependencies import Deadlines
+
+
+class SlaService(Observable):
+    name = "sla"
+
+    deadlines = Deadlines()
+    dispatch = EventDispatcher()
+
+    @on_transition
+    def on_report(self, announced):
+        if announced.cause == "extended":
+            self.extend(announced)
+            return
+        step = step_for(announced)
+        if announced.from_state == announced.to_state and announced.cause not in ("rework_requested",):
+            return
+        now = clock.now()
+        for deadline in self.deadlines.open_for(announced.report_id):
+            send(self.dispatch, deadline_decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}",
+                                                  closed=True))
+            self.deadlines.close(deadline["_id"], now)
+        if step is None:
+            return
+        deadline = new_deadline(get_pack(announced.pack), announced.report, step, announced.occurred_at,
+                                announced.event_id)
+        if deadline is None:
+            return
+        self.deadlines.open(deadline)
+        deadline = self.deadlines.get(deadline["_id"])
+        send(self.dispatch, deadline_decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
+
+    def extend(self, announced):
+        extension = announced.report.get("extension") or {}
+        for deadline in self.deadlines.open_for(announced.report_id):
+            if deadline["step"] == extension.get("step"):
+                new_due = datetime.fromisoformat(extension["new_due"])
+                self.deadlines.move(deadline["_id"], new_due, deadline["warn_due"] + (new_due - deadline["due"]))
+                moved = self.deadlines.get(deadline["_id"])
+                send(self.dispatch, deadline_decision("deadline_extended", moved, clock.now(),
+                                                      f"sla:extend:{announced.event_id}"))
+
+    @timer(interval=1)
+    def tick(self):
+        self.sweep()
+
+    @event_handler("intake", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
+    def on_clock_advanced(self, payload):
+        self.sweep()
+
+    @rpc
+    def sweep(self):
+        """Fire everything that fell due: announce first, then mark, so a crash in between only repeats an
+        announcement intake already recognises by its id."""
+        now = clock.now()
+        fired = 0
+        for deadline in self.deadlines.to_warn(now):
+            send(self.dispatch, deadline_decision("deadline_warning", deadline, now, f"sla:warn:{deadline['_id']}"))
+            self.deadlines.mark_warned(deadline["_id"])
+        for deadline in self.deadlines.fallen_due(now):
+            send(self.dispatch, deadline_decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}",
+                                                  late=True))
+            self.deadlines.mark_missed(deadline["_id"], now)
+            fired += 1
+        return fired
+
+    @rpc
+    def missed(self, agency=None):
+        return jsonable(self.deadlines.missed_by_agency(agency))

@@ -1,0 +1,63 @@
+"""Verification's data: media fingerprints, reporter history, operator judgements; and the media files it reads."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from nameko.extensions import DependencyProvider
+
+from paht import storage
+
+from .evidence import FingerprintIndex
+
+
+class EvidenceStore:
+    def __init__(self, db):
+        self.fingerprints = db["fingerprints"]
+        self.reporters = db["reporters"]
+        self.judgements = db["judgements"]
+        self.index = FingerprintIndex()
+        for doc in self.fingerprints.find({}):
+            self._index(doc)
+
+    def _index(self, doc: dict) -> None:
+        self.index.add(doc["_id"], doc.get("reporter_key"), doc.get("phashes", []), doc.get("text", ""),
+                       doc.get("category"), doc.get("lat"), doc.get("lon"), doc.get("open_until"),
+                       doc.get("state"))
+
+    def remember(self, report_id: str, reporter_key: str | None, phashes: list[str], text: str, category: str,
+                 lat, lon, open_until: datetime | None, state: str) -> None:
+        doc = {"reporter_key": reporter_key, "phashes": phashes, "text": text, "category": category, "lat": lat,
+               "lon": lon, "open_until": open_until, "state": state}
+        self.fingerprints.update_one({"_id": report_id}, {"$set": doc}, upsert=True)
+        self._index({"_id": report_id, **doc})
+
+    def remember_state(self, report_id: str, state: str, open_until: datetime | None) -> None:
+        doc = self.fingerprints.find_one({"_id": report_id})
+        if doc is None:
+            return
+        still_open = open_until if state not in ("rejected", "cancelled", "published", "delivered_privately",
+                                                 "forwarded_for_monitoring") else None
+        self.fingerprints.update_one({"_id": report_id}, {"$set": {"state": state, "open_until": still_open}})
+        self._index({**doc, "state": state, "open_until": still_open})
+
+    def history(self, reporter_key: str | None) -> dict | None:
+        return self.reporters.find_one({"_id": reporter_key}) if reporter_key else None
+
+    def count_report(self, reporter_key: str | None, report_id: str) -> None:
+        if reporter_key:
+            self.reporters.update_one({"_id": reporter_key}, {"$addToSet": {"reports": report_id}}, upsert=True)
+
+    def judgements_for(self, report_id: str) -> dict:
+        doc = self.judgements.find_one({"_id": report_id}) or {}
+        return doc.get("values", {})
+
+    def judge(self, report_id: str, name: str, value) -> None:
+        self.judgements.update_one({"_id": report_id}, {"$set": {f"values.{name}": value}}, upsert=True)
+
+
+class Evidence(DependencyProvider):
+    def setup(self):
+        self.store = EvidenceStore(storage.open_database("verification"))
+
+    def get_dependency(self, worker_ctx):
+        return self.store

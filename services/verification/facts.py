@@ -1,0 +1,58 @@
+"""The facts document the pack's acceptance rules decide on, assembled from the evidence of one report."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from paht.worktime import calendar_for
+
+REPORTER_FIELDS = ("name", "phone", "email", "address", "citizen_id")
+
+
+def reporter_key(reporter: dict) -> str | None:
+    """Who sent it, for history and duplicates: the phone (digits only), else the account, else the e-mail."""
+    phone = "".join(ch for ch in (reporter.get("phone") or "") if ch.isdigit())
+    if phone:
+        return "phone:" + (("84" + phone[1:]) if phone.startswith("0") else phone)
+    if reporter.get("account_id"):
+        return "account:" + reporter["account_id"]
+    if reporter.get("email"):
+        return "email:" + reporter["email"].lower()
+    return None
+
+
+def reporter_facts(reporter: dict, history: dict | None) -> dict:
+    facts = {f"reporter_has_{field}": bool(reporter.get(field)) for field in REPORTER_FIELDS}
+    history = history or {}
+    facts.update({
+        "first_time_reporter": not history.get("reports"),
+        "identity_status": history.get("identity_status", "unverified"),
+        "reporter_violations_month": history.get("violations_month", 0),
+        "reporter_violations_total": history.get("violations_total", 0),
+        "account_locked": bool(history.get("account_locked")),
+        "interaction_locked": bool(history.get("interaction_locked")),
+    })
+    return facts
+
+
+def intake_facts(report: dict, pack_meta: dict, submitted_at: datetime) -> dict:
+    windows = (pack_meta.get("intake") or {}).get("normal_windows")
+    return {
+        "channel": report.get("channel", "app"),
+        "urgent": bool(report.get("urgent")),
+        "category": report.get("category") or "other",
+        "within_intake_hours": calendar_for(pack_meta).within_windows(submitted_at, windows),
+    }
+
+
+def operator_facts(judgements: dict | None) -> dict:
+    judgements = judgements or {}
+    return {
+        "operator_unclear_media": bool(judgements.get("unclear_media")),
+        "operator_unclear_or_test": bool(judgements.get("unclear_or_test")),
+        "monitoring_only": bool(judgements.get("monitoring_only")),
+    }
+
+
+def public_facts(facts: dict) -> dict:
+    """The facts worth keeping on the report for the operator (no raw hashes)."""
+    return {k: v for k, v in facts.items() if not k.startswith("_") and k not in ("matched_phrases",)}

@@ -1,0 +1,80 @@
+"""verification: measures each submitted report's evidence and lets the pack's acceptance rules decide."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+
+from paht import clock
+from paht.bus import derived_id, on_transition, send
+from paht.geo import WardIndex
+from paht.mediastore import MediaFiles
+from paht.rules import get_pack, rules_root
+from paht.schemas import Decision
+from paht.web import Observable
+
+from . import evidence
+from .dependencies import Evidence
+from .facts import reporter_key
+from .judgements import judgement_decision
+from .verify import acceptance_decision, collect_facts
+
+OPEN_STATES = ("accepted", "routing_unresolved", "dispatched", "in_progress", "result_submitted", "approved")
+
+
+class VerificationService(Observable):
+    name = "verification"
+
+    evidence = Evidence()
+    media = MediaFiles()
+    dispatch = EventDispatcher()
+
+    @on_transition
+    def on_report(self, announced):
+        report = announced.report
+        if announced.to_state == "submitted" and announced.from_state != "submitted":
+            self.verify(report, derived_id(self.name, announced.event_id))
+        elif announced.to_state != announced.from_state:
+            self.evidence.remember_state(report["id"], announced.to_state, self.open_until(report))
+
+    def verify(self, report: dict, event_id: str) -> Decision:
+        pack = get_pack(report["pack"])
+        now = clock.now()
+        tz = pack.meta.get("timezone", "Asia/Ho_Chi_Minh")
+        media = [evidence.inspect_media(self.media.read(m["sha256"]), m["filename"], m["content_type"],
+                                        parse_time(m.get("captured_at")), tz) for m in report.get("media", [])]
+        key = reporter_key(report.get("reporter") or {})
+        facts = collect_facts(report, media, pack, WardIndex.load(pack.meta["boundary"]), self.evidence.index,
+                              self.evidence.history(key), evidence.load_wordlists(rules_root()),
+                              self.evidence.judgements_for(report["id"]), now)
+        result = pack.evaluate("acceptance", facts)
+        decision = acceptance_decision(report, facts, result, event_id, now)
+        self.evidence.remember(report["id"], key, [m.phash for m in media if m.phash], report.get("description", ""),
+                               facts["category"], facts.get("lat"), facts.get("lon"),
+                               self.open_until(report) if decision.to_state in OPEN_STATES else None,
+                               decision.to_state)
+        self.evidence.count_report(key, report["id"])
+        send(self.dispatch, decision)
+        return decision
+
+    @staticmethod
+    def open_until(report: dict) -> datetime | None:
+        """Until when the matter counts as "still within its deadline" for a resubmission by the same reporter."""
+        dues = [parse_time(d["due"]) for d in (report.get("deadlines") or {}).values() if d.get("due")]
+        return max(dues) if dues else clock.now() + timedelta(days=30)
+
+    @rpc
+    def act(self, report, action, actor, body):
+        """Operator judgements (unclear media, test submission, identity, classification, urgency)."""
+        return judgement_decision(self.evidence, report, actor, body, clock.now())
+
+    @rpc
+    def health(self):
+        return {"fingerprints": len(self.evidence.index)}
+
+
+def parse_time(value):
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)

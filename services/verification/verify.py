@@ -1,0 +1,61 @@
+"""Verification's domain: evidence → facts → the pack's acceptance decision → a Decision for intake."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from paht.schemas import Decision
+
+from . import evidence
+from .facts import intake_facts, operator_facts, reporter_facts, reporter_key
+
+DECISION_STATES = {
+    "accepted": "accepted",
+    "needs_supplement": "needs_supplement",
+    "rejected": "rejected",
+    "forwarded_for_monitoring": "forwarded_for_monitoring",
+}
+
+
+def collect_facts(report: dict, media: list, pack, ward_index, index, history: dict | None, wordlists: dict,
+                  judgements: dict | None, now: datetime) -> dict:
+    """Every fact of the acceptance stage for this report, measured from its files and its reporter's history."""
+    submitted_at = datetime.fromisoformat(report["submitted_at"]) if isinstance(report["submitted_at"], str) \
+        else report["submitted_at"]
+    facts = intake_facts(report, pack.meta, submitted_at)
+    facts.update(reporter_facts(report.get("reporter") or {}, history))
+    photos = evidence.photo_facts(media, submitted_at)
+    facts.update({k: v for k, v in photos.items() if k != "exif_gps"})
+    facts.update(evidence.location_facts(report.get("location"), photos.get("exif_gps"), ward_index))
+    facts.update(evidence.content_facts(report.get("description", ""), wordlists))
+    facts.update(operator_facts(judgements))
+    key = reporter_key(report.get("reporter") or {})
+    hashes = [m.phash for m in media if m.phash]
+    duplicate_of = index.same_reporter_duplicate(key, hashes, report.get("description", ""), exclude=report["id"]) \
+        if key else None
+    same_matter = index.open_same_matter(key, facts["category"], facts.get("lat"), facts.get("lon"),
+                                         report.get("description", ""), now, exclude=report["id"]) if key else None
+    cluster = index.cluster(report["id"], facts["category"], facts.get("lat"), facts.get("lon")) \
+        if facts.get("lat") is not None else []
+    facts.update({
+        "duplicate_same_reporter": duplicate_of is not None,
+        "open_same_matter": same_matter is not None,
+        "cluster_count": len(cluster),
+        "_duplicate_of": duplicate_of,
+        "_same_matter_as": same_matter,
+        "_cluster": cluster[:20],
+    })
+    return facts
+
+
+def acceptance_decision(report: dict, facts: dict, result: dict, event_id: str, now: datetime) -> Decision:
+    state = DECISION_STATES[result["decision"]]
+    ward = {"code": facts["ward_code"], "name": facts.get("ward_name")} if facts.get("ward_found") else None
+    detail = {"decision": result["decision"], "fired": result.get("fired", []),
+              "duplicate_of": facts.get("_duplicate_of"), "same_matter_as": facts.get("_same_matter_as"),
+              "cluster": facts.get("_cluster", [])}
+    return Decision(
+        event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"], kind="verified",
+        source="verification", to_state=state, from_states=["submitted"], actor={"service": "verification"},
+        detail=detail,
+        patch={"reasons": result.get("reasons", []), "warnings": result.get("warnings", []), "ward": ward,
+               "facts": {k: v for k, v in facts.items() if not k.startswith("_")}})
