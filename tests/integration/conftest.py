@@ -1,0 +1,113 @@
+"""Real services on the real RabbitMQ: every service runs in a nameko container (own vhost per test)."""
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import pytest
+import requests
+
+from paht import clock
+from paht.clock import ControlledClock
+from services.handling.service import HandlingService
+from services.intake.service import IntakeService
+from services.publishing.service import PublishingService
+from services.rating.service import RatingService
+from services.routing.service import RoutingService
+from services.sla.service import SlaService
+from services.verification.service import VerificationService
+
+SERVICES = {
+    "intake": IntakeService, "verification": VerificationService, "routing": RoutingService,
+    "handling": HandlingService, "sla": SlaService, "publishing": PublishingService, "rating": RatingService,
+}
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class System:
+    """The running services of one test, and a small client for the HTTP API."""
+
+    def __init__(self, container_factory, rabbit_config, tmp_path):
+        self.factory = container_factory
+        self.rabbit_config = rabbit_config
+        self.tmp_path = tmp_path
+        self.containers = {}
+        self.api = None
+        self.tokens = json.loads((tmp_path / "demo-tokens.json").read_text())
+
+    def start(self, *names):
+        for name in names or SERVICES:
+            port = free_port()
+            config = dict(self.rabbit_config, WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", max_workers=10)
+            container = self.factory(SERVICES[name], config)
+            container.start()
+            self.containers[name] = container
+            if name == "intake":
+                self.api = f"http://127.0.0.1:{port}"
+        return self
+
+    def kill(self, name):
+        self.containers.pop(name).kill()
+
+    def stop(self, name):
+        self.containers.pop(name).stop()
+
+    # HTTP client
+    def submit(self, report: dict, files=()):
+        parts = [("report", (None, json.dumps(report), "application/json"))]
+        parts += [("media", (name, data, mime)) for name, data, mime in files]
+        return requests.post(f"{self.api}/api/v1/reports", files=parts, timeout=10)
+
+    def get(self, report_id):
+        return requests.get(f"{self.api}/api/v1/reports/{report_id}", timeout=10).json()
+
+    def staff(self, report_id, action, token, **body):
+        return requests.post(f"{self.api}/api/v1/staff/reports/{report_id}/{action}", json=body,
+                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    def staff_get(self, path, token, **params):
+        return requests.get(f"{self.api}/api/v1/staff/{path}", params=params,
+                            headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    def wait_for(self, report_id, predicate, timeout=20.0, what="condition"):
+        deadline = time.monotonic() + timeout
+        view = None
+        while time.monotonic() < deadline:
+            view = self.get(report_id)
+            if predicate(view):
+                return view
+            time.sleep(0.1)
+        raise AssertionError(f"{what} not reached for {report_id}; last view: {json.dumps(view, ensure_ascii=False)[:3000]}")
+
+    def wait_state(self, report_id, state, timeout=20.0):
+        return self.wait_for(report_id, lambda v: v.get("state") == state, timeout, f"state {state}")
+
+    def advance(self, seconds):
+        answer = requests.post(f"{self.api}/api/v1/_clock/advance", json={"seconds": seconds}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+@pytest.fixture
+def system(container_factory, rabbit_config, tmp_path, monkeypatch):
+    from paht.demo_users import ensure_tokens
+    from paht.rules import get_pack, list_packs
+
+    monkeypatch.setenv("PAHT_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("PAHT_MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("PAHT_OUTBOX_GRACE_SECONDS", "1")
+    monkeypatch.delenv("MONGO_URI", raising=False)
+    agencies = sorted({a for pack in list_packs() for a in get_pack(pack).agencies})
+    ensure_tokens(tmp_path / "demo-tokens.json", agencies)
+    monkeypatch.setenv("PAHT_DEMO_TOKENS", str(tmp_path / "demo-tokens.json"))
+    clock.set_clock(ControlledClock(tmp_path / "clock.json"))
+    yield System(container_factory, rabbit_config, tmp_path)
+    clock.set_clock(None)
