@@ -109,7 +109,7 @@ def _extend(report, actor, body, pack, now):
 def _forward(report, actor, body, pack, now):
     require_state(report, "in_progress")
     require_lead(report, actor)
-    co = [known_agency(pack, a, "agencies") for a in body.get("agencies") or []]
+    co = list(dict.fromkeys(known_agency(pack, a, "agencies") for a in body.get("agencies") or []))
     if not co:
         raise Refused("VALIDATION_FAILED", "agencies is required", {"agencies": "required"})
     current = report.get("assigned_agencies") or []

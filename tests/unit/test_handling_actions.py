@@ -1,0 +1,95 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.handling.actions import Refused, decide
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+class Pack:
+    agencies = {"so-xay-dung": {"name": "Sở Xây dựng"}, "ubnd-1": {"name": "UBND phường 1"},
+                "dien-luc": {"name": "Điện lực"}}
+    parameters = {"extension_max_fraction": {"value": 0.5, "article": "Điều 12 khoản 2"}}
+
+
+def report(state, lead="so-xay-dung", **extra):
+    doc = {"id": "PA-1", "pack": "p", "state": state,
+           "assigned_agencies": [{"id": lead, "name": lead, "role": "lead"}] if lead else [], "route": {}}
+    doc.update(extra)
+    return doc
+
+
+def staff(agency="so-xay-dung", role="agency_staff"):
+    return {"role": role, "agency": agency, "name": "x"}
+
+
+OPERATOR = {"role": "operator", "agency": None, "name": "op"}
+
+
+def act(doc, action, actor, **body):
+    return decide(doc, action, actor, body, Pack(), NOW, "e1")
+
+
+def test_only_the_lead_agency_acknowledges():
+    assert act(report("dispatched"), "acknowledge", staff()).to_state == "in_progress"
+    with pytest.raises(Refused) as refused:
+        act(report("dispatched"), "acknowledge", staff("ubnd-1"))
+    assert refused.value.code == "FORBIDDEN"
+    with pytest.raises(Refused):
+        act(report("dispatched"), "acknowledge", OPERATOR)
+
+
+def test_return_goes_back_to_routing_with_the_suggestion():
+    decision = act(report("dispatched"), "return", staff(), agency="ubnd-1", note="thuộc thẩm quyền phường")
+    assert decision.to_state == "accepted"
+    assert decision.patch["route"]["suggested_agency"] == "ubnd-1"
+    assert decision.patch["route"]["returned_count"] == 1
+    assert decision.patch["assigned_agencies"] == []
+    with pytest.raises(Refused):
+        act(report("dispatched"), "return", staff(), agency="nobody")
+
+
+def test_result_needs_text_and_approval_needs_a_leader():
+    with pytest.raises(Refused):
+        act(report("in_progress"), "submit_result", staff())
+    decision = act(report("in_progress"), "submit_result", staff(), result_text="Đã xử lý")
+    assert decision.to_state == "result_submitted"
+    doc = report("result_submitted", result=decision.patch["result"])
+    with pytest.raises(Refused):
+        act(doc, "approve", staff())
+    approved = act(doc, "approve", staff(role="agency_leader"), result_text="Đã xử lý xong")
+    assert approved.to_state == "approved" and approved.patch["result"]["edited_by_leader"] is True
+    assert act(doc, "send_back", staff(role="agency_leader"), note="bổ sung ảnh").to_state == "in_progress"
+
+
+def test_extension_is_limited_to_the_packs_fraction():
+    opened = NOW - timedelta(days=2)
+    due = NOW + timedelta(days=4)          # a 6-day step: at most 3 more days
+    doc = report("in_progress", deadlines={"process": {"opened_at": opened.isoformat(), "due": due.isoformat()}})
+    ok = act(doc, "extend", staff(), new_due=(due + timedelta(days=3)).isoformat(), note="chờ vật tư")
+    assert ok.to_state is None and ok.patch["extension"]["new_due"] == (due + timedelta(days=3)).isoformat()
+    with pytest.raises(Refused) as refused:
+        act(doc, "extend", staff(), new_due=(due + timedelta(days=3, hours=1)).isoformat(), note="chờ vật tư")
+    assert refused.value.code == "EXTENSION_TOO_LONG"
+
+
+def test_designation_is_the_centres():
+    doc = report("routing_unresolved", lead=None)
+    with pytest.raises(Refused):
+        act(doc, "designate", staff(), agency="ubnd-1")
+    decision = act(doc, "designate", OPERATOR, agency="ubnd-1")
+    assert decision.to_state == "dispatched"
+    assert decision.patch["assigned_agencies"] == [{"id": "ubnd-1", "name": "UBND phường 1", "role": "lead"}]
+
+
+def test_forward_adds_co_agencies_once():
+    doc = report("in_progress")
+    decision = act(doc, "forward", staff(), agencies=["dien-luc", "dien-luc"])
+    assert [a["role"] for a in decision.patch["assigned_agencies"]] == ["lead", "co"]
+
+
+def test_rework_after_approval_by_the_centre():
+    assert act(report("approved"), "rework", OPERATOR, kind="format").to_state == "in_progress"
+    with pytest.raises(Refused):
+        act(report("approved"), "rework", OPERATOR, kind="colour")
