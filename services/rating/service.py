@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import uuid
 
-from nameko.rpc import rpc
+from nameko.rpc import RpcProxy, rpc
 
 from paht import clock
 from paht.rules import get_pack
 from paht.web import Observable
 
 from .dependencies import Ratings
+from .penalties import province_report
 from .ratings import Refused, interaction_decision, rating_decision, scorecard
 
 
@@ -17,6 +18,7 @@ class RatingService(Observable):
     name = "rating"
 
     store = Ratings()
+    sla = RpcProxy("sla")
 
     @rpc
     def rate(self, report, level, comment):
@@ -41,3 +43,8 @@ class RatingService(Observable):
     @rpc
     def scorecards(self, pack=None):
         return scorecard(self.store.all_ratings(pack))
+
+    @rpc
+    def province_report(self, pack_id):
+        """Late or failing agencies for the province: counters and the pack's penalty decisions."""
+        return province_report(get_pack(pack_id), self.store.all_ratings(pack_id), self.sla.missed())
