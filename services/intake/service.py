@@ -245,6 +245,20 @@ class IntakeService(Observable):
         answer = target.act(domain.snapshot(jsonable(report)), action, user_actor(user), body.model_dump(mode="json"))
         return self.apply_answer(answer)
 
+    @http("GET", "/api/v1/staff/province-report")
+    @guarded
+    def province_report(self, request):
+        """Agencies' lateness, satisfaction and the pack's penalties (operator, admin)."""
+        user = authenticate(self.store, request)
+        if user["role"] not in ("operator", "admin"):
+            raise ApiError("FORBIDDEN")
+        pack_id = request.args.get("pack", "")
+        try:
+            get_pack(pack_id)
+        except KeyError:
+            raise ApiError("UNKNOWN_PACK", fields={"pack": pack_id}) from None
+        return json_response({"pack": pack_id, "agencies": self.rating.province_report(pack_id)})
+
     # ---- test clock ---------------------------------------------------------------------------------------
     @http("POST", "/api/v1/_clock/advance")
     @guarded
