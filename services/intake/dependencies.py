@@ -32,8 +32,12 @@ class ReportStore:
         self.users.create_index([("token_hash", 1)], unique=True)
 
     # reports
-    def insert(self, report: dict) -> None:
+    def create(self, report: dict, event_id: str, now: datetime) -> Transitioned:
+        """Store a new report; its announcement goes through the outbox like any other change."""
+        report["timeline"][0]["event_id"] = event_id
+        self.outbox.insert_one({"_id": event_id, "created_at": now, "sent": False, "report_id": report["_id"]})
         self.reports.insert_one(report)
+        return self.rebuild_announcement({"_id": event_id, "report_id": report["_id"]})
 
     def get(self, report_id: str) -> dict | None:
         return self.reports.find_one({"_id": report_id})

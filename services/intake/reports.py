@@ -136,5 +136,5 @@ def staff_view(report: dict) -> dict:
 
 def snapshot(report: dict) -> dict:
     """The report as other services see it on the bus (no token hash, no bookkeeping)."""
-    hidden = ("_id", "tracking_token_hash", "applied_events", "timeline", "version")
+    hidden = ("_id", "tracking_token_hash", "applied_events", "timeline")
     return {"id": report["_id"], **{k: v for k, v in report.items() if k not in hidden}}

@@ -119,12 +119,7 @@ class IntakeService(Observable):
         report = domain.new_report(report_in, media, now, domain.new_report_id(now), token)
         if report["category"] is None:
             report["category"], report["category_source"] = classify(report_in.description), "classifier"
-        event_id = domain.new_event_id()
-        report["timeline"][0]["event_id"] = event_id
-        self.store.outbox.insert_one({"_id": event_id, "created_at": now, "sent": False, "report_id": report["_id"]})
-        self.store.insert(report)
-        announced = self.store.rebuild_announcement({"_id": event_id, "report_id": report["_id"]})
-        self.announce(announced)
+        self.announce(self.store.create(report, domain.new_event_id(), now))
         return json_response({"id": report["_id"], "state": report["state"], "tracking_token": token}, 201)
 
     def store_media(self, request, metas) -> list[MediaRecord]:

@@ -6,6 +6,7 @@ from datetime import datetime
 from nameko.extensions import DependencyProvider
 
 from paht import storage
+from paht.storage import DuplicateKeyError
 
 
 class DeadlineStore:
@@ -14,6 +15,21 @@ class DeadlineStore:
         self.deadlines.create_index([("status", 1), ("due", 1)])
         self.deadlines.create_index([("status", 1), ("warn_due", 1)])
         self.deadlines.create_index([("report_id", 1)])
+        self.versions = db["report_versions"]
+
+    def advance_version(self, report_id: str, version: int) -> bool:
+        """Record that the report's change `version` is being handled; False when a later one already was
+        (announcements can be handled out of order by concurrent workers)."""
+        try:
+            self.versions.update_one({"_id": report_id, "version": {"$lt": version}}, {"$set": {"version": version}},
+                                     upsert=True)
+            return True
+        except DuplicateKeyError:
+            return False
+
+    def current_version(self, report_id: str) -> int:
+        doc = self.versions.find_one({"_id": report_id})
+        return doc["version"] if doc else -1
 
     def open(self, deadline: dict) -> None:
         fields = {k: v for k, v in deadline.items() if k != "_id"}

@@ -32,6 +32,9 @@ class SlaService(Observable):
         step = step_for(announced)
         if announced.from_state == announced.to_state and announced.cause not in ("rework_requested",):
             return
+        version = announced.report.get("version", 0)
+        if not self.deadlines.advance_version(announced.report_id, version):
+            return  # a later change of this report was handled already
         now = clock.now()
         for deadline in self.deadlines.open_for(announced.report_id):
             send(self.dispatch, deadline_decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}",
@@ -44,6 +47,9 @@ class SlaService(Observable):
         if deadline is None:
             return
         self.deadlines.open(deadline)
+        if self.deadlines.current_version(announced.report_id) != version:
+            self.deadlines.close(deadline["_id"], now)  # overtaken while opening it
+            return
         deadline = self.deadlines.get(deadline["_id"])
         send(self.dispatch, deadline_decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
 
