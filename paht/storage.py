@@ -1,0 +1,41 @@
+"""Storage chosen by `MONGO_URI` (DESIGN.md §4).
+
+- `mongodb://…` / `mongodb+srv://…`: MongoDB through pymongo (production), database `paht_<service>`.
+- `embedded://` (the default) or `embedded:///path`: the file-backed store of `paht.embedded`, one SQLite file
+  per service under `$PAHT_VAR_DIR/db/` (or the given path).
+- `memory://`: the same store in memory, for unit tests.
+Services use only the subset that both sides implement (see tests/contract/test_storage.py).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument  # noqa: F401 — re-exported for services
+from pymongo.errors import DuplicateKeyError  # noqa: F401 — re-exported: both stores raise it
+
+from . import embedded
+from .clock import var_dir
+
+_clients: dict[str, object] = {}
+
+
+def open_database(service: str, uri: str | None = None, var: str | os.PathLike | None = None):
+    uri = uri or os.environ.get("MONGO_URI") or "embedded://"
+    if uri.startswith(("mongodb://", "mongodb+srv://")):
+        from pymongo import MongoClient
+        from bson.codec_options import CodecOptions
+        from datetime import timezone
+        client = _clients.get(uri)
+        if client is None:
+            client = _clients[uri] = MongoClient(uri, tz_aware=True, tzinfo=timezone.utc)
+        prefix = os.environ.get("PAHT_DB_PREFIX", "paht_")
+        return client.get_database(prefix + service,
+                                   codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc))
+    if uri.startswith("memory://"):
+        return embedded.Database(":memory:")
+    if uri.startswith("embedded://"):
+        path = uri[len("embedded://"):]
+        root = Path(path) if path else Path(var or var_dir()) / "db"
+        return embedded.Database(root / f"{service}.sqlite3")
+    raise ValueError(f"MONGO_URI {uri!r}: expected mongodb://…, embedded://[path] or memory://")
