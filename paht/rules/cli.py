@@ -1,0 +1,81 @@
+"""`paht rules check|test|evaluate|diff` (DESIGN.md §3)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import PackError, get_pack, list_packs, load_pack, rules_root
+from .cases import run_cases
+from .diff import diff_packs, format_table
+
+
+def _dirs(args: list[str]) -> list[Path]:
+    return [Path(a) for a in args] if args else [rules_root() / p for p in list_packs()]
+
+
+def _pack(name: str):
+    path = Path(name)
+    return load_pack(path) if path.exists() and (path / "pack.yaml").exists() else get_pack(name)
+
+
+def check(dirs) -> int:
+    failed = 0
+    for pack_dir in dirs:
+        try:
+            pack = load_pack(pack_dir)
+        except PackError as exc:
+            print(f"FAIL {pack_dir}: {exc}")
+            failed += 1
+            continue
+        counts = ", ".join(f"{stage} {len(rules)}" for stage, rules in pack.stages.items())
+        print(f"ok   {pack.id}: {counts} rules, {len(pack.agencies)} agencies")
+    return 1 if failed else 0
+
+
+def test(dirs) -> int:
+    failed = total = 0
+    for pack_dir in dirs:
+        try:
+            pack = load_pack(pack_dir)
+            results = run_cases(pack)
+        except PackError as exc:
+            print(f"FAIL {pack_dir}: {exc}")
+            failed += 1
+            continue
+        for r in results:
+            total += 1
+            if not r.ok:
+                failed += 1
+                print(f"FAIL {pack.id} {r.file}:{r.line} {r.name} [{r.article}]: {r.detail}")
+        passed = sum(r.ok for r in results)
+        print(f"{'ok  ' if passed == len(results) else 'FAIL'} {pack.id}: {passed}/{len(results)} cases")
+    return 1 if failed else 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="paht rules")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check").add_argument("packs", nargs="*")
+    commands.add_parser("test").add_argument("packs", nargs="*")
+    evaluate = commands.add_parser("evaluate")
+    evaluate.add_argument("pack")
+    evaluate.add_argument("--stage", required=True, choices=["acceptance", "routing", "sla", "penalties"])
+    evaluate.add_argument("--input", required=True, help="a JSON file of facts ('-' for stdin)")
+    diff = commands.add_parser("diff")
+    diff.add_argument("pack")
+    diff.add_argument("other")
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return check(_dirs(args.packs))
+    if args.command == "test":
+        return test(_dirs(args.packs))
+    if args.command == "evaluate":
+        facts = json.load(sys.stdin if args.input == "-" else open(args.input, encoding="utf-8"))
+        print(json.dumps(_pack(args.pack).evaluate(args.stage, facts), ensure_ascii=False, indent=2))
+        return 0
+    a, b = _pack(args.pack), _pack(args.other)
+    rows = diff_packs(a, b)
+    print(format_table(rows, a.id, str(args.other)) if rows else "no differences")
+    return 0

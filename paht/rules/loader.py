@@ -1,0 +1,152 @@
+"""Loading a pack: every file validated (JSON Schema + closed vocabulary + references), then compiled. All or
+nothing: a pack with one bad rule never loads."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+
+from .compiler import Compiler
+from .errors import PackError
+from .vocabulary import ACTIONS, REASON_CODES, ROUTE_TARGETS, UNITS
+from .yamlfile import line_of, plain, read_yaml
+
+STAGES = ("acceptance", "routing", "sla", "penalties")
+FIXED_AGENCIES = ("trung-tam", "so-xay-dung", "so-nong-nghiep-moi-truong", "cong-an", "so-y-te", "so-giao-duc",
+                  "so-cong-thuong", "so-van-hoa", "dien-luc", "cap-nuoc", "chieu-sang", "moi-truong-do-thi")
+
+
+def schema_dir() -> Path:
+    from . import rules_root
+    return rules_root() / "schema"
+
+
+@lru_cache(maxsize=8)
+def _schema(name: str) -> dict:
+    return json.loads((schema_dir() / f"{name}.schema.json").read_text())
+
+
+def validate(document, schema: str, path: Path) -> None:
+    validator = jsonschema.Draft202012Validator(_schema(schema))
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = errors[0]
+        node, line = document, line_of(document, 1)
+        for part in error.absolute_path:
+            try:
+                node = node[part]
+            except (KeyError, IndexError, TypeError):
+                break
+            line = line_of(node, line)
+        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
+        rule_id = None
+        if schema == "stage" and len(error.absolute_path) >= 2 and error.absolute_path[0] == "rules":
+            rule = document["rules"][error.absolute_path[1]]
+            rule_id = rule.get("id") if isinstance(rule, dict) else None
+        raise PackError(f"{where}: {error.message}", str(path), line, rule_id)
+
+
+def load_agencies(pack_dir: Path) -> dict[str, dict]:
+    path = pack_dir / "agencies.yaml"
+    if not path.exists():
+        return {}
+    document = read_yaml(path)
+    validate(document, "agencies", path)
+    agencies = {}
+    for agency in document["agencies"]:
+        if agency["id"] in agencies:
+            raise PackError(f"duplicate agency id {agency['id']}", str(path), line_of(agency))
+        agencies[agency["id"]] = plain(agency)
+    return agencies
+
+
+class _StageChecker:
+    def __init__(self, stage: str, path: Path, parameters: dict, agencies: dict):
+        self.stage, self.path, self.parameters, self.agencies = stage, path, parameters, agencies
+
+    def check_then(self, rule: dict, where) -> dict:
+        then = plain(rule["then"])
+        action = then["action"]
+        if action not in ACTIONS[self.stage]:
+            raise PackError(f"unknown action {action!r} for stage {self.stage} (one of {', '.join(ACTIONS[self.stage])})",
+                            *where)
+        if action in ("reject", "request_supplement", "warn") and then.get("reason") not in REASON_CODES:
+            raise PackError(f"{action} needs a reason from DESIGN.md's codes, got {then.get('reason')!r}", *where)
+        if action == "route":
+            for target in [then.get("lead")] + list(then.get("co") or []):
+                if target is None:
+                    raise PackError("route needs a lead", *where)
+                if target not in ROUTE_TARGETS and not self.known_agency(target):
+                    raise PackError(f"unknown agency {target!r} in route", *where)
+        if action == "set_deadline":
+            if "deadline" in then:
+                name = then.pop("deadline")[1:]
+                param = self.parameters.get(name)
+                if param is None or "amount" not in param:
+                    raise PackError(f"unknown duration parameter ${name}", *where)
+                then["amount"], then["unit"] = param["amount"], param["unit"]
+            if "amount" not in then:
+                raise PackError("set_deadline needs amount and unit (or deadline: $parameter)", *where)
+            if then.get("unit") not in UNITS:
+                raise PackError(f"deadline without a valid unit (one of {', '.join(UNITS)})", *where)
+            on_miss = then.get("on_miss") or {"action": "flag_late"}
+            if on_miss.get("action") not in ("flag_late", "reject"):
+                raise PackError("on_miss action is flag_late or reject", *where)
+            if on_miss["action"] == "reject" and on_miss.get("reason") not in REASON_CODES:
+                raise PackError("on_miss reject needs a reason code", *where)
+            then["on_miss"] = on_miss
+        if action in ("lock_account", "lock_interaction") and isinstance(then.get("duration"), str):
+            name = then["duration"][1:]
+            if name not in self.parameters:
+                raise PackError(f"unknown parameter ${name}", *where)
+            param = self.parameters[name]
+            then["duration"] = {"amount": param["amount"], "unit": param["unit"]}
+        return then
+
+    def known_agency(self, agency_id: str) -> bool:
+        if self.agencies:
+            return agency_id in self.agencies
+        return agency_id in FIXED_AGENCIES or agency_id.startswith("ubnd-")
+
+    def load(self) -> list[dict]:
+        document = read_yaml(self.path)
+        validate(document, "stage", self.path)
+        if document["stage"] != self.stage:
+            raise PackError(f"stage is {document['stage']!r}, expected {self.stage!r}", str(self.path),
+                            line_of(document))
+        rules, seen = [], {}
+        for rule in document["rules"]:
+            where = (str(self.path), line_of(rule), rule["id"])
+            if rule["id"] in seen:
+                raise PackError(f"duplicate rule id (first at line {seen[rule['id']]})", *where)
+            seen[rule["id"]] = line_of(rule)
+            compiler = Compiler(self.stage, self.parameters, where)
+            compiled = compiler.condition(plain(rule.get("when")))
+            rules.append({"id": rule["id"], "article": rule["article"], "title": rule.get("title"),
+                          "when": plain(rule.get("when")), "then": self.check_then(rule, where),
+                          "message": rule.get("message"), "message_en": rule.get("message_en"),
+                          "line": line_of(rule), "file": self.path.name, "condition": compiled,
+                          "facts_used": sorted(compiler.used)})
+        return rules
+
+
+def load_pack(path) -> "Pack":
+    from .pack import Pack
+    pack_dir = Path(path)
+    if not (pack_dir / "pack.yaml").exists():
+        raise PackError("no pack.yaml here", str(pack_dir / "pack.yaml"), None)
+    meta_path = pack_dir / "pack.yaml"
+    meta = read_yaml(meta_path)
+    validate(meta, "pack", meta_path)
+    if meta["id"] != pack_dir.name:
+        raise PackError(f"id {meta['id']!r} differs from the folder name {pack_dir.name!r}", str(meta_path), 1)
+    parameters = plain(meta.get("parameters") or {})
+    agencies = load_agencies(pack_dir)
+    stages = {}
+    for stage in STAGES:
+        stage_path = pack_dir / f"{stage}.yaml"
+        if stage_path.exists():
+            stages[stage] = _StageChecker(stage, stage_path, parameters, agencies).load()
+    return Pack(pack_dir, plain(meta), parameters, agencies, stages)

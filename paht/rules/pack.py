@@ -1,0 +1,116 @@
+"""A loaded pack: its compiled rules and what a decision of each stage looks like."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader
+
+from .engine import StageEngine, complete_facts
+
+DECISION_ORDER = ("reject", "request_supplement", "forward_for_monitoring")
+ACCEPTANCE_OUTCOME = {"reject": "rejected", "request_supplement": "needs_supplement",
+                      "forward_for_monitoring": "forwarded_for_monitoring"}
+
+
+class Pack:
+    def __init__(self, path: Path, meta: dict, parameters: dict, agencies: dict, stages: dict[str, list[dict]]):
+        self.path, self.meta, self.parameters, self.agencies, self.stages = path, meta, parameters, agencies, stages
+        self.id = meta["id"]
+        self._rules = {rule["id"]: rule for rules in stages.values() for rule in rules}
+        self._engine = StageEngine(self.id, {stage: [(r["id"], r["condition"]) for r in rules]
+                                             for stage, rules in stages.items()})
+        self._used = {stage: set().union(*(r["facts_used"] for r in rules)) if rules else set()
+                      for stage, rules in stages.items()}
+        self._templates = Environment(loader=FileSystemLoader(str(path)), autoescape=False, keep_trailing_newline=True)
+
+    @property
+    def categories(self) -> dict:
+        from paht.categories import load_categories
+        return load_categories()
+
+    def rule(self, rule_id: str) -> dict:
+        return self._rules[rule_id]
+
+    def fired(self, stage: str, facts: dict) -> list[dict]:
+        facts = complete_facts(stage, facts, self._used.get(stage, set()))
+        return [self._rules[rule_id] for rule_id in self._engine.fired(stage, facts)]
+
+    def evaluate(self, stage: str, facts: dict) -> dict:
+        fired = self.fired(stage, facts)
+        return getattr(self, f"_{stage}")(fired, facts)
+
+    # stage decisions
+    @staticmethod
+    def _reason(rule: dict) -> dict:
+        then = rule["then"]
+        return {"code": then.get("reason"), "rule": rule["id"], "article": rule["article"],
+                "message": rule.get("message") or "", "message_en": rule.get("message_en"), "action": then["action"]}
+
+    def _acceptance(self, fired: list[dict], facts: dict) -> dict:
+        by_action: dict[str, list[dict]] = {}
+        for rule in fired:
+            by_action.setdefault(rule["then"]["action"], []).append(rule)
+        decision, reasons = "accepted", []
+        for action in DECISION_ORDER:
+            if by_action.get(action):
+                decision = ACCEPTANCE_OUTCOME[action]
+                reasons = [self._reason(r) for r in by_action[action] if r["then"].get("reason")]
+                if action == "forward_for_monitoring":
+                    reasons = []
+                break
+        return {"decision": decision, "reasons": reasons,
+                "warnings": [self._reason(r) for r in by_action.get("warn", [])],
+                "fired": [r["id"] for r in fired],
+                "monitoring_rule": next(({"rule": r["id"], "article": r["article"]}
+                                         for r in by_action.get("forward_for_monitoring", [])), None)}
+
+    def _resolve(self, target: str, facts: dict) -> str | None:
+        if target == "ward_committee":
+            agency = f"ubnd-{facts.get('ward_code')}" if facts.get("ward_code") else None
+        elif target == "suggested":
+            agency = facts.get("suggested_agency") or None
+        elif target == "designated":
+            agency = facts.get("designated_agency") or None
+        else:
+            agency = target
+        if agency is None or (self.agencies and agency not in self.agencies):
+            return None
+        return agency
+
+    def _routing(self, fired: list[dict], facts: dict) -> dict:
+        for rule in fired:
+            then = rule["then"]
+            if then["action"] == "unresolved":
+                return {"decision": "unresolved", "rule": rule["id"], "article": rule["article"]}
+            lead = self._resolve(then["lead"], facts)
+            if lead is None:
+                continue   # e.g. the ward's committee when the ward is unknown: the next rule decides
+            co = [agency for agency in (self._resolve(c, facts) for c in then.get("co") or []) if agency]
+            return {"decision": "route", "lead": lead, "co": [c for c in dict.fromkeys(co) if c != lead],
+                    "immediate": bool(then.get("immediate")), "rule": rule["id"], "article": rule["article"]}
+        return {"decision": "unresolved", "rule": None, "article": None}
+
+    def _sla(self, fired: list[dict], facts: dict) -> dict:
+        if not fired:
+            return {"decision": None, "step": facts.get("step")}
+        rule = fired[0]
+        then = rule["then"]
+        if then["action"] == "no_deadline":
+            return {"decision": "no_deadline", "step": facts.get("step"), "rule": rule["id"],
+                    "article": rule["article"]}
+        return {"decision": "set_deadline", "step": facts.get("step"), "amount": then["amount"],
+                "unit": then["unit"], "warn_at": then.get("warn_at", 0.75), "on_miss": then["on_miss"],
+                "rule": rule["id"], "article": rule["article"], "message": rule.get("message")}
+
+    def _penalties(self, fired: list[dict], facts: dict) -> dict:
+        return {"actions": [{"action": r["then"]["action"], "duration": r["then"].get("duration"), "rule": r["id"],
+                             "article": r["article"], "message": r.get("message")} for r in fired]}
+
+    # the rest of the pack
+    def render_letter(self, context: dict) -> str:
+        template = ((self.meta.get("publication") or {}).get("templates") or {}).get(
+            "result_letter", "templates/result_letter.md.j2")
+        return self._templates.get_template(template).render(**context)
+
+    def rating_levels(self) -> list[dict]:
+        return list(self.meta["rating_scale"]["levels"])
