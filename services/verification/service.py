@@ -20,6 +20,7 @@ from .facts import reporter_key
 from .judgements import judgement_decision
 from .verify import acceptance_decision, collect_facts
 
+OPEN_MATTER_HORIZON = timedelta(days=60)
 OPEN_STATES = ("accepted", "routing_unresolved", "dispatched", "in_progress", "result_submitted", "approved")
 
 
@@ -43,7 +44,8 @@ class VerificationService(Observable):
         now = clock.now()
         tz = pack.meta.get("timezone", "Asia/Ho_Chi_Minh")
         media = [evidence.inspect_media(self.media.read(m["sha256"]), m["filename"], m["content_type"],
-                                        parse_time(m.get("captured_at")), tz) for m in report.get("media", [])]
+                                        parse_time(m.get("captured_at")), tz, m["sha256"])
+                 for m in report.get("media", [])]
         key = reporter_key(report.get("reporter") or {})
         facts = collect_facts(report, media, pack, WardIndex.load(pack.meta["boundary"]), self.evidence.index,
                               self.evidence.history(key), evidence.load_wordlists(rules_root()),
@@ -59,10 +61,10 @@ class VerificationService(Observable):
         return decision
 
     @staticmethod
-    def open_until(report: dict) -> datetime | None:
-        """Until when the matter counts as "still within its deadline" for a resubmission by the same reporter."""
-        dues = [parse_time(d["due"]) for d in (report.get("deadlines") or {}).values() if d.get("due")]
-        return max(dues) if dues else clock.now() + timedelta(days=30)
+    def open_until(report: dict) -> datetime:
+        """Until when the matter counts as "still within its deadline" for a resubmission by the same reporter:
+        while the report is open (a terminal state clears it), bounded so a forgotten report does not block."""
+        return clock.now() + OPEN_MATTER_HORIZON
 
     @rpc
     def act(self, report, action, actor, body):

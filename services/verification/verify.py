@@ -34,8 +34,7 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
         if key else None
     same_matter = index.open_same_matter(key, facts["category"], facts.get("lat"), facts.get("lon"),
                                          report.get("description", ""), now, exclude=report["id"]) if key else None
-    cluster = index.cluster(report["id"], facts["category"], facts.get("lat"), facts.get("lon")) \
-        if facts.get("lat") is not None else []
+    cluster = index.cluster(report["id"], facts["category"], facts.get("lat"), facts.get("lon"), reporter_key=key)
     facts.update({
         "duplicate_same_reporter": duplicate_of is not None,
         "open_same_matter": same_matter is not None,
