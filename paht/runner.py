@@ -12,9 +12,10 @@ from pathlib import Path
 import requests
 from kombu import Connection
 
-SERVICES = {  # name → local HTTP port (/healthz, /metrics; intake also serves the API)
-    "intake": 8000, "verification": 8001, "routing": 8002, "handling": 8003, "sla": 8004, "publishing": 8005,
-    "rating": 8006,
+SERVICES = {  # name → (service class, local HTTP port for /healthz and /metrics; intake also serves the API)
+    "intake": ("IntakeService", 8000), "verification": ("VerificationService", 8001),
+    "routing": ("RoutingService", 8002), "handling": ("HandlingService", 8003), "sla": ("SlaService", 8004),
+    "publishing": ("PublishingService", 8005), "rating": ("RatingService", 8006),
 }
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 INSTALL_HELP = """RabbitMQ is not reachable at {uri}.
@@ -71,7 +72,7 @@ def start_service(name: str, env: dict, log_dir: Path) -> subprocess.Popen:
     log = open(log_dir / f"{name}.log", "ab")
     return subprocess.Popen(
         [str(nameko), "run", "--config", str(repo_root() / "services" / name / "config.yml"),
-         f"services.{name}.service"],
+         f"services.{name}.service:{SERVICES[name][0]}"],
         cwd=repo_root(), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -82,7 +83,7 @@ def wait_healthy(names, timeout: float = 60.0) -> list[str]:
     while pending and time.monotonic() < deadline:
         for name in list(pending):
             try:
-                if requests.get(f"http://127.0.0.1:{SERVICES[name]}/healthz", timeout=1).ok:
+                if requests.get(f"http://127.0.0.1:{SERVICES[name][1]}/healthz", timeout=1).ok:
                     pending.discard(name)
             except requests.RequestException:
                 pass
@@ -123,7 +124,7 @@ def up(args) -> int:
             print(f"not healthy: {', '.join(missing)} (see {var / 'logs'})")
             return 1
         print("PAHT is running: API on http://127.0.0.1:8000 (Ctrl-C to stop)")
-        for name, port in SERVICES.items():
+        for name, (_, port) in SERVICES.items():
             print(f"  {name:<13} http://127.0.0.1:{port}/healthz   log {var / 'logs' / (name + '.log')}")
         while not stopping:
             dead = [name for name, process in processes.items() if process.poll() is not None]

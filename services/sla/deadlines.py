@@ -71,15 +71,20 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
     }
 
 
-def public_deadline(deadline: dict, late: bool = False) -> dict:
-    return {"step": deadline["step"], "due": deadline["due"].isoformat(), "opened_at": deadline["opened_at"].isoformat(),
-            "late": late or deadline.get("status") == "missed", "agency": deadline.get("agency"), "rule": deadline["rule"], "article": deadline["article"],
+def public_deadline(deadline: dict, late: bool = False, tz=None) -> dict:
+    """The deadline as the report shows it, in the province's time. A missed timeout that rejects the report
+    (supplement, identity) is not an agency's lateness."""
+    flags_late = (deadline.get("on_miss") or {}).get("action", "flag_late") == "flag_late"
+    local = (lambda t: t.astimezone(tz)) if tz else (lambda t: t)
+    return {"step": deadline["step"], "due": local(deadline["due"]).isoformat(),
+            "opened_at": local(deadline["opened_at"]).isoformat(),
+            "late": flags_late and (late or deadline.get("status") == "missed"), "agency": deadline.get("agency"), "rule": deadline["rule"], "article": deadline["article"],
             "amount": deadline["amount"], "unit": deadline["unit"]}
 
 
 def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, late: bool = False,
-                      closed: bool = False) -> Decision:
-    entry = public_deadline(deadline, late)
+                      closed: bool = False, tz=None) -> Decision:
+    entry = public_deadline(deadline, late, tz)
     if closed:
         entry["closed_at"] = now.isoformat()
     patch = {f"deadlines.{deadline['step']}": entry}

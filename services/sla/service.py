@@ -13,6 +13,7 @@ from paht.bus import on_transition, send
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.rules import get_pack
 from paht.web import Observable
+from paht.worktime import calendar_for
 
 from .deadlines import deadline_decision, new_deadline, step_for
 from .dependencies import Deadlines
@@ -37,7 +38,7 @@ class SlaService(Observable):
             return  # a later change of this report was handled already
         now = clock.now()
         for deadline in self.deadlines.open_for(announced.report_id):
-            send(self.dispatch, deadline_decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}",
+            send(self.dispatch, self.decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}",
                                                   closed=True))
             self.deadlines.close(deadline["_id"], now)
         if step is None:
@@ -51,7 +52,7 @@ class SlaService(Observable):
             self.deadlines.close(deadline["_id"], now)  # overtaken while opening it
             return
         deadline = self.deadlines.get(deadline["_id"])
-        send(self.dispatch, deadline_decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
+        send(self.dispatch, self.decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
 
     def extend(self, announced):
         extension = announced.report.get("extension") or {}
@@ -60,8 +61,14 @@ class SlaService(Observable):
                 new_due = datetime.fromisoformat(extension["new_due"])
                 self.deadlines.move(deadline["_id"], new_due, deadline["warn_due"] + (new_due - deadline["due"]))
                 moved = self.deadlines.get(deadline["_id"])
-                send(self.dispatch, deadline_decision("deadline_extended", moved, clock.now(),
+                send(self.dispatch, self.decision("deadline_extended", moved, clock.now(),
                                                       f"sla:extend:{announced.event_id}"))
+
+    @staticmethod
+    def decision(kind, deadline, now, event_id, **flags):
+        """A deadline event for intake, with times in the pack's time zone."""
+        tz = calendar_for(get_pack(deadline["pack"]).meta).tz
+        return deadline_decision(kind, deadline, now, event_id, tz=tz, **flags)
 
     @timer(interval=1)
     def tick(self):
@@ -78,10 +85,10 @@ class SlaService(Observable):
         now = clock.now()
         fired = 0
         for deadline in self.deadlines.to_warn(now):
-            send(self.dispatch, deadline_decision("deadline_warning", deadline, now, f"sla:warn:{deadline['_id']}"))
+            send(self.dispatch, self.decision("deadline_warning", deadline, now, f"sla:warn:{deadline['_id']}"))
             self.deadlines.mark_warned(deadline["_id"])
         for deadline in self.deadlines.fallen_due(now):
-            send(self.dispatch, deadline_decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}",
+            send(self.dispatch, self.decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}",
                                                   late=True))
             self.deadlines.mark_missed(deadline["_id"], now)
             fired += 1
