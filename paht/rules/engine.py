@@ -6,12 +6,16 @@ import itertools
 import threading
 
 import durable_rules_engine
-from durable.engine import Host, MessageNotHandledException
+from durable.engine import Host
 
 from .vocabulary import FACTS
 
 
 _generation = itertools.count(1)
+# every ruleset gets a rule that always matches: each evaluation then creates a session that `delete_state` removes
+# (deleting the state of a fact nothing matched crashes the C engine with a double free)
+CATCH_ALL = "__any__"
+ALWAYS = {"$ex": {"_stage": 1}}
 
 # durable-rules' C engine keeps pointers into the JSON text a ruleset is created from, but durable.engine passes
 # a temporary string: keep every such text alive, or the engine reads freed memory (seen as segfaults).
@@ -41,7 +45,8 @@ class _QuietHost(Host):
     def get_action(self, name):
         # one parameter only: durable-rules treats a two-parameter action as asynchronous (with a callback)
         def record(_context):
-            self.fired.append(name)
+            if name != CATCH_ALL:
+                self.fired.append(name)
         return record
 
 
@@ -62,8 +67,10 @@ class StageEngine:
             name = f"g{generation}_{stage[:3]}"
             self._names[stage] = name
             self._order[stage] = {rule_id: index for index, (rule_id, _) in enumerate(rules)}
-            rulesets[name] = {f"r{index:04d}": {"all": [{"m": condition}], "run": rule_id}
-                              for index, (rule_id, condition) in enumerate(rules)}
+            ruleset = {f"r{index:04d}": {"all": [{"m": condition}], "run": rule_id}
+                       for index, (rule_id, condition) in enumerate(rules)}
+            ruleset["r_any"] = {"all": [{"m": ALWAYS}], "run": CATCH_ALL}
+            rulesets[name] = ruleset
         if rulesets:
             self._host.set_rulesets(copy.deepcopy(rulesets))
 
@@ -76,14 +83,9 @@ class StageEngine:
             sid = f"s{next(self._session)}"
             self._host.fired = []
             try:
-                self._host.assert_fact(ruleset, {"sid": sid, **facts})
-            except MessageNotHandledException:
-                pass
+                self._host.assert_fact(ruleset, {"sid": sid, **facts, "_stage": stage})
             finally:
-                try:
-                    self._host.delete_state(ruleset, sid)
-                except Exception:  # noqa: BLE001 — no state was created when nothing matched
-                    pass
+                self._host.delete_state(ruleset, sid)
             fired = list(self._host.fired)
         order = self._order[stage]
         return sorted(set(fired), key=order.__getitem__)
