@@ -19,7 +19,7 @@ from pathlib import Path
 from pymongo.errors import DuplicateKeyError
 
 UTC = timezone.utc
-_DT = "\x00dt:"
+_DT = "\x1edt:"   # a record-separator prefix: SQLite compares text only up to a NUL
 _FIELD = re.compile(r"^[A-Za-z0-9_.]+$")
 _MISSING = object()
 
@@ -286,16 +286,19 @@ class Collection:
 
     # pymongo API
     def create_index(self, keys, unique: bool = False, **_):
+        """One SQLite expression index over the fields, in order (so status + due serves "status = x AND
+        due <= t" by a range scan)."""
         fields = [keys] if isinstance(keys, str) else [k for k, _ in keys]
         for field in fields:
             if not _FIELD.match(field):
                 raise ValueError(f"bad index field {field!r}")
-            name = f"ix_{self._table}_{field.replace('.', '_')}"
-            with self.database.lock:
-                self.database.conn.execute(
-                    f'CREATE {"UNIQUE " if unique and len(fields) == 1 else ""}INDEX IF NOT EXISTS "{name}" '
-                    f"ON \"{self._table}\" (json_extract(doc, '$.{field}'))")
-            self._indexed[field] = unique and len(fields) == 1
+        name = f"ix_{self._table}_" + "_".join(f.replace(".", "_") for f in fields)
+        columns = ", ".join(f"json_extract(doc, '$.{field}')" for field in fields)
+        with self.database.lock:
+            self.database.conn.execute(
+                f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{name}" ON "{self._table}" ({columns})')
+        for field in fields:
+            self._indexed[field] = self._indexed.get(field, False) or (unique and len(fields) == 1)
         return "_".join(f"{f}_1" for f in fields)
 
     def insert_one(self, document: dict) -> InsertOneResult:
@@ -307,7 +310,16 @@ class Collection:
         return InsertOneResult(doc["_id"])
 
     def insert_many(self, documents) -> list:
-        return [self.insert_one(d).inserted_id for d in documents]
+        """All or nothing, in one transaction."""
+        with self.database.lock:
+            self.database.conn.execute("BEGIN")
+            try:
+                ids = [self.insert_one(d).inserted_id for d in documents]
+            except BaseException:
+                self.database.conn.execute("ROLLBACK")
+                raise
+            self.database.conn.execute("COMMIT")
+            return ids
 
     def find(self, filter: dict | None = None, projection=None, sort=None, limit: int = 0):
         query = filter or {}
