@@ -18,7 +18,7 @@ DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
 EDITORS = ("photoshop", "gimp", "snapseed", "picsart", "lightroom", "meitu", "canva", "pixlr", "photoscape", "vsco",
            "facetune", "fotor", "photodirector", "airbrush", "beautycam", "ulike", "remini", "photo editor",
            "affinity photo", "paint.net", "pixelmator", "luminar", "capture one", "befunky", "inshot")
-ANALYSIS_SIZE = (1024, 1024)
+ANALYSIS_SIZE = (480, 480)   # JPEG draft decoding picks the 1/8 scale for 12-MP photos
 MP4_EPOCH = datetime(1904, 1, 1, tzinfo=timezone.utc)
 
 # libjpeg's standard tables (ITU T.81 Annex K); software re-saves use them scaled by the quality setting

@@ -1,0 +1,131 @@
+"""Evidence measured from real files (issue 4): capture time, GPS, edit signals, kinds, content, duplicates."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from paht.geo import WardIndex
+from paht.rules import rules_root
+from services.verification.evidence import (FingerprintIndex, content_facts, inspect_media, load_wordlists,
+                                            location_facts, photo_facts)
+from tests import media_factory as make
+
+VN = make.VN
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=VN)
+TZ = "Asia/Ho_Chi_Minh"
+
+
+def inspect(data, name="p.jpg", app=None):
+    return inspect_media(data, name, None, app, TZ)
+
+
+def test_capture_time_from_exif_with_offset_and_age():
+    photo = inspect(make.jpeg(NOW - timedelta(hours=30)))
+    assert photo.captured_source == "exif"
+    assert photo_facts([photo], NOW)["photo_age_h"] == 30
+
+
+def test_capture_time_without_offset_uses_the_province_time_zone():
+    import io
+
+    from PIL import Image
+    data = make.jpeg(NOW - timedelta(hours=2))
+    image = Image.open(io.BytesIO(data))
+    exif = image.getexif()
+    del exif.get_ifd(0x8769)[0x9011]
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    assert photo_facts([inspect(out.getvalue())], NOW)["photo_age_h"] == 2
+
+
+def test_app_captured_at_when_exif_is_stripped_and_unknown_otherwise():
+    stripped = make.png()
+    unknown = photo_facts([inspect(stripped, "p.png")], NOW)
+    assert unknown["photo_age_known"] is False and unknown["photo_age_h"] is None
+    assert not any(unknown[s] for s in ("edited_software", "edited_datetime", "edited_thumbnail",
+                                        "edited_requantized")), "missing metadata is never 'edited'"
+    app = photo_facts([inspect(stripped, "p.png", app=NOW - timedelta(hours=5))], NOW)
+    assert app["photo_age_h"] == 5
+
+
+def test_exif_gps_degrees_minutes_seconds_and_hemispheres():
+    lat, lon = inspect(make.jpeg(NOW, gps=(16.4637, 107.5909))).exif_gps
+    assert abs(lat - 16.4637) < 1e-4 and abs(lon - 107.5909) < 1e-4
+    lat, lon = inspect(make.jpeg(NOW, gps=(-33.8688, -151.2093))).exif_gps
+    assert abs(lat + 33.8688) < 1e-4 and abs(lon + 151.2093) < 1e-4
+
+
+def test_editing_software_and_late_save_are_separate_signals():
+    edited = inspect(make.jpeg(NOW - timedelta(hours=1), software="Adobe Photoshop 25.0 (Windows)"))
+    assert edited.signals["edited_software"] and not edited.signals["edited_datetime"]
+    later = inspect(make.jpeg(NOW - timedelta(hours=3), saved_at=NOW - timedelta(hours=1)))
+    assert later.signals["edited_datetime"] and not later.signals["edited_software"]
+    camera = inspect(make.jpeg(NOW - timedelta(hours=1), software="HDR+ 1.0.540104767zd"))
+    assert not camera.signals["edited_software"]
+
+
+def test_thumbnail_that_does_not_match_the_image():
+    photo = make.jpeg(NOW, seed=1)
+    assert inspect(make.with_thumbnail(photo, make.jpeg(NOW, seed=99))).signals["edited_thumbnail"]
+    assert not inspect(make.with_thumbnail(photo, photo)).signals["edited_thumbnail"]
+
+
+def test_resave_with_standard_tables_and_ela():
+    resaved = inspect(make.resaved(make.jpeg(NOW - timedelta(hours=1)), 75))
+    assert resaved.signals["edited_requantized"]
+    assert 0 <= resaved.ela_score <= 1
+
+
+def test_kinds_from_bytes():
+    assert inspect(make.png(), "x.png").kind == "photo"
+    video = inspect(make.mp4(NOW - timedelta(hours=3)), "v.mp4")
+    assert video.kind == "video" and video.captured_source == "container"
+    assert photo_facts([video], NOW)["photo_age_h"] == 3
+    assert inspect(b"\x00\x00\x00\x18ftypheic" + b"\0" * 40, "x.heic").mime == "image/heic"
+    assert inspect(b"MZ this is not media", "x.jpg").kind == "other"
+
+
+def test_location_ward_and_distance():
+    index = WardIndex.load("hue")
+    ward = index.wards()[3]
+    lat, lon = index.representative_point(ward.code)
+    facts = location_facts({"lat": lat, "lon": lon, "source": "gps"}, (lat + 0.001, lon), index)
+    assert facts["ward_code"] == ward.code and facts["inside_province"] and facts["has_gps"]
+    assert 100 < facts["gps_distance_m"] < 120
+    outside = location_facts({"lat": 21.03, "lon": 105.85, "source": "gps"}, None, index)
+    assert outside["has_gps"] and not outside["inside_province"]
+    typed = location_facts({"address": "12 Lê Lợi, phường Thuận Hóa", "source": "manual"}, None, index)
+    assert typed["has_address"] and not typed["has_gps"]
+
+
+def test_word_lists_are_accent_aware():
+    lists = load_wordlists(rules_root())
+    assert content_facts("Tôi làm đơn khiếu nại cán bộ phường", lists)["out_of_scope_kind"] == "complaint"
+    assert content_facts("tranh chap dat dai voi hang xom", lists)["out_of_scope_kind"] == "dispute"
+    assert not content_facts("Ổ gà lớn giữa đường", lists)["prohibited_content"]
+    assert content_facts("Liên hệ Zalo để được giảm giá", lists)["prohibited_content"]
+
+
+def test_duplicates_among_200_generated_reports():
+    rng = random.Random(5)
+    index = FingerprintIndex()
+    hue = WardIndex.load("hue")
+    reports = []
+    for n in range(200):
+        lat, lon = hue.random_point(rng)
+        photo = inspect(make.jpeg(NOW, seed=n))
+        text = f"Đường bị ngập nặng sau mưa tại khu vực số {n}, đề nghị xử lý thoát nước"
+        index.add(f"R{n}", f"phone:84{n:09d}", [photo.phash], text, "water_drainage", lat, lon,
+                  NOW + timedelta(days=6), "dispatched")
+        reports.append((n, photo.phash, text, lat, lon))
+    n, phash, text, lat, lon = reports[42]
+    again = inspect(make.resaved(make.jpeg(NOW, seed=42), 70)).phash
+    accents_off = "Duong bi ngap nang sau mua tai khu vuc so 42, de nghi xu ly thoat nuoc"
+    assert index.same_reporter_duplicate(f"phone:84{42:09d}", [again], accents_off) == "R42"
+    assert index.same_reporter_duplicate(f"phone:84{43:09d}", [again], accents_off) is None
+    other_photo = inspect(make.jpeg(NOW, seed=4242)).phash
+    assert index.same_reporter_duplicate(f"phone:84{42:09d}", [other_photo], accents_off) is None
+    assert index.open_same_matter(f"phone:84{42:09d}", "water_drainage", lat, lon, "khác", NOW) == "R42"
+    assert index.open_same_matter(f"phone:84{42:09d}", "water_drainage", lat, lon, "khác",
+                                  NOW + timedelta(days=7)) is None
+    assert index.cluster("new", "water_drainage", lat, lon, reporter_key="phone:someone") == ["R42"]
