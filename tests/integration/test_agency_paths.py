@@ -1,0 +1,161 @@
+"""Every path of an agency's work through the real services (issue 5)."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from tests.integration.test_walking_route import fresh_photo, good_report, lead
+
+pytestmark = pytest.mark.integration
+
+
+def tokens(system, agency):
+    return system.tokens[agency]["agency_staff"], system.tokens[agency]["agency_leader"]
+
+
+def dispatched(system, **extra):
+    answer = system.submit(good_report(**extra), [fresh_photo(seed=hash(json.dumps(extra, sort_keys=True)) % 1000)])
+    assert answer.status_code == 201, answer.text
+    return system.wait_state(answer.json()["id"], "dispatched")
+
+
+def test_wrong_jurisdiction_return_is_routed_to_the_suggested_agency(system):
+    system.start()
+    view = dispatched(system)
+    first = lead(view)
+    staff, _ = tokens(system, first)
+    answer = system.staff(view["id"], "return", staff, agency="cap-nuoc", note="Thuộc ngành cấp nước")
+    assert answer.status_code == 200, answer.text
+    view = system.wait_for(view["id"], lambda v: v["state"] == "dispatched" and lead(v) == "cap-nuoc",
+                           what="re-routed to cap-nuoc")
+    route = system.staff_get(f"reports/{view['id']}", system.tokens["operator"]).json()["route"]
+    assert route["rule"] == "tth-route-suggested" and route["returned_count"] == 1
+    staff_old, _ = tokens(system, first)
+    assert system.staff(view["id"], "acknowledge", staff_old).status_code == 403   # no longer theirs
+    assert system.staff(view["id"], "acknowledge", tokens(system, "cap-nuoc")[0]).status_code == 200
+
+
+def test_lead_forwards_to_co_agencies_and_only_assigned_agencies_see_it(system):
+    system.start()
+    view = dispatched(system)
+    staff, leader = tokens(system, lead(view))
+    assert system.staff(view["id"], "acknowledge", staff).status_code == 200
+    answer = system.staff(view["id"], "forward", staff, agencies=["dien-luc", "cap-nuoc"])
+    assert answer.status_code == 200, answer.text
+    view = system.wait_for(view["id"], lambda v: len(v["assigned_agencies"]) >= 3, what="co-agencies")
+    roles = {a["id"]: a["role"] for a in view["assigned_agencies"]}
+    assert roles["dien-luc"] == "co" and roles["cap-nuoc"] == "co"
+    co_staff = tokens(system, "dien-luc")[0]
+    listed = system.staff_get("reports", co_staff).json()["reports"]
+    assert [r["id"] for r in listed] == [view["id"]]
+    outsider = tokens(system, "so-y-te")[0]
+    assert system.staff_get(f"reports/{view['id']}", outsider).status_code == 403
+    assert system.staff(view["id"], "submit_result", co_staff, result_text="x").status_code == 403  # lead only
+
+
+def test_extension_within_and_beyond_the_packs_limit(system):
+    system.start()
+    view = dispatched(system, pack="soc-trang-2022",
+                      reporter={"name": "An", "phone": "0905123456", "email": "an@example.vn",
+                                "address": "1 Trần Hưng Đạo", "citizen_id": "079123456789"},
+                      location={"lat": 10.0340, "lon": 105.7880, "source": "gps"})
+    staff, _ = tokens(system, lead(view))
+    assert system.staff(view["id"], "acknowledge", staff).status_code == 200
+    view = system.wait_for(view["id"], lambda v: any(d["step"] == "process" for d in v["deadlines"]),
+                           what="process deadline")
+    process = next(d for d in view["deadlines"] if d["step"] == "process")
+    opened, due = datetime.fromisoformat(process["opened_at"]), datetime.fromisoformat(process["due"])
+    too_long = due + (due - opened) * 0.5 + timedelta(hours=1)
+    refused = system.staff(view["id"], "extend", staff, new_due=too_long.isoformat(), note="Cần khảo sát thêm")
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "EXTENSION_TOO_LONG"
+    granted = due + timedelta(days=1)
+    assert system.staff(view["id"], "extend", staff, new_due=granted.isoformat(), note="Chờ vật tư").status_code == 200
+    view = system.wait_for(view["id"], lambda v: any(
+        d["step"] == "process" and datetime.fromisoformat(d["due"]) == granted for d in v["deadlines"]),
+        what="moved deadline")
+
+
+def test_leader_sends_back_then_approves(system):
+    system.start()
+    view = dispatched(system)
+    staff, leader = tokens(system, lead(view))
+    assert system.staff(view["id"], "acknowledge", staff).status_code == 200
+    assert system.staff(view["id"], "submit_result", staff, result_text="Đã xử lý").status_code == 200
+    assert system.staff(view["id"], "send_back", leader, note="Thiếu ảnh sau xử lý").status_code == 200
+    assert system.get(view["id"])["state"] == "in_progress"
+    assert system.staff(view["id"], "submit_result", staff, result_text="Đã xử lý, có ảnh").status_code == 200
+    assert system.staff(view["id"], "approve", leader).status_code == 200
+    view = system.wait_state(view["id"], "published")
+    states = [t["to"] for t in view["timeline"]]
+    assert states.count("result_submitted") == 2 and states[-1] == "published"
+
+
+def test_unresolved_then_designated_by_the_operator(system):
+    system.start()
+    answer = system.submit(good_report(category="other", description="Một vấn đề chưa rõ cơ quan phụ trách",
+                                       location={"source": "manual", "address": "Khu phố 3, chợ cũ"})
+                           | {"pack": "tay-ninh-2024"},
+                           [fresh_photo()])
+    report_id = answer.json()["id"]
+    system.wait_state(report_id, "routing_unresolved")
+    agency_staff = tokens(system, "so-xay-dung")[0]
+    assert system.staff(report_id, "designate", agency_staff, agency="so-xay-dung").status_code == 403
+    answer = system.staff(report_id, "designate", system.tokens["operator"], agency="so-xay-dung")
+    assert answer.status_code == 200, answer.text
+    view = system.wait_state(report_id, "dispatched")
+    assert lead(view) == "so-xay-dung"
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list = []
+    status = 200
+
+    def do_POST(self):  # noqa: N802 — http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(json.loads(body))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook(monkeypatch):
+    Receiver.received, Receiver.status = [], 200
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("PAHT_IMMEDIATE_WEBHOOK", f"http://127.0.0.1:{server.server_port}/notify")
+    yield Receiver
+    server.shutdown()
+
+
+def test_immediate_case_notifies_the_agency(system, webhook):
+    system.start()
+    view = dispatched(system, category="fire_rescue", urgent=True,
+                      description="Cháy nhà dân trên đường Lê Lợi, khói rất nhiều")
+    assert lead(view) == "cong-an"
+    system.wait_for(view["id"], lambda v: webhook.received, what="webhook call")
+    assert webhook.received[0]["report_id"] == view["id"] and webhook.received[0]["rule"]
+    receive = next(d for d in system.get(view["id"])["deadlines"] if d["step"] == "receive")
+    assert receive["rule"] == "tth-sla-immediate-receive"
+
+
+def test_failing_webhook_is_retried_then_dead_lettered(system, webhook):
+    webhook.status = 500
+    system.start()
+    view = dispatched(system, category="security_order", urgent=True, description="Có trộm đang cạy cửa nhà")
+    system.wait_for(view["id"], lambda v: len(webhook.received) >= 3, what="three attempts")
+    from nameko.standalone.rpc import ServiceRpcProxy
+    import eventlet
+    for _ in range(50):
+        with ServiceRpcProxy("routing", system.rabbit_config) as routing:
+            letters = routing.dead_letters()
+        if letters:
+            break
+        eventlet.sleep(0.2)
+    assert letters[0]["report_id"] == view["id"] and letters[0]["attempts"] == 3 and letters[0]["dead_letter"]
