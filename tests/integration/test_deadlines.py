@@ -1,0 +1,36 @@
+"""Deadlines are documents in the store: a stopped sla service fires what fell due when it starts, once (issue 6)."""
+from __future__ import annotations
+
+import eventlet
+import pytest
+
+from tests.integration.test_walking_route import fresh_photo, good_report
+
+pytestmark = pytest.mark.integration
+
+
+def internal(system, report_id):
+    return system.staff_get(f"reports/{report_id}", system.tokens["operator"]).json()
+
+
+def test_deadlines_missed_while_sla_was_down_fire_exactly_once(system):
+    system.start()
+    waiting = system.submit(good_report(location=None)).json()["id"]
+    dispatched = system.submit(good_report(), [fresh_photo()]).json()["id"]
+    system.wait_for(waiting, lambda v: any(d["step"] == "supplement" for d in v["deadlines"]), what="supplement")
+    system.wait_for(dispatched, lambda v: any(d["step"] == "acknowledge" for d in v["deadlines"]), what="ack")
+
+    system.stop("sla")
+    system.advance(3 * 86400)            # both deadlines fall due while nobody is sweeping
+    eventlet.sleep(1.5)
+    assert system.get(waiting)["state"] == "needs_supplement"
+    system.start("sla")
+
+    rejected = system.wait_state(waiting, "rejected")
+    assert [r["code"] for r in rejected["reasons"]] == ["SUPPLEMENT_TIMEOUT"]
+    late = system.wait_for(dispatched, lambda v: v["late"], what="late acknowledge")
+    assert [d["step"] for d in late["deadlines"] if d["late"]] == ["acknowledge"]
+    eventlet.sleep(3)                    # several sweeps later, still once
+    for report_id in (waiting, dispatched):
+        kinds = [step["kind"] for step in internal(system, report_id)["timeline"]]
+        assert kinds.count("deadline_missed") == 1, kinds
