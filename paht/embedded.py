@@ -228,20 +228,26 @@ class Collection:
                     self._indexed[field] = "UNIQUE" in sql.upper()
 
     # helpers
-    def _rows(self, query: dict):
-        sql, params = self._narrow(query)
+    def _rows(self, query: dict, limit: int = 0):
+        sql, params, complete = self._narrow(query)
+        if limit and complete:   # SQL alone decides: let it stop early
+            sql, params = f"{sql} LIMIT ?", params + [limit]
         with self.database.lock:
             rows = self.database.conn.execute(f'SELECT id, doc FROM "{self._table}"{sql}', params).fetchall()
         for _, text in rows:
             yield json.loads(text)
 
-    def _narrow(self, query: dict) -> tuple[str, list]:
-        """An SQL WHERE over the primary key or indexed fields the query constrains (the rest is matched later)."""
+    def _narrow(self, query: dict) -> tuple[str, list, bool]:
+        """An SQL WHERE over the primary key or indexed fields the query constrains (the rest is matched later),
+        and whether it expresses the whole query."""
         clauses, params = [], []
+        complete = True
         for key, condition in query.items():
             column = "id" if key == "_id" else (f"json_extract(doc, '$.{key}')" if key in self._indexed else None)
             if column is None:
+                complete = False
                 continue
+            before = len(clauses)
             if isinstance(condition, dict) and condition and all(k.startswith("$") for k in condition):
                 for op, want in condition.items():
                     sql_op = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<=", "$eq": "="}.get(op)
@@ -254,7 +260,11 @@ class Collection:
             elif isinstance(condition, (int, float, str, datetime)) and not isinstance(condition, bool):
                 clauses.append(f"{column} = ?")
                 params.append(self._key(_encode(condition)) if column == "id" else _encode(condition))
-        return (" WHERE " + " AND ".join(clauses), params) if clauses else ("", [])
+            expected = len(condition) if isinstance(condition, dict) else 1
+            # scalar equality on an array field also matches elements, which SQL does not see: stay conservative
+            complete = complete and len(clauses) - before == expected and column != "id"
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        return where, params, complete
 
     @staticmethod
     def _key(value) -> str:
@@ -287,7 +297,8 @@ class Collection:
     # pymongo API
     def create_index(self, keys, unique: bool = False, **_):
         """One SQLite expression index over the fields, in order (so status + due serves "status = x AND
-        due <= t" by a range scan)."""
+        due <= t" by a range scan). Index scalar fields only: unlike MongoDB's multikey indexes, an SQL index
+        on an array field would not match its elements."""
         fields = [keys] if isinstance(keys, str) else [k for k, _ in keys]
         for field in fields:
             if not _FIELD.match(field):
@@ -323,7 +334,7 @@ class Collection:
 
     def find(self, filter: dict | None = None, projection=None, sort=None, limit: int = 0):
         query = filter or {}
-        docs = [d for d in self._rows(query) if matches(d, query)]
+        docs = [d for d in self._rows(query, 0 if sort else limit) if matches(d, query)]
         for key, direction in reversed(sort or []):
             docs.sort(key=lambda d, k=key: _sort_key(d, k), reverse=direction < 0)
         if limit:

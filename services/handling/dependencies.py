@@ -11,7 +11,6 @@ class HandlingStore:
         self.actions = db["actions"]
         self.assignments = db["assignments"]
         self.actions.create_index([("report_id", 1)])
-        self.assignments.create_index([("agencies", 1)])
 
     def record_action(self, event_id: str, report_id: str, action: str, actor: dict, detail: dict, at) -> None:
         self.actions.update_one({"_id": event_id}, {"$set": {"report_id": report_id, "action": action,
