@@ -16,7 +16,7 @@ from .demo_media import camera_jpeg
 from .geo import WardIndex
 from .rules import get_pack, list_packs
 
-SCENARIOS = ["good"] * 6 + ["no_media", "old_photo", "no_gps", "urgent_fire"]
+SCENARIOS = ["good"] * 5 + ["identity_check", "no_media", "old_photo", "no_gps", "urgent_fire"]
 DESCRIPTIONS = {
     "roads_traffic": "Ổ gà lớn giữa đường, xe máy dễ té ngã, đề nghị sửa chữa sớm.",
     "lighting_power": "Đèn đường không sáng nhiều đêm liền, khu vực rất tối.",
@@ -68,9 +68,11 @@ def make_report(pack_id: str, scenario: str, rng: random.Random, now, seed: int)
         ["roads_traffic", "lighting_power", "waste_sanitation", "water_drainage"])
     taken = (now - timedelta(hours=30 if scenario == "old_photo" else rng.uniform(0.1, 3))).astimezone(tz)
     report = {
-        "pack": pack_id, "channel": rng.choice(["app", "portal", "zalo"]),
+        "pack": pack_id, "channel": "hotline" if scenario == "identity_check" else rng.choice(["app", "portal"]),
         "reporter": {"name": f"Người dân {seed}", "phone": f"09{seed:08d}", "email": f"nguoidan{seed}@example.vn",
-                     "address": "Số 1 đường Demo", "citizen_id": f"0790{seed:08d}"},
+                     "address": "Số 1 đường Demo", "citizen_id": f"0790{seed:08d}",
+                     # a signed-in app account; hotline and e-mail reporters get the first-time identity check
+                     "account_id": f"demo-{seed}" if scenario != "identity_check" else None},
         "description": DESCRIPTIONS[category] + f" (mã demo {seed})",
         "category": category, "urgent": scenario == "urgent_fire",
         "location": None if scenario == "no_gps" else {"lat": lat, "lon": lon, "source": "gps"},

@@ -18,7 +18,7 @@ STEP_OF_STATE = {
     "approved": "publish",
 }
 # a rework request opens the short rework step instead of a new processing step
-STEP_OF_CAUSE = {"rework_requested": "rework"}
+STEP_OF_CAUSE = {"rework_requested": "rework", "identity_check_started": "identity_check"}
 
 
 def step_for(announced) -> str | None:

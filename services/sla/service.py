@@ -15,7 +15,7 @@ from paht.rules import get_pack
 from paht.web import Observable
 from paht.worktime import calendar_for
 
-from .deadlines import deadline_decision, new_deadline, step_for
+from .deadlines import STEP_OF_CAUSE, deadline_decision, new_deadline, step_for
 from .dependencies import Deadlines
 
 
@@ -31,7 +31,7 @@ class SlaService(Observable):
             self.extend(announced)
             return
         step = step_for(announced)
-        if announced.from_state == announced.to_state and announced.cause not in ("rework_requested",):
+        if announced.from_state == announced.to_state and announced.cause not in STEP_OF_CAUSE:
             return
         version = announced.report.get("version", 0)
         if not self.deadlines.advance_version(announced.report_id, version):

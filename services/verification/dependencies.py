@@ -32,13 +32,12 @@ class EvidenceStore:
         self._index({"_id": report_id, **doc})
 
     def remember_state(self, report_id: str, state: str, open_until: datetime | None) -> None:
+        """`open_until` None: the matter is not (or no longer) being processed."""
         doc = self.fingerprints.find_one({"_id": report_id})
         if doc is None:
             return
-        still_open = open_until if state not in ("rejected", "cancelled", "published", "delivered_privately",
-                                                 "forwarded_for_monitoring") else None
-        self.fingerprints.update_one({"_id": report_id}, {"$set": {"state": state, "open_until": still_open}})
-        self._index({**doc, "state": state, "open_until": still_open})
+        self.fingerprints.update_one({"_id": report_id}, {"$set": {"state": state, "open_until": open_until}})
+        self._index({**doc, "state": state, "open_until": open_until})
 
     def history(self, reporter_key: str | None) -> dict | None:
         return self.reporters.find_one({"_id": reporter_key}) if reporter_key else None
@@ -46,6 +45,10 @@ class EvidenceStore:
     def count_report(self, reporter_key: str | None, report_id: str) -> None:
         if reporter_key:
             self.reporters.update_one({"_id": reporter_key}, {"$addToSet": {"reports": report_id}}, upsert=True)
+
+    def mark_identity(self, reporter_key: str | None, status: str) -> None:
+        if reporter_key:
+            self.reporters.update_one({"_id": reporter_key}, {"$set": {"identity_status": status}}, upsert=True)
 
     def judgements_for(self, report_id: str) -> dict:
         doc = self.judgements.find_one({"_id": report_id}) or {}

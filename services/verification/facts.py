@@ -21,11 +21,14 @@ def reporter_key(reporter: dict) -> str | None:
 
 
 def reporter_facts(reporter: dict, history: dict | None) -> dict:
+    """A signed-in account (app or portal) was verified when it was created; otherwise the operator confirms
+    a first-time reporter's identity (identity_check)."""
     facts = {f"reporter_has_{field}": bool(reporter.get(field)) for field in REPORTER_FIELDS}
     history = history or {}
+    default_status = "confirmed" if reporter.get("account_id") else "unverified"
     facts.update({
         "first_time_reporter": not history.get("reports"),
-        "identity_status": history.get("identity_status", "unverified"),
+        "identity_status": history.get("identity_status", default_status),
         "reporter_violations_month": history.get("violations_month", 0),
         "reporter_violations_total": history.get("violations_total", 0),
         "account_locked": bool(history.get("account_locked")),

@@ -16,7 +16,7 @@ JUDGEMENTS = {
 }
 
 
-def judgement_decision(store, report: dict, actor: dict, body: dict, now: datetime) -> dict:
+def judgement_decision(store, report: dict, actor: dict, body: dict, now: datetime, reporter_key=None) -> dict:
     if actor.get("role") not in ("operator", "admin"):
         return {"error": {"code": "FORBIDDEN"}}
     value = body.get("value") or {}
@@ -31,9 +31,12 @@ def judgement_decision(store, report: dict, actor: dict, body: dict, now: dateti
     elif name == "urgent":
         patch["urgent"] = setting
     elif name == "identity":
+        if setting not in ("confirmed", "false"):
+            return {"error": {"code": "VALIDATION_FAILED", "fields": {"value": "identity is confirmed or false"}}}
         patch["identity_status"] = setting
-    # a judgement made while the report is waiting re-runs verification: intake sends it back to `submitted`
-    to_state = "submitted" if report["state"] == "needs_supplement" else None
+        store.mark_identity(reporter_key, setting)
+    # a judgement made while the report waits re-runs verification: intake sends it (back) to `submitted`
+    to_state = "submitted" if report["state"] in ("needs_supplement", "submitted") else None
     decision = Decision(report_id=report["id"], occurred_at=now, pack=report["pack"], kind="judged",
                         source="verification", to_state=to_state, actor=actor,
                         detail={"name": name, "value": setting, "note": body.get("note")}, patch=patch)

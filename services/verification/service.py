@@ -18,7 +18,7 @@ from . import evidence
 from .dependencies import Evidence
 from .facts import reporter_key
 from .judgements import judgement_decision
-from .verify import acceptance_decision, collect_facts
+from .verify import acceptance_decision, collect_facts, identity_check_decision, needs_identity_check
 
 OPEN_MATTER_HORIZON = timedelta(days=60)
 OPEN_STATES = ("accepted", "routing_unresolved", "dispatched", "in_progress", "result_submitted", "approved")
@@ -34,10 +34,12 @@ class VerificationService(Observable):
     @on_transition
     def on_report(self, announced):
         report = announced.report
-        if announced.to_state == "submitted" and announced.from_state != "submitted":
+        if announced.to_state == "submitted" and (announced.from_state != "submitted"
+                                                  or announced.cause == "judged"):
             self.verify(report, derived_id(self.name, announced.event_id))
         elif announced.to_state != announced.from_state:
-            self.evidence.remember_state(report["id"], announced.to_state, self.open_until(report))
+            open_until = self.open_until(report) if announced.to_state in OPEN_STATES else None
+            self.evidence.remember_state(report["id"], announced.to_state, open_until)
 
     def verify(self, report: dict, event_id: str) -> Decision:
         pack = get_pack(report["pack"])
@@ -51,7 +53,11 @@ class VerificationService(Observable):
                               self.evidence.history(key), evidence.load_wordlists(rules_root()),
                               self.evidence.judgements_for(report["id"]), now)
         result = pack.evaluate("acceptance", facts)
-        decision = acceptance_decision(report, facts, result, event_id, now)
+        if needs_identity_check(pack, facts, result):
+            decision = identity_check_decision(report, facts, event_id, now)
+            self.evidence.mark_identity(key, "pending")
+        else:
+            decision = acceptance_decision(report, facts, result, event_id, now)
         self.evidence.remember(report["id"], key, [m.phash for m in media if m.phash], report.get("description", ""),
                                facts["category"], facts.get("lat"), facts.get("lon"),
                                self.open_until(report) if decision.to_state in OPEN_STATES else None,
@@ -69,7 +75,8 @@ class VerificationService(Observable):
     @rpc
     def act(self, report, action, actor, body):
         """Operator judgements (unclear media, test submission, identity, classification, urgency)."""
-        return judgement_decision(self.evidence, report, actor, body, clock.now())
+        return judgement_decision(self.evidence, report, actor, body, clock.now(),
+                                  reporter_key(report.get("reporter") or {}))
 
     @rpc
     def health(self):

@@ -58,3 +58,21 @@ def acceptance_decision(report: dict, facts: dict, result: dict, event_id: str, 
         detail=detail,
         patch={"reasons": result.get("reasons", []), "warnings": result.get("warnings", []), "ward": ward,
                "facts": {k: v for k, v in facts.items() if not k.startswith("_")}})
+
+
+def needs_identity_check(pack, facts: dict, result: dict) -> bool:
+    """An otherwise acceptable report from a first-time reporter whose identity nobody has confirmed waits for
+    the operator's check, where the pack sets a deadline for it."""
+    if result["decision"] != "accepted" or facts["identity_status"] == "confirmed":
+        return False
+    if not facts["first_time_reporter"] and facts["identity_status"] != "pending":
+        return False
+    return pack.evaluate("sla", {"step": "identity_check"}).get("decision") == "set_deadline"
+
+
+def identity_check_decision(report: dict, facts: dict, event_id: str, now: datetime) -> Decision:
+    return Decision(
+        event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
+        kind="identity_check_started", source="verification", to_state=None, from_states=["submitted"],
+        actor={"service": "verification"}, detail={"reason": "first report of this reporter"},
+        patch={"identity_status": "pending", "facts": {k: v for k, v in facts.items() if not k.startswith("_")}})

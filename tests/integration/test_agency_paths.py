@@ -61,7 +61,7 @@ def test_extension_within_and_beyond_the_packs_limit(system):
     system.start()
     view = dispatched(system, pack="soc-trang-2022",
                       reporter={"name": "An", "phone": "0905123456", "email": "an@example.vn",
-                                "address": "1 Trần Hưng Đạo", "citizen_id": "079123456789"},
+                                "address": "1 Trần Hưng Đạo", "citizen_id": "079123456789", "account_id": "st-1"},
                       location={"lat": 10.0340, "lon": 105.7880, "source": "gps"})
     staff, _ = tokens(system, lead(view))
     assert system.staff(view["id"], "acknowledge", staff).status_code == 200

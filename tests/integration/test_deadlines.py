@@ -34,3 +34,24 @@ def test_deadlines_missed_while_sla_was_down_fire_exactly_once(system):
     for report_id in (waiting, dispatched):
         kinds = [step["kind"] for step in internal(system, report_id)["timeline"]]
         assert kinds.count("deadline_missed") == 1, kinds
+
+
+def test_first_time_reporter_identity_check_confirmed_or_timed_out(system):
+    system.start()
+    walk_in = {"name": "Trần Thị Bình", "phone": "0914000111", "email": "binh@example.vn"}   # no app account
+    checked = system.submit(good_report(reporter=walk_in), [fresh_photo(seed=11)]).json()["id"]
+    view = system.wait_for(checked, lambda v: any(d["step"] == "identity_check" for d in v["deadlines"]),
+                           what="identity check")
+    assert view["state"] == "submitted"
+    answer = system.staff(checked, "judge", system.tokens["operator"], value={"name": "identity", "value": "confirmed"})
+    assert answer.status_code == 200, answer.text
+    system.wait_state(checked, "dispatched")
+
+    other = {"name": "Lê Văn Cường", "phone": "0914000222", "email": "cuong@example.vn"}
+    waiting = system.submit(good_report(reporter=other, description="Đèn đường hỏng"),
+                            [fresh_photo(seed=12)]).json()["id"]
+    system.wait_for(waiting, lambda v: any(d["step"] == "identity_check" for d in v["deadlines"]),
+                    what="identity check")
+    system.advance(3 * 86400)
+    view = system.wait_state(waiting, "rejected")
+    assert [r["code"] for r in view["reasons"]] == ["IDENTITY_TIMEOUT"]

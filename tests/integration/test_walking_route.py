@@ -17,7 +17,8 @@ PACK = "thua-thien-hue-2022"
 def good_report(**extra):
     report = {
         "pack": PACK, "channel": "app",
-        "reporter": {"name": "Nguyễn Văn An", "phone": "0905123456", "email": "an@example.vn"},
+        "reporter": {"name": "Nguyễn Văn An", "phone": "0905123456", "email": "an@example.vn",
+                     "account_id": "hue-s-1001"},
         "description": "Ổ gà lớn giữa đường Lê Lợi, xe máy dễ té ngã", "category": "roads_traffic",
         "location": {"lat": HUE_POINT[0], "lon": HUE_POINT[1], "source": "gps"},
     }
