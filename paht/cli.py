@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--reports", type=int, default=50)
     demo.add_argument("--pack", default=None, help="one pack (default: all five)")
     demo.add_argument("--api", default="http://127.0.0.1:8000")
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--seed", type=int, default=None, help="repeat a run (default: new reporters each run)")
     commands.add_parser("rules", help="rule packs: check | test | evaluate | diff")
     commands.add_parser("sla", help="deadlines: deadline | elapsed")
     args = parser.parse_args(argv)

@@ -6,12 +6,11 @@ import os
 import random
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import requests
 
-from . import clock
 from .demo_media import camera_jpeg
 from .geo import WardIndex
 from .rules import get_pack, list_packs
@@ -47,6 +46,10 @@ class Api:
     def rate(self, report_id: str, tracking_token: str, level: str) -> requests.Response:
         return requests.post(f"{self.base}/api/v1/reports/{report_id}/rating", json={"level": level},
                              headers={"X-Tracking-Token": tracking_token}, timeout=30)
+
+    def now(self) -> datetime:
+        """The system's time (its clock may have been moved forward by an earlier demo)."""
+        return datetime.fromisoformat(requests.get(f"{self.base}/api/v1/_clock", timeout=10).json()["now"])
 
     def advance(self, seconds: float) -> bool:
         return requests.post(f"{self.base}/api/v1/_clock/advance", json={"seconds": seconds}, timeout=10).ok
@@ -120,9 +123,9 @@ def run_demo(args) -> int:
     except requests.RequestException as exc:
         print(f"the API at {api.base} does not answer ({exc}): start it with `make up`")
         return 1
-    rng = random.Random(args.seed)
+    rng = random.Random(args.seed if args.seed is not None else time.time_ns())
     packs = [args.pack] if args.pack else list_packs()
-    now = clock.now()
+    now = api.now()
     started = time.monotonic()
     submitted = []
     for i in range(args.reports):
@@ -135,7 +138,8 @@ def run_demo(args) -> int:
 
     problems: list[str] = []
     for index, (report_id, tracking, pack_id, scenario) in enumerate(submitted):
-        view = api.wait(report_id, lambda v: v["state"] not in ("submitted", "accepted"))
+        view = api.wait(report_id, lambda v: v["state"] not in ("submitted", "accepted") or any(
+            d["step"] == "identity_check" for d in v["deadlines"]))
         if view["state"] == "dispatched" and index % 3 != 2:  # every third dispatched report is left to go late
             work_report(api, view, tokens, problems)
     for report_id, tracking, pack_id, scenario in submitted:
