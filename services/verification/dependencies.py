@@ -46,6 +46,21 @@ class EvidenceStore:
         if reporter_key:
             self.reporters.update_one({"_id": reporter_key}, {"$addToSet": {"reports": report_id}}, upsert=True)
 
+    def count_violation(self, reporter_key: str | None, month: str) -> dict | None:
+        """One more counted violation (prohibited content); the reporter's history after it."""
+        if not reporter_key:
+            return None
+        self.reporters.update_one({"_id": reporter_key},
+                                  {"$inc": {"violations_total": 1, f"violations_by_month.{month}": 1}}, upsert=True)
+        return self.reporters.find_one({"_id": reporter_key})
+
+    def apply_citizen_penalties(self, reporter_key: str, actions: list[dict]) -> None:
+        locks = {"lock_account": "account_locked", "lock_interaction": "interaction_locked"}
+        fields = {locks[a["action"]]: {"rule": a["rule"], "article": a["article"], "duration": a.get("duration")}
+                  for a in actions if a["action"] in locks}
+        if fields:
+            self.reporters.update_one({"_id": reporter_key}, {"$set": fields})
+
     def mark_identity(self, reporter_key: str | None, status: str) -> None:
         if reporter_key:
             self.reporters.update_one({"_id": reporter_key}, {"$set": {"identity_status": status}}, upsert=True)

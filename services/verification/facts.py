@@ -20,7 +20,7 @@ def reporter_key(reporter: dict) -> str | None:
     return None
 
 
-def reporter_facts(reporter: dict, history: dict | None) -> dict:
+def reporter_facts(reporter: dict, history: dict | None, month: str = "") -> dict:
     """A signed-in account (app or portal) was verified when it was created; otherwise the operator confirms
     a first-time reporter's identity (identity_check)."""
     facts = {f"reporter_has_{field}": bool(reporter.get(field)) for field in REPORTER_FIELDS}
@@ -29,7 +29,7 @@ def reporter_facts(reporter: dict, history: dict | None) -> dict:
     facts.update({
         "first_time_reporter": not history.get("reports"),
         "identity_status": history.get("identity_status", default_status),
-        "reporter_violations_month": history.get("violations_month", 0),
+        "reporter_violations_month": (history.get("violations_by_month") or {}).get(month, 0),
         "reporter_violations_total": history.get("violations_total", 0),
         "account_locked": bool(history.get("account_locked")),
         "interaction_locked": bool(history.get("interaction_locked")),

@@ -63,8 +63,19 @@ class VerificationService(Observable):
                                self.open_until(report) if decision.to_state in OPEN_STATES else None,
                                decision.to_state)
         self.evidence.count_report(key, report["id"])
+        if facts.get("prohibited_content"):
+            self.count_violation(pack, key, now)
         send(self.dispatch, decision)
         return decision
+
+    def count_violation(self, pack, key, now) -> None:
+        """Prohibited content counts against the reporter; the pack's penalty rules decide on locks."""
+        history = self.evidence.count_violation(key, f"{now:%Y-%m}")
+        if history is None:
+            return
+        counters = {"subject": "citizen", "abusive_submissions_total": history.get("violations_total", 0),
+                    "violations_month": (history.get("violations_by_month") or {}).get(f"{now:%Y-%m}", 0)}
+        self.evidence.apply_citizen_penalties(key, pack.evaluate("penalties", counters)["actions"])
 
     @staticmethod
     def open_until(report: dict) -> datetime:

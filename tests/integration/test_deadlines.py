@@ -55,3 +55,18 @@ def test_first_time_reporter_identity_check_confirmed_or_timed_out(system):
     system.advance(3 * 86400)
     view = system.wait_state(waiting, "rejected")
     assert [r["code"] for r in view["reasons"]] == ["IDENTITY_TIMEOUT"]
+
+
+def test_abusive_reporter_is_locked_by_the_packs_penalty_rule(system):
+    system.start()
+    rude = {"name": "X", "phone": "0914999888", "email": "x@example.vn", "account_id": "rude-1"}
+    ids = []
+    for n in range(5):
+        answer = system.submit(good_report(reporter=rude, description=f"Đường hư như lồn, vcl lần {n}",
+                                           category="roads_traffic"), [fresh_photo(seed=100 + n)])
+        ids.append(answer.json()["id"])
+        system.wait_for(ids[-1], lambda v: v["state"] != "submitted", what="verified")
+    last = system.get(ids[-1])
+    assert last["state"] == "rejected" and "ACCOUNT_LOCKED" in [r["code"] for r in last["reasons"]]
+    warnings = system.staff_get(f"reports/{ids[0]}", system.tokens["operator"]).json()["warnings"]
+    assert any(w["code"] == "PROHIBITED_CONTENT" for w in warnings)
