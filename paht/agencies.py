@@ -38,7 +38,7 @@ DEPARTMENTS = [  # id, kind, name pattern, categories
 
 def generate(pack_id: str) -> list[dict]:
     boundary, province = PACK_PROVINCES[pack_id]
-    short = province.split(" ", 1)[1] if province.startswith(("tỉnh ", "thành phố ")) else province
+    short = province.removeprefix("thành phố ").removeprefix("tỉnh ")
     agencies = [{"id": agency_id, "name": pattern.format(p=province, P=short), "kind": kind,
                  "categories": categories} for agency_id, kind, pattern, categories in DEPARTMENTS]
     for ward in WardIndex.load(boundary).wards():

@@ -25,6 +25,47 @@ def lead_of(report: dict) -> str | None:
     return next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
 
 
+def co_agencies(report: dict) -> list[str]:
+    return [a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "co"]
+
+
+def is_co_agency(report: dict, actor: dict) -> bool:
+    return actor.get("role") in AGENCY_ROLES and actor.get("agency") in co_agencies(report)
+
+
+def contributions(report: dict) -> dict:
+    return dict((report.get("result") or {}).get("contributions") or {})
+
+
+def _co_work(report, actor, body, action):
+    """A co-agency's own steps on a forwarded report: acknowledge, return (not its matter), submit its part,
+    and its leader's approval of that part. None of them changes the report's state."""
+    agency = actor["agency"]
+    parts = contributions(report)
+    if action == "acknowledge":
+        return "co_acknowledged", None, {}, {"agency": agency}
+    if action == "return":
+        remaining = [a for a in report["assigned_agencies"] if a["id"] != agency]
+        parts.pop(agency, None)
+        return "co_returned", None, {"assigned_agencies": remaining, "result.contributions": parts}, \
+            {"agency": agency, "all_approved": _all_approved(remaining, parts)}
+    if action == "submit_result":
+        parts[agency] = {"text": require_field(body, "result_text"), "by": actor.get("name"), "approved": False}
+        return "co_result_submitted", None, {"result.contributions": parts}, {"agency": agency}
+    if action == "approve":
+        if actor.get("role") != "agency_leader" or agency not in parts:
+            raise Refused("FORBIDDEN" if actor.get("role") != "agency_leader" else "ACTION_NOT_ALLOWED",
+                          "the co-agency's leader approves its submitted part")
+        parts[agency] = dict(parts[agency], approved=True)
+        return "co_result_approved", None, {"result.contributions": parts}, {
+            "agency": agency, "all_approved": _all_approved(report["assigned_agencies"], parts)}
+    raise Refused("FORBIDDEN", f"a co-agency may not {action}")
+
+
+def _all_approved(agencies: list[dict], parts: dict) -> bool:
+    return all(parts.get(a["id"], {}).get("approved") for a in agencies if a.get("role") == "co")
+
+
 def require_state(report: dict, *states: str) -> None:
     if report["state"] not in states:
         raise Refused("ACTION_NOT_ALLOWED", f"report is {report['state']}, needs {' or '.join(states)}")
@@ -123,7 +164,8 @@ def _submit_result(report, actor, body, pack, now):
     require_lead(report, actor)
     text = require_field(body, "result_text")
     result = {"text": text, "submitted_by": actor.get("name") or actor.get("agency"), "agency": actor.get("agency"),
-              "submitted_at": now.isoformat(), "after_photos": body.get("value") or []}
+              "submitted_at": now.isoformat(), "after_photos": body.get("value") or [],
+              "contributions": contributions(report)}   # the lead's compilation of its co-agencies' parts
     return "result_submitted", "result_submitted", {"result": result}, {"length": len(text)}
 
 
@@ -175,7 +217,10 @@ def decide(report: dict, action: str, actor: dict, body: dict, pack, now: dateti
     """Raises Refused; otherwise the Decision to apply."""
     if action not in ACTIONS:
         raise Refused("UNKNOWN_ACTION", action)
-    kind, to_state, patch, detail = ACTIONS[action](report, actor, body, pack, now)
+    if is_co_agency(report, actor) and report["state"] in ("in_progress", "result_submitted"):
+        kind, to_state, patch, detail = _co_work(report, actor, body, action)
+    else:
+        kind, to_state, patch, detail = ACTIONS[action](report, actor, body, pack, now)
     if body.get("note") and "note" not in detail:
         detail["note"] = body["note"]
     return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"], kind=kind,

@@ -30,6 +30,9 @@ class SlaService(Observable):
         if announced.cause == "extended":
             self.extend(announced)
             return
+        if announced.cause in ("forwarded", "co_result_approved", "co_returned"):
+            self.co_agencies(announced)
+            return
         step = step_for(announced)
         if announced.from_state == announced.to_state and announced.cause not in STEP_OF_CAUSE:
             return
@@ -53,6 +56,26 @@ class SlaService(Observable):
             return
         deadline = self.deadlines.get(deadline["_id"])
         send(self.dispatch, self.decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
+
+    def co_agencies(self, announced):
+        """Forwarding opens the co-agencies' step beside the lead's; it closes when every part is approved."""
+        now = clock.now()
+        running = [d for d in self.deadlines.open_for(announced.report_id) if d["step"] == "co_process"]
+        if announced.cause == "forwarded" and not running:
+            deadline = new_deadline(get_pack(announced.pack), announced.report, "co_process", announced.occurred_at,
+                                    announced.event_id)
+            if deadline is not None:
+                self.deadlines.open(deadline)
+                deadline = self.deadlines.get(deadline["_id"])
+                send(self.dispatch, self.decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
+        elif announced.cause != "forwarded" and (announced.report.get("result") or {}).get("contributions") is not None:
+            parts = announced.report["result"]["contributions"]
+            co = [a["id"] for a in announced.report.get("assigned_agencies") or [] if a.get("role") == "co"]
+            if all(parts.get(agency, {}).get("approved") for agency in co):
+                for deadline in running:
+                    send(self.dispatch, self.decision("deadline_closed", deadline, now,
+                                                      f"sla:close:{deadline['_id']}", closed=True))
+                    self.deadlines.close(deadline["_id"], now)
 
     def extend(self, announced):
         extension = announced.report.get("extension") or {}

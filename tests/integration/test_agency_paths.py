@@ -39,9 +39,14 @@ def test_wrong_jurisdiction_return_is_routed_to_the_suggested_agency(system):
     assert system.staff(view["id"], "acknowledge", tokens(system, "cap-nuoc")[0]).status_code == 200
 
 
+SOC_TRANG = dict(pack="soc-trang-2022", location={"lat": 10.0340, "lon": 105.7880, "source": "gps"},
+                 reporter={"name": "An", "phone": "0905123456", "email": "an@example.vn", "address": "1 Trần Hưng Đạo",
+                           "citizen_id": "079123456789", "account_id": "st-1"})
+
+
 def test_lead_forwards_to_co_agencies_and_only_assigned_agencies_see_it(system):
     system.start()
-    view = dispatched(system)
+    view = dispatched(system, **SOC_TRANG)
     staff, leader = tokens(system, lead(view))
     assert system.staff(view["id"], "acknowledge", staff).status_code == 200
     answer = system.staff(view["id"], "forward", staff, agencies=["dien-luc", "cap-nuoc"])
@@ -54,15 +59,25 @@ def test_lead_forwards_to_co_agencies_and_only_assigned_agencies_see_it(system):
     assert [r["id"] for r in listed] == [view["id"]]
     outsider = tokens(system, "so-y-te")[0]
     assert system.staff_get(f"reports/{view['id']}", outsider).status_code == 403
-    assert system.staff(view["id"], "submit_result", co_staff, result_text="x").status_code == 403  # lead only
+    view = system.wait_for(view["id"], lambda v: any(d["step"] == "co_process" for d in v["deadlines"]),
+                           what="co-agencies' deadline")
+    assert system.staff(view["id"], "submit_result", co_staff, result_text="Đã kiểm tra lưới điện").status_code == 200
+    co_leader = tokens(system, "dien-luc")[1]
+    assert system.staff(view["id"], "approve", co_leader).status_code == 200
+    for other in [a["id"] for a in view["assigned_agencies"] if a["role"] == "co" and a["id"] != "dien-luc"]:
+        answer = system.staff(view["id"], "return", tokens(system, other)[0], agency="so-xay-dung")
+        assert answer.status_code == 200, answer.text   # the ward and the water company: not their matter
+    view = system.wait_for(view["id"], lambda v: any(d["step"] == "co_process" and d.get("closed_at")
+                                                     for d in v["deadlines"]), what="co step closed")
+    assert view["state"] == "in_progress"
+    assert system.staff(view["id"], "submit_result", staff, result_text="Tổng hợp").status_code == 200
+    detail = system.staff_get(f"reports/{view['id']}", system.tokens["operator"]).json()
+    assert detail["result"]["contributions"]["dien-luc"]["approved"] is True
 
 
 def test_extension_within_and_beyond_the_packs_limit(system):
     system.start()
-    view = dispatched(system, pack="soc-trang-2022",
-                      reporter={"name": "An", "phone": "0905123456", "email": "an@example.vn",
-                                "address": "1 Trần Hưng Đạo", "citizen_id": "079123456789", "account_id": "st-1"},
-                      location={"lat": 10.0340, "lon": 105.7880, "source": "gps"})
+    view = dispatched(system, **SOC_TRANG)
     staff, _ = tokens(system, lead(view))
     assert system.staff(view["id"], "acknowledge", staff).status_code == 200
     view = system.wait_for(view["id"], lambda v: any(d["step"] == "process" for d in v["deadlines"]),

@@ -93,3 +93,26 @@ def test_rework_after_approval_by_the_centre():
     assert act(report("approved"), "rework", OPERATOR, kind="format").to_state == "in_progress"
     with pytest.raises(Refused):
         act(report("approved"), "rework", OPERATOR, kind="colour")
+
+
+def test_co_agencies_do_their_own_part_without_moving_the_report():
+    doc = report("in_progress")
+    doc["assigned_agencies"] += [{"id": "dien-luc", "name": "Điện lực", "role": "co"},
+                                 {"id": "ubnd-1", "name": "UBND", "role": "co"}]
+    assert act(doc, "acknowledge", staff("dien-luc")).to_state is None
+    part = act(doc, "submit_result", staff("dien-luc"), result_text="Đã thay dây điện")
+    assert part.kind == "co_result_submitted" and part.to_state is None
+    doc["result"] = {"contributions": part.patch["result.contributions"]}
+    with pytest.raises(Refused):
+        act(doc, "approve", staff("dien-luc"))                      # staff cannot approve
+    approved = act(doc, "approve", staff("dien-luc", "agency_leader"))
+    assert approved.detail["all_approved"] is False                 # ubnd-1 has not answered
+    doc["result"] = {"contributions": approved.patch["result.contributions"]}
+    returned = act(doc, "return", staff("ubnd-1"), agency="so-xay-dung")
+    assert returned.detail["all_approved"] is True and returned.to_state is None
+    assert [a["id"] for a in returned.patch["assigned_agencies"]] == ["so-xay-dung", "dien-luc"]
+    with pytest.raises(Refused):
+        act(doc, "forward", staff("dien-luc"), agencies=["ubnd-1"])  # only the lead forwards
+    doc["assigned_agencies"] = returned.patch["assigned_agencies"]
+    compiled = act(doc, "submit_result", staff(), result_text="Tổng hợp kết quả")
+    assert compiled.to_state == "result_submitted" and "dien-luc" in compiled.patch["result"]["contributions"]
