@@ -23,9 +23,10 @@ _clients: dict[str, object] = {}
 def open_database(service: str, uri: str | None = None, var: str | os.PathLike | None = None):
     uri = uri or os.environ.get("MONGO_URI") or "embedded://"
     if uri.startswith(("mongodb://", "mongodb+srv://")):
-        from pymongo import MongoClient
-        from bson.codec_options import CodecOptions
         from datetime import timezone
+
+        from bson.codec_options import CodecOptions
+        from pymongo import MongoClient
         client = _clients.get(uri)
         if client is None:
             client = _clients[uri] = MongoClient(uri, tz_aware=True, tzinfo=timezone.utc)

@@ -10,7 +10,6 @@ from durable.engine import Host
 
 from .vocabulary import FACTS
 
-
 _generation = itertools.count(1)
 # every ruleset gets a rule that always matches: each evaluation then creates a session that `delete_state` removes
 # (deleting the state of a fact nothing matched crashes the C engine with a double free)

@@ -10,18 +10,25 @@ from nameko.timer import timer
 from nameko.web.handlers import http
 
 from paht import clock
+from paht.categories import classify
 from paht.errors import ApiError
 from paht.events import CLOCK_ADVANCED, DECISION, TRANSITIONED, jsonable
-from paht.categories import classify
+from paht.mediastore import MediaFiles
 from paht.rules import get_pack
-from paht.schemas import (ClockAdvanceIn, Decision, InteractionIn, MediaRecord, RatingIn, ReportIn, SupplementIn,
-                          StaffActionIn)
+from paht.schemas import (
+    ClockAdvanceIn,
+    Decision,
+    InteractionIn,
+    MediaRecord,
+    RatingIn,
+    ReportIn,
+    StaffActionIn,
+    SupplementIn,
+)
 from paht.states import IllegalTransition
 from paht.web import MESSAGES_HANDLED, Observable, guarded, json_response, read_json, validation_fields
 
 from . import reports as domain
-from paht.mediastore import MediaFiles
-
 from .dependencies import Reports, outbox_grace
 from .schemas import STAFF_ACTIONS, StaffQuery, max_upload_bytes
 from .staff import authenticate, may_see, staff_filter
@@ -130,6 +137,14 @@ class IntakeService(Observable):
             records.append(MediaRecord(sha256=self.media.put(data), filename=name, content_type=mime, kind=kind,
                                        size=len(data), captured_at=meta.captured_at if meta else None))
         return records
+
+    @http("GET", "/api/v1/feed")
+    @guarded
+    def feed(self, request):
+        """The public feed of published results (never private ones, never reporter data)."""
+        limit = request.args.get("limit", "50")
+        limit = min(max(int(limit), 1), 200) if limit.isdigit() else 50
+        return json_response({"results": self.publishing.feed(request.args.get("pack") or None, limit)})
 
     @http("GET", "/api/v1/reports/<string:report_id>")
     @guarded

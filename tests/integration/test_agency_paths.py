@@ -165,8 +165,8 @@ def test_failing_webhook_is_retried_then_dead_lettered(system, webhook):
     system.start()
     view = dispatched(system, category="security_order", urgent=True, description="Có trộm đang cạy cửa nhà")
     system.wait_for(view["id"], lambda v: len(webhook.received) >= 3, what="three attempts")
-    from nameko.standalone.rpc import ServiceRpcProxy
     import eventlet
+    from nameko.standalone.rpc import ServiceRpcProxy
     for _ in range(50):
         with ServiceRpcProxy("routing", system.rabbit_config) as routing:
             letters = routing.dead_letters()

@@ -1,12 +1,15 @@
 """One report through every service on the real broker (issue 2): the happy path and the supplement path."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
+import requests
 
 from paht import clock
 from paht.demo_media import camera_jpeg
+from paht.rules import get_pack
 
 pytestmark = pytest.mark.integration
 
@@ -59,10 +62,9 @@ def test_happy_path_from_submission_to_rating(system):
     assert system.staff(report_id, "approve", leader).status_code == 200
     view = system.wait_state(report_id, "published")
     assert "Đã vá ổ gà." in view["result"]["letter"]
+    feed = requests.get(f"{system.api}/api/v1/feed", params={"pack": PACK}, timeout=10).json()["results"]
+    assert [item["report_id"] for item in feed] == [report_id] and "0905123456" not in repr(feed)
 
-    import requests
-    level = system.get(report_id)  # rating levels come from the pack
-    from paht.rules import get_pack
     level = get_pack(PACK).rating_levels()[0]["id"]
     rated = requests.post(f"{system.api}/api/v1/reports/{report_id}/rating", json={"level": level},
                           headers={"X-Tracking-Token": token}, timeout=10)
@@ -94,9 +96,6 @@ def test_report_without_media_or_location_needs_supplement(system):
     view = system.wait_for(report_id, lambda v: any(d["step"] == "supplement" for d in v["deadlines"]),
                            what="supplement deadline")
 
-    import json
-
-    import requests
     supplement = {"location": {"lat": HUE_POINT[0], "lon": HUE_POINT[1], "source": "gps"}}
     name, data, mime = fresh_photo()
     answer = requests.post(f"{system.api}/api/v1/reports/{report_id}/supplement",

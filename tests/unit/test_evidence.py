@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from paht.geo import WardIndex
 from paht.rules import rules_root
-from services.verification.evidence import (FingerprintIndex, content_facts, inspect_media, load_wordlists,
-                                            location_facts, photo_facts)
+from services.verification.evidence import (
+    FingerprintIndex,
+    content_facts,
+    inspect_media,
+    load_wordlists,
+    location_facts,
+    photo_facts,
+)
 from tests import media_factory as make
 
 VN = make.VN
