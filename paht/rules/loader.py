@@ -132,7 +132,8 @@ class _StageChecker:
         return rules
 
 
-def load_pack(path) -> "Pack":
+def load_pack(path):
+    """The pack in folder `path`, checked and compiled (a `Pack`), or PackError."""
     from .pack import Pack
     pack_dir = Path(path)
     if not (pack_dir / "pack.yaml").exists():

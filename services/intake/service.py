@@ -117,7 +117,7 @@ class IntakeService(Observable):
     def submit(self, request):
         report_in = parse_part(request, ReportIn)
         try:
-            pack = get_pack(report_in.pack)
+            get_pack(report_in.pack)
         except KeyError:
             raise ApiError("UNKNOWN_PACK", fields={"pack": report_in.pack}) from None
         media = self.store_media(request, report_in.media_meta)
