@@ -1,0 +1,48 @@
+"""Wards from the 2025 boundary files: the ward of a point, in each of the four provinces."""
+import random
+
+import pytest
+
+from paht.agencies import generate
+from paht.categories import classify
+from paht.geo import WardIndex, distance_m
+
+
+@pytest.mark.parametrize("boundary", ["hue", "can-tho", "vinh-long", "tay-ninh"])
+def test_points_inside_wards_are_located_in_them(boundary):
+    index = WardIndex.load(boundary)
+    wards = index.wards()
+    for ward in random.Random(boundary).sample(wards, 20):
+        lat, lon = index.representative_point(ward.code)
+        assert index.locate(lat, lon).code == ward.code
+    rng = random.Random(1)
+    for _ in range(50):
+        lat, lon = index.random_point(rng)
+        assert index.contains(lat, lon)
+
+
+def test_points_outside_the_province():
+    index = WardIndex.load("hue")
+    assert index.locate(21.0285, 105.8542) is None        # Hà Nội
+    assert index.locate(16.9, 108.6) is None              # the sea off Huế
+    assert WardIndex.load("can-tho").locate(16.4637, 107.5909) is None
+
+
+def test_distance():
+    assert 1100 < distance_m(16.46, 107.59, 16.47, 107.59) < 1120
+
+
+def test_agency_directory_has_fixed_ids_and_a_committee_per_ward():
+    agencies = {a["id"]: a for a in generate("vinh-long-2025")}
+    for fixed in ("trung-tam", "so-xay-dung", "cong-an", "dien-luc", "cap-nuoc", "chieu-sang", "moi-truong-do-thi"):
+        assert fixed in agencies
+    committees = [a for a in agencies.values() if a["kind"] == "ward_committee"]
+    assert len(committees) == len(WardIndex.load("vinh-long").wards())
+    assert all(a["name"].startswith("UBND ") for a in committees)
+
+
+def test_classification_by_keywords():
+    assert classify("Có ổ gà lớn trên đường") == "roads_traffic"
+    assert classify("Den duong khong sang") == "lighting_power"      # typed without diacritics
+    assert classify("Đang có cháy nhà") == "fire_rescue"
+    assert classify("xin chào") == "other"
