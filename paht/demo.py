@@ -39,9 +39,14 @@ class Api:
     def view(self, report_id: str) -> dict:
         return requests.get(f"{self.base}/api/v1/reports/{report_id}", timeout=10).json()
 
-    def staff(self, report_id: str, action: str, token: str, **body) -> requests.Response:
-        return requests.post(f"{self.base}/api/v1/staff/reports/{report_id}/{action}", json=body,
-                             headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    def staff(self, report_id: str, action: str, token: str, photos=(), **body) -> requests.Response:
+        """A staff action; with `photos` (JPEG bytes) sent as multipart: a result's "after" photos."""
+        url, headers = f"{self.base}/api/v1/staff/reports/{report_id}/{action}", {"Authorization": f"Bearer {token}"}
+        if photos:
+            files = [("action", (None, json.dumps(body, ensure_ascii=False), "application/json"))]
+            files += [("media", (f"after{i}.jpg", data, "image/jpeg")) for i, data in enumerate(photos)]
+            return requests.post(url, files=files, headers=headers, timeout=30)
+        return requests.post(url, json=body, headers=headers, timeout=30)
 
     def rate(self, report_id: str, tracking_token: str, level: str) -> requests.Response:
         return requests.post(f"{self.base}/api/v1/reports/{report_id}/rating", json={"level": level},
@@ -100,11 +105,12 @@ def work_report(api: Api, view: dict, tokens: dict, log: list) -> None:
         log.append(f"{view['id']}: no demo account for {lead}")
         return
     staff, leader = tokens[lead]["agency_staff"], tokens[lead]["agency_leader"]
-    steps = [("acknowledge", staff, {}),
-             ("submit_result", staff, {"result_text": "Đơn vị đã kiểm tra hiện trường và khắc phục xong."}),
-             ("approve", leader, {})]
-    for action, token, body in steps:
-        answer = api.staff(view["id"], action, token, **body)
+    after = [camera_jpeg(api.now(), seed=hash(view["id"]) % 10**6)]
+    steps = [("acknowledge", staff, {}, ()),
+             ("submit_result", staff, {"result_text": "Đơn vị đã kiểm tra hiện trường và khắc phục xong."}, after),
+             ("approve", leader, {}, ())]
+    for action, token, body, photos in steps:
+        answer = api.staff(view["id"], action, token, photos, **body)
         if not answer.ok:
             log.append(f"{view['id']}: {action} → {answer.status_code} {answer.text[:200]}")
             return

@@ -119,6 +119,7 @@ class StaffActionIn(Strict):
     kind: Literal["format", "content"] | None = None          # rework
     question: str | None = Field(None, max_length=2000)       # request_info
     value: Any = None                                          # operator judgements (classify, urgency, identity)
+    after_photos: list[str] = Field(default_factory=list, max_length=20)   # submit_result: stored media (sha256)
 
 
 class Decision(BaseModel):

@@ -163,8 +163,12 @@ def _submit_result(report, actor, body, pack, now):
     require_state(report, "in_progress")
     require_lead(report, actor)
     text = require_field(body, "result_text")
+    needs_photos = (pack.meta.get("publication") or {}).get("after_photos_required") or {}
+    if report.get("category") in needs_photos.get("categories", []) and not body.get("after_photos"):
+        raise Refused("VALIDATION_FAILED", f"photos of the fixed scene are required ({needs_photos.get('article')})",
+                      {"media": "after photos required"})
     result = {"text": text, "submitted_by": actor.get("name") or actor.get("agency"), "agency": actor.get("agency"),
-              "submitted_at": now.isoformat(), "after_photos": body.get("value") or [],
+              "submitted_at": now.isoformat(), "after_photos": body.get("after_photos") or [],
               "contributions": contributions(report)}   # the lead's compilation of its co-agencies' parts
     return "result_submitted", "result_submitted", {"result": result}, {"length": len(text)}
 

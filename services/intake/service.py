@@ -247,10 +247,16 @@ class IntakeService(Observable):
         user = authenticate(self.store, request)
         if action not in STAFF_ACTIONS:
             raise ApiError("UNKNOWN_ACTION", fields={"action": action})
-        body = self.validated(StaffActionIn, read_json(request))
+        if (request.mimetype or "").startswith("multipart/form-data"):   # a result with its "after" photos
+            body = parse_part(request, StaffActionIn, required=False, part="action") or StaffActionIn()
+        else:
+            body = self.validated(StaffActionIn, read_json(request))
         report = self.reported(report_id)
         if not may_see(user, report):
             raise ApiError("FORBIDDEN")
+        photos = [record.sha256 for record in self.store_media(request, [])]
+        if photos:
+            body = body.model_copy(update={"after_photos": body.after_photos + photos})
         target = {"judge": self.verification, "publish": self.publishing}.get(action, self.handling)
         answer = target.act(domain.snapshot(jsonable(report)), action, user_actor(user), body.model_dump(mode="json"))
         return self.apply_answer(answer)

@@ -69,9 +69,14 @@ class System:
     def get(self, report_id):
         return requests.get(f"{self.api}/api/v1/reports/{report_id}", timeout=10).json()
 
-    def staff(self, report_id, action, token, **body):
-        return requests.post(f"{self.api}/api/v1/staff/reports/{report_id}/{action}", json=body,
-                             headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    def staff(self, report_id, action, token, photos=(), **body):
+        """A staff action; with `photos`, sent as multipart (the result's "after" photos)."""
+        url, headers = f"{self.api}/api/v1/staff/reports/{report_id}/{action}", {"Authorization": f"Bearer {token}"}
+        if photos:
+            parts = [("action", (None, json.dumps(body), "application/json"))]
+            parts += [("media", (name, data, mime)) for name, data, mime in photos]
+            return requests.post(url, files=parts, headers=headers, timeout=10)
+        return requests.post(url, json=body, headers=headers, timeout=10)
 
     def staff_get(self, path, token, **params):
         return requests.get(f"{self.api}/api/v1/staff/{path}", params=params,

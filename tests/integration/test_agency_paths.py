@@ -99,10 +99,12 @@ def test_leader_sends_back_then_approves(system):
     view = dispatched(system)
     staff, leader = tokens(system, lead(view))
     assert system.staff(view["id"], "acknowledge", staff).status_code == 200
-    assert system.staff(view["id"], "submit_result", staff, result_text="Đã xử lý").status_code == 200
-    assert system.staff(view["id"], "send_back", leader, note="Thiếu ảnh sau xử lý").status_code == 200
+    after = [fresh_photo(0, seed=78)]
+    assert system.staff(view["id"], "submit_result", staff, photos=after, result_text="Đã xử lý").status_code == 200
+    assert system.staff(view["id"], "send_back", leader, note="Ảnh chưa rõ").status_code == 200
     assert system.get(view["id"])["state"] == "in_progress"
-    assert system.staff(view["id"], "submit_result", staff, result_text="Đã xử lý, có ảnh").status_code == 200
+    answer = system.staff(view["id"], "submit_result", staff, photos=after, result_text="Đã xử lý, ảnh rõ")
+    assert answer.status_code == 200
     assert system.staff(view["id"], "approve", leader).status_code == 200
     view = system.wait_state(view["id"], "published")
     states = [t["to"] for t in view["timeline"]]

@@ -56,7 +56,11 @@ def test_happy_path_from_submission_to_rating(system):
 
     staff, leader = system.tokens[agency]["agency_staff"], system.tokens[agency]["agency_leader"]
     assert system.staff(report_id, "acknowledge", staff).status_code == 200
-    assert system.staff(report_id, "submit_result", staff, result_text="Đã vá ổ gà.").status_code == 200
+    refused = system.staff(report_id, "submit_result", staff, result_text="Đã vá ổ gà.")
+    assert refused.status_code == 422 and refused.json()["error"]["fields"] == {"media": "after photos required"}
+    answer = system.staff(report_id, "submit_result", staff, photos=[fresh_photo(0, seed=77)],
+                          result_text="Đã vá ổ gà.")
+    assert answer.status_code == 200, answer.text
     refused = system.staff(report_id, "approve", staff)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN"
     assert system.staff(report_id, "approve", leader).status_code == 200

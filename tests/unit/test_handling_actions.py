@@ -11,10 +11,11 @@ class Pack:
     agencies = {"so-xay-dung": {"name": "Sở Xây dựng"}, "ubnd-1": {"name": "UBND phường 1"},
                 "dien-luc": {"name": "Điện lực"}}
     parameters = {"extension_max_fraction": {"value": 0.5, "article": "Điều 12 khoản 2"}}
+    meta = {"publication": {"after_photos_required": {"article": "Điều 11 khoản 4", "categories": ["roads_traffic"]}}}
 
 
 def report(state, lead="so-xay-dung", **extra):
-    doc = {"id": "PA-1", "pack": "p", "state": state,
+    doc = {"id": "PA-1", "pack": "p", "state": state, "category": "lighting_power",
            "assigned_agencies": [{"id": lead, "name": lead, "role": "lead"}] if lead else [], "route": {}}
     doc.update(extra)
     return doc
@@ -116,3 +117,12 @@ def test_co_agencies_do_their_own_part_without_moving_the_report():
     doc["assigned_agencies"] = returned.patch["assigned_agencies"]
     compiled = act(doc, "submit_result", staff(), result_text="Tổng hợp kết quả")
     assert compiled.to_state == "result_submitted" and "dien-luc" in compiled.patch["result"]["contributions"]
+
+
+def test_after_photos_where_the_pack_requires_them():
+    doc = report("in_progress", category="roads_traffic")
+    with pytest.raises(Refused) as refused:
+        act(doc, "submit_result", staff(), result_text="Đã vá")
+    assert "Điều 11 khoản 4" in refused.value.detail
+    assert act(doc, "submit_result", staff(), result_text="Đã vá", after_photos=["ab" * 32]).to_state == \
+        "result_submitted"

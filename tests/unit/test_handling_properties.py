@@ -53,7 +53,7 @@ def test_open_reports_always_have_a_lead_and_publication_needs_approval(steps):
         actor = {"operator": {"role": "operator"}, "staff": {"role": "agency_staff", "agency": lead},
                  "leader": {"role": "agency_leader", "agency": lead}}[who]
         body = {"agency": agency, "agencies": [agency], "result_text": "Đã xử lý", "kind": "content",
-                "note": "x", "question": "?"}
+                "note": "x", "question": "?", "after_photos": ["ab" * 32]}
         now = START + timedelta(minutes=n)
         try:
             if action == "publish":
