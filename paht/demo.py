@@ -63,7 +63,7 @@ class Api:
         deadline = time.monotonic() + timeout
         view = self.view(report_id)
         while not predicate(view) and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.05)
             view = self.view(report_id)
         return view
 
