@@ -46,13 +46,17 @@ class EvidenceStore:
         if reporter_key:
             self.reporters.update_one({"_id": reporter_key}, {"$addToSet": {"reports": report_id}}, upsert=True)
 
-    def count_violation(self, reporter_key: str | None, month: str) -> dict | None:
-        """One more counted violation (prohibited content); the reporter's history after it."""
+    def count_violation(self, reporter_key: str | None, month: str, report_id: str) -> dict | None:
+        """A counted violation (prohibited content), once per report however often it is verified; returns the
+        reporter's counters after it."""
         if not reporter_key:
             return None
         self.reporters.update_one({"_id": reporter_key},
-                                  {"$inc": {"violations_total": 1, f"violations_by_month.{month}": 1}}, upsert=True)
-        return self.reporters.find_one({"_id": reporter_key})
+                                  {"$addToSet": {"violating_reports": report_id,
+                                                 f"violating_reports_by_month.{month}": report_id}}, upsert=True)
+        history = self.reporters.find_one({"_id": reporter_key})
+        return {"violations_total": len(history.get("violating_reports", [])),
+                "violations_month": len((history.get("violating_reports_by_month") or {}).get(month, []))}
 
     def apply_citizen_penalties(self, reporter_key: str, actions: list[dict]) -> None:
         locks = {"lock_account": "account_locked", "lock_interaction": "interaction_locked"}

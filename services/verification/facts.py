@@ -29,8 +29,8 @@ def reporter_facts(reporter: dict, history: dict | None, month: str = "") -> dic
     facts.update({
         "first_time_reporter": not history.get("reports"),
         "identity_status": history.get("identity_status", default_status),
-        "reporter_violations_month": (history.get("violations_by_month") or {}).get(month, 0),
-        "reporter_violations_total": history.get("violations_total", 0),
+        "reporter_violations_month": len((history.get("violating_reports_by_month") or {}).get(month, [])),
+        "reporter_violations_total": len(history.get("violating_reports", [])),
         "account_locked": bool(history.get("account_locked")),
         "interaction_locked": bool(history.get("interaction_locked")),
     })

@@ -64,17 +64,17 @@ class VerificationService(Observable):
                                decision.to_state)
         self.evidence.count_report(key, report["id"])
         if facts.get("prohibited_content"):
-            self.count_violation(pack, key, now)
+            self.count_violation(pack, key, now, report["id"])
         send(self.dispatch, decision)
         return decision
 
-    def count_violation(self, pack, key, now) -> None:
+    def count_violation(self, pack, key, now, report_id) -> None:
         """Prohibited content counts against the reporter; the pack's penalty rules decide on locks."""
-        history = self.evidence.count_violation(key, f"{now:%Y-%m}")
-        if history is None:
+        counts = self.evidence.count_violation(key, f"{now:%Y-%m}", report_id)
+        if counts is None:
             return
-        counters = {"subject": "citizen", "abusive_submissions_total": history.get("violations_total", 0),
-                    "violations_month": (history.get("violations_by_month") or {}).get(f"{now:%Y-%m}", 0)}
+        counters = {"subject": "citizen", "abusive_submissions_total": counts["violations_total"],
+                    "violations_month": counts["violations_month"]}
         self.evidence.apply_citizen_penalties(key, pack.evaluate("penalties", counters)["actions"])
 
     @staticmethod
