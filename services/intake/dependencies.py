@@ -85,7 +85,8 @@ class ReportStore:
 
     # outbox
     def mark_sent(self, event_id: str) -> None:
-        self.outbox.update_one({"_id": event_id}, {"$set": {"sent": True}})
+        """A sent announcement leaves the outbox (which then holds only what a crash left unsent)."""
+        self.outbox.delete_one({"_id": event_id})
 
     def unsent(self, older_than: datetime) -> list[dict]:
         return list(self.outbox.find({"sent": False, "created_at": {"$lte": older_than}}, limit=100))
