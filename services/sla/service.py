@@ -40,6 +40,8 @@ class SlaService(Observable):
         if not self.deadlines.advance_version(announced.report_id, version):
             return  # a later change of this report was handled already
         now = clock.now()
+        if announced.cause == "returned":
+            self.judge_return(announced, now)
         for deadline in self.deadlines.open_for(announced.report_id):
             send(self.dispatch, self.decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}",
                                                   closed=True))
@@ -56,6 +58,22 @@ class SlaService(Observable):
             return
         deadline = self.deadlines.get(deadline["_id"])
         send(self.dispatch, self.decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
+
+    def judge_return(self, announced, now):
+        """A wrong-jurisdiction return later than the pack allows counts against the agency that returned it."""
+        report = announced.report
+        received = (report.get("deadlines") or {}).get("acknowledge") or (report.get("deadlines") or {}).get("process")
+        if not received:
+            return
+        deadline = new_deadline(get_pack(announced.pack), dict(report, state=announced.from_state), "return",
+                                datetime.fromisoformat(received["opened_at"]), announced.event_id)
+        if deadline is None or announced.occurred_at <= deadline["due"]:
+            return
+        deadline.update(agency=(report.get("route") or {}).get("returned_by", [None])[-1], status="missed",
+                        active=False, missed_at=announced.occurred_at)
+        self.deadlines.open(deadline)
+        send(self.dispatch, self.decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}",
+                                          late=True))
 
     def co_agencies(self, announced):
         """Forwarding opens the co-agencies' step beside the lead's; it closes when every part is approved."""

@@ -176,3 +176,19 @@ def test_failing_webhook_is_retried_then_dead_lettered(system, webhook):
             break
         eventlet.sleep(0.2)
     assert letters[0]["report_id"] == view["id"] and letters[0]["attempts"] == 3 and letters[0]["dead_letter"]
+
+
+def test_a_late_wrong_jurisdiction_return_counts_against_the_agency(system):
+    system.start()
+    view = dispatched(system, description="Cống thoát nước bị vỡ, nước tràn ra đường")
+    first = lead(view)
+    system.advance(2 * 3600)                      # Huế allows 60 minutes to return a report (Điều 11 khoản 2)
+    answer = system.staff(view["id"], "return", tokens(system, first)[0], agency="cap-nuoc")
+    assert answer.status_code == 200, answer.text
+    view = system.wait_for(view["id"], lambda v: any(d["step"] == "return" and d["late"] for d in v["deadlines"]),
+                           what="late return")
+    late_return = next(d for d in view["deadlines"] if d["step"] == "return")
+    assert late_return["agency"] == first and late_return["rule"] == "tth-sla-return"
+    report = system.staff_get("province-report", system.tokens["operator"], pack="thua-thien-hue-2022").json()
+    counters = {row["agency"]: row["counters"] for row in report["agencies"]}
+    assert counters[first]["late_count"] >= 1

@@ -39,3 +39,12 @@ def test_a_missed_supplement_rejects_with_the_rule_and_article():
     assert missed.patch["reasons"][0]["code"] == "SUPPLEMENT_TIMEOUT"
     assert missed.patch["reasons"][0]["article"] == "Điều 8 khoản 2"
     assert missed.patch["deadlines.supplement"]["late"] is False   # the reporter's timeout is not an agency's lateness
+
+
+def test_a_late_return_is_a_missed_return_deadline():
+    received = datetime(2026, 11, 23, 8, 0, tzinfo=VN)
+    report = {"id": "R", "pack": "thua-thien-hue-2022", "state": "in_progress", "urgent": False,
+              "assigned_agencies": [{"id": "so-xay-dung", "role": "lead"}]}
+    deadline = new_deadline(get_pack("thua-thien-hue-2022"), report, "return", received, "e")
+    assert deadline["due"] == received + timedelta(minutes=60)          # Điều 11 khoản 2
+    assert deadline["rule"] == "tth-sla-return"
