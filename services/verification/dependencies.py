@@ -6,6 +6,7 @@ from datetime import datetime
 from nameko.extensions import DependencyProvider
 
 from paht import storage
+from paht.worktime import calendar_for
 
 from .evidence import FingerprintIndex
 
@@ -58,9 +59,10 @@ class EvidenceStore:
         return {"violations_total": len(history.get("violating_reports", [])),
                 "violations_month": len((history.get("violating_reports_by_month") or {}).get(month, []))}
 
-    def apply_citizen_penalties(self, reporter_key: str, actions: list[dict]) -> None:
+    def apply_citizen_penalties(self, reporter_key: str, actions: list[dict], now: datetime) -> None:
+        """Record the locks the pack's rules decided; a lock with a duration ends by itself (`until`)."""
         locks = {"lock_account": "account_locked", "lock_interaction": "interaction_locked"}
-        fields = {locks[a["action"]]: {"rule": a["rule"], "article": a["article"], "duration": a.get("duration")}
+        fields = {locks[a["action"]]: {"rule": a["rule"], "article": a["article"], "until": lock_until(a, now)}
                   for a in actions if a["action"] in locks}
         if fields:
             self.reporters.update_one({"_id": reporter_key}, {"$set": fields})
@@ -75,6 +77,13 @@ class EvidenceStore:
 
     def judge(self, report_id: str, name: str, value) -> None:
         self.judgements.update_one({"_id": report_id}, {"$set": {f"values.{name}": value}}, upsert=True)
+
+
+def lock_until(action: dict, now: datetime) -> datetime | None:
+    duration = action.get("duration")
+    if not duration:
+        return None
+    return calendar_for({}).add(now, duration["amount"], duration["unit"])
 
 
 class Evidence(DependencyProvider):

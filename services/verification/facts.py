@@ -20,7 +20,15 @@ def reporter_key(reporter: dict) -> str | None:
     return None
 
 
-def reporter_facts(reporter: dict, history: dict | None, month: str = "") -> dict:
+def locked(lock: dict | None, now: datetime | None) -> bool:
+    """A lock holds until its `until` (none: until an operator lifts it)."""
+    if not lock:
+        return False
+    until = lock.get("until")
+    return until is None or now is None or now < until
+
+
+def reporter_facts(reporter: dict, history: dict | None, month: str = "", now: datetime | None = None) -> dict:
     """A signed-in account (app or portal) was verified when it was created; otherwise the operator confirms
     a first-time reporter's identity (identity_check)."""
     facts = {f"reporter_has_{field}": bool(reporter.get(field)) for field in REPORTER_FIELDS}
@@ -31,8 +39,8 @@ def reporter_facts(reporter: dict, history: dict | None, month: str = "") -> dic
         "identity_status": history.get("identity_status", default_status),
         "reporter_violations_month": len((history.get("violating_reports_by_month") or {}).get(month, [])),
         "reporter_violations_total": len(history.get("violating_reports", [])),
-        "account_locked": bool(history.get("account_locked")),
-        "interaction_locked": bool(history.get("interaction_locked")),
+        "account_locked": locked(history.get("account_locked"), now),
+        "interaction_locked": locked(history.get("interaction_locked"), now),
     })
     return facts
 

@@ -75,7 +75,7 @@ class VerificationService(Observable):
             return
         counters = {"subject": "citizen", "abusive_submissions_total": counts["violations_total"],
                     "violations_month": counts["violations_month"]}
-        self.evidence.apply_citizen_penalties(key, pack.evaluate("penalties", counters)["actions"])
+        self.evidence.apply_citizen_penalties(key, pack.evaluate("penalties", counters)["actions"], now)
 
     @staticmethod
     def open_until(report: dict) -> datetime:

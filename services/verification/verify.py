@@ -22,7 +22,7 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
     submitted_at = datetime.fromisoformat(report["submitted_at"]) if isinstance(report["submitted_at"], str) \
         else report["submitted_at"]
     facts = intake_facts(report, pack.meta, submitted_at)
-    facts.update(reporter_facts(report.get("reporter") or {}, history, f"{now:%Y-%m}"))
+    facts.update(reporter_facts(report.get("reporter") or {}, history, f"{now:%Y-%m}", now))
     photos = evidence.photo_facts(media, submitted_at)
     facts.update({k: v for k, v in photos.items() if k != "exif_gps"})
     facts.update(evidence.location_facts(report.get("location"), photos.get("exif_gps"), ward_index))

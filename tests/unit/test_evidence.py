@@ -135,3 +135,14 @@ def test_duplicates_among_200_generated_reports():
     assert index.open_same_matter(f"phone:84{42:09d}", "water_drainage", lat, lon, "khác",
                                   NOW + timedelta(days=7)) is None
     assert index.cluster("new", "water_drainage", lat, lon, reporter_key="phone:someone") == ["R42"]
+
+
+def test_a_lock_with_a_duration_ends_by_itself():
+    from services.verification.dependencies import lock_until
+    from services.verification.facts import reporter_facts
+    until = lock_until({"duration": {"amount": 30, "unit": "d"}}, NOW)
+    history = {"interaction_locked": {"rule": "r", "until": until}, "account_locked": {"rule": "r", "until": None}}
+    facts = reporter_facts({"phone": "0905"}, history, "2026-11", NOW + timedelta(days=29))
+    assert facts["interaction_locked"] and facts["account_locked"]
+    later = reporter_facts({"phone": "0905"}, history, "2026-12", NOW + timedelta(days=31))
+    assert not later["interaction_locked"] and later["account_locked"]
