@@ -83,6 +83,16 @@ class ReportStore:
                                         {"$set": {"decision": decision.model_dump(mode="json"), "why": why,
                                                   "at": now}}, upsert=True)
 
+    def purge_personal_data(self, pack: str, closed_before: datetime, now: datetime) -> int:
+        """Where a pack keeps data only for a while (Tây Ninh: 30 days), closed reports lose the reporter's data
+        and media references; the public record (state, timeline, result) stays."""
+        closed = {"pack": pack, "state": {"$in": ["rejected", "cancelled", "published", "delivered_privately",
+                                                  "forwarded_for_monitoring"]},
+                  "updated_at": {"$lte": closed_before}, "purged_at": {"$exists": False}}
+        result = self.reports.update_many(closed, {"$set": {"reporter": {}, "media": [], "location": None,
+                                                            "purged_at": now}})
+        return result.modified_count
+
     # outbox
     def mark_sent(self, event_id: str) -> None:
         """A sent announcement leaves the outbox (which then holds only what a crash left unsent)."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 
 from nameko.events import SERVICE_POOL, EventDispatcher, event_handler
 from nameko.rpc import RpcProxy, rpc
@@ -14,7 +15,7 @@ from paht.categories import classify
 from paht.errors import ApiError
 from paht.events import CLOCK_ADVANCED, DECISION, TRANSITIONED, jsonable
 from paht.mediastore import MediaFiles
-from paht.rules import get_pack
+from paht.rules import get_pack, list_packs
 from paht.schemas import (
     ClockAdvanceIn,
     Decision,
@@ -105,6 +106,17 @@ class IntakeService(Observable):
                 self.store.drop_outbox(entry["_id"])  # the change it announced never happened
             else:
                 self.announce(announced)
+
+    @timer(interval=3600)
+    def purge_expired(self):
+        """The packs' retention periods (pack.yaml publication.retention_days)."""
+        now = clock.now()
+        for pack_id in list_packs():
+            days = (get_pack(pack_id).meta.get("publication") or {}).get("retention_days")
+            if days:
+                purged = self.store.purge_personal_data(pack_id, now - timedelta(days=days), now)
+                if purged:
+                    log.info("purged personal data of %d %s reports older than %d days", purged, pack_id, days)
 
     @rpc
     def get_report(self, report_id):

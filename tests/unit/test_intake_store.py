@@ -1,0 +1,46 @@
+"""Intake's store: decisions applied once, announcements through the outbox, retention."""
+from datetime import datetime, timedelta, timezone
+
+from paht.schemas import Decision, ReportIn
+from paht.storage import open_database
+from services.intake.dependencies import ReportStore
+from services.intake.reports import new_report
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+
+def stored(pack="tay-ninh-2024", report_id="R1"):
+    store = ReportStore(open_database("intake", "memory://"))
+    report = new_report(ReportIn(pack=pack, description="Cây đổ", reporter={"name": "An", "phone": "0905123456"}),
+                        [], NOW, report_id, "token")
+    announced = store.create(report, "e0", NOW)
+    return store, announced
+
+
+def test_creation_is_announced_through_the_outbox():
+    store, announced = stored()
+    assert announced.to_state == "submitted" and announced.report["reporter"]["phone"] == "0905123456"
+    assert [e["_id"] for e in store.unsent(NOW)] == ["e0"]
+    store.mark_sent("e0")
+    assert store.unsent(NOW + timedelta(hours=1)) == []
+
+
+def test_a_decision_is_applied_once():
+    store, _ = stored()
+    decision = Decision(report_id="R1", occurred_at=NOW, pack="tay-ninh-2024", kind="verified",
+                        source="verification", to_state="accepted", from_states=["submitted"])
+    assert store.apply(decision).to_state == "accepted"
+    assert store.apply(decision) is None
+    assert [t["kind"] for t in store.get("R1")["timeline"]] == ["submitted", "verified"]
+
+
+def test_retention_purges_personal_data_of_closed_reports_only():
+    store, _ = stored()
+    store.apply(Decision(report_id="R1", occurred_at=NOW, pack="tay-ninh-2024", kind="verified",
+                         source="verification", to_state="rejected"))
+    assert store.purge_personal_data("tay-ninh-2024", NOW - timedelta(days=30), NOW) == 0   # closed today
+    later = NOW + timedelta(days=31)
+    assert store.purge_personal_data("tay-ninh-2024", later - timedelta(days=30), later) == 1
+    report = store.get("R1")
+    assert report["reporter"] == {} and report["state"] == "rejected" and report["purged_at"] == later
+    assert store.purge_personal_data("tay-ninh-2024", later, later) == 0
