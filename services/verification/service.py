@@ -89,10 +89,6 @@ class VerificationService(Observable):
         return judgement_decision(self.evidence, report, actor, body, clock.now(),
                                   reporter_key(report.get("reporter") or {}))
 
-    @rpc
-    def health(self):
-        return {"fingerprints": len(self.evidence.index)}
-
 
 def parse_time(value):
     if value is None or isinstance(value, datetime):
