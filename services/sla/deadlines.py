@@ -67,6 +67,7 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
         "opened_at": opened_at, "starts_at": start, "due": due, "warn_due": warn_due, "warned": False,
         "amount": rule["amount"], "unit": rule["unit"], "rule": rule["rule"], "article": rule["article"],
         "on_miss": rule.get("on_miss") or {"action": "flag_late"}, "status": "open", "active": True,
+        "message": rule.get("message"),
         "state_at_open": report["state"],
     }
 
@@ -93,7 +94,7 @@ def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, l
     if kind == "deadline_missed" and on_miss.get("action") == "reject":
         to_state, from_states = "rejected", [deadline["state_at_open"]]
         patch["reasons"] = [{"code": on_miss["reason"], "rule": deadline["rule"], "article": deadline["article"],
-                             "message": on_miss.get("message") or MISSED_MESSAGES.get(on_miss["reason"], ""),
+                             "message": deadline.get("message") or MISSED_MESSAGES.get(on_miss["reason"], ""),
                              "message_en": None}]
     return Decision(event_id=event_id, report_id=deadline["report_id"], occurred_at=now, pack=deadline["pack"],
                     kind=kind, source="sla", to_state=to_state, from_states=from_states, actor={"service": "sla"},

@@ -38,6 +38,7 @@ def test_a_missed_supplement_rejects_with_the_rule_and_article():
     assert missed.to_state == "rejected" and missed.from_states == ["needs_supplement"]
     assert missed.patch["reasons"][0]["code"] == "SUPPLEMENT_TIMEOUT"
     assert missed.patch["reasons"][0]["article"] == "Điều 8 khoản 2"
+    assert "02 ngày làm việc" in missed.patch["reasons"][0]["message"]   # the pack's own wording
     assert missed.patch["deadlines.supplement"]["late"] is False   # the reporter's timeout is not an agency's lateness
 
 
