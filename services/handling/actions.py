@@ -8,6 +8,8 @@ from datetime import datetime
 
 from paht.schemas import Decision
 
+from .schemas import Extension, Result
+
 AGENCY_ROLES = ("agency_staff", "agency_leader")
 CENTRE_ROLES = ("operator", "admin")
 
@@ -141,9 +143,9 @@ def _extend(report, actor, body, pack, now):
     if limit is not None and new_due - due > (due - opened) * float(limit["value"]):
         raise Refused("EXTENSION_TOO_LONG", f"at most {limit['value']} of the step's time ({limit.get('article')})",
                       {"new_due": "beyond the pack's limit"})
-    extension = {"step": "process", "previous_due": due.isoformat(), "new_due": new_due.isoformat(),
-                 "reason": body["note"], "by": actor.get("agency"), "at": now.isoformat(),
-                 "article": (limit or {}).get("article")}
+    extension = Extension(step="process", previous_due=due.isoformat(), new_due=new_due.isoformat(),
+                          reason=body["note"], by=actor.get("agency"), at=now.isoformat(),
+                          article=(limit or {}).get("article")).model_dump()
     return "extended", None, {"extension": extension}, extension
 
 
@@ -167,9 +169,9 @@ def _submit_result(report, actor, body, pack, now):
     if report.get("category") in needs_photos.get("categories", []) and not body.get("after_photos"):
         raise Refused("VALIDATION_FAILED", f"photos of the fixed scene are required ({needs_photos.get('article')})",
                       {"media": "after photos required"})
-    result = {"text": text, "submitted_by": actor.get("name") or actor.get("agency"), "agency": actor.get("agency"),
-              "submitted_at": now.isoformat(), "after_photos": body.get("after_photos") or [],
-              "contributions": contributions(report)}   # the lead's compilation of its co-agencies' parts
+    result = Result(text=text, submitted_by=actor.get("name") or actor.get("agency"), agency=actor.get("agency"),
+                    submitted_at=now.isoformat(), after_photos=body.get("after_photos") or [],
+                    contributions=contributions(report)).model_dump()   # the lead compiles its co-agencies' parts
     return "result_submitted", "result_submitted", {"result": result}, {"length": len(text)}
 
 

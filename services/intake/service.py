@@ -27,7 +27,14 @@ from paht.schemas import (
     SupplementIn,
 )
 from paht.states import IllegalTransition
-from paht.web import MESSAGES_HANDLED, Observable, guarded, json_response, read_json, validation_fields
+from paht.web import (
+    MESSAGES_HANDLED,
+    Observable,
+    guarded,
+    json_response,
+    read_json,
+    validation_fields,
+)
 
 from . import reports as domain
 from .dependencies import Reports, outbox_grace

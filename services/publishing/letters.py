@@ -5,6 +5,8 @@ from datetime import datetime
 
 from paht.schemas import Decision
 
+from .schemas import Publication
+
 
 def letter_context(report: dict, pack, now: datetime) -> dict:
     result = report.get("result") or {}
@@ -32,9 +34,9 @@ def publication_decision(report: dict, pack, now: datetime, event_id: str, actor
     """Published for everyone, or delivered privately when the reporter asked for secrecy."""
     text = letter or pack.render_letter(letter_context(report, pack, now))
     private = bool(report.get("keep_private"))
-    publication = {"letter": text, "published_at": now.isoformat(), "private": private,
-                   "article": ((pack.meta.get("publication") or {}).get("private_on_request") or {}).get("article")
-                   if private else None}
+    article = ((pack.meta.get("publication") or {}).get("private_on_request") or {}).get("article")
+    publication = Publication(letter=text, published_at=now.isoformat(), private=private,
+                              article=article if private else None).model_dump()
     return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
                     kind="delivered_privately" if private else "published", source="publishing",
                     to_state="delivered_privately" if private else "published", from_states=["approved"],

@@ -5,6 +5,8 @@ from datetime import datetime
 
 from paht.schemas import Decision
 
+from .schemas import RatingRecord
+
 RATEABLE = ("published", "delivered_privately")
 
 
@@ -25,8 +27,8 @@ def rating_decision(report: dict, levels: list[dict], level: str, comment: str |
     if chosen is None:
         raise Refused("INVALID_RATING", "levels: " + ", ".join(item["id"] for item in levels))
     lead = next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
-    rating = {"level": chosen["id"], "label": chosen["label"], "counts_as": chosen["counts_as"], "comment": comment,
-              "at": now.isoformat(), "agency": lead, "article": article}
+    rating = RatingRecord(level=chosen["id"], label=chosen["label"], counts_as=chosen["counts_as"], comment=comment,
+                          at=now.isoformat(), agency=lead, article=article).model_dump()
     return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"], kind="rated",
                     source="rating", actor={"role": "reporter"}, detail={"level": chosen["id"]},
                     patch={"rating": rating})

@@ -13,6 +13,7 @@ from paht.web import Observable
 from .dependencies import Routes, webhook_url
 from .notify import notify
 from .route import routing_decision, routing_facts
+from .schemas import ImmediateNotification
 
 
 class RoutingService(Observable):
@@ -42,10 +43,10 @@ class RoutingService(Observable):
         if url is None or self.routes.notified(key):
             return
         route = report.get("route") or {}
-        payload = {"report_id": report["id"], "category": report.get("category"), "lead": route.get("lead"),
-                   "co": route.get("co", []), "ward": report.get("ward"), "location": report.get("location"),
-                   "description": report.get("description"), "rule": route.get("rule"),
-                   "article": route.get("article")}
+        payload = ImmediateNotification(
+            report_id=report["id"], category=report.get("category"), lead=route.get("lead"), co=route.get("co", []),
+            ward=report.get("ward"), location=report.get("location"), description=report.get("description"),
+            rule=route.get("rule"), article=route.get("article")).model_dump()
         outcome = notify(url, payload)
         self.routes.record_notification(key, report["id"], url, payload, outcome, clock.now())
 

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from paht.schemas import Decision
 from paht.worktime import calendar_for
 
+from .schemas import PublicDeadline
+
 # the step a report in each state is waiting on; terminal states wait on nothing
 STEP_OF_STATE = {
     "submitted": "receive",
@@ -77,10 +79,11 @@ def public_deadline(deadline: dict, late: bool = False, tz=None) -> dict:
     (supplement, identity) is not an agency's lateness."""
     flags_late = (deadline.get("on_miss") or {}).get("action", "flag_late") == "flag_late"
     local = (lambda t: t.astimezone(tz)) if tz else (lambda t: t)
-    return {"step": deadline["step"], "due": local(deadline["due"]).isoformat(),
-            "opened_at": local(deadline["opened_at"]).isoformat(),
-            "late": flags_late and (late or deadline.get("status") == "missed"), "agency": deadline.get("agency"), "rule": deadline["rule"], "article": deadline["article"],
-            "amount": deadline["amount"], "unit": deadline["unit"]}
+    return PublicDeadline(
+        step=deadline["step"], due=local(deadline["due"]).isoformat(), opened_at=local(deadline["opened_at"]).isoformat(),
+        late=flags_late and (late or deadline.get("status") == "missed"), agency=deadline.get("agency"),
+        rule=deadline["rule"], article=deadline["article"], amount=deadline["amount"], unit=deadline["unit"],
+    ).model_dump(exclude_none=True)
 
 
 def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, late: bool = False,

@@ -3,41 +3,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from paht.schemas import Decision
+from pydantic import ValidationError
 
-# judgement name → (value type, the report states in which it still changes the acceptance decision)
-JUDGEMENTS = {
-    "unclear_media": bool,
-    "unclear_or_test": bool,
-    "monitoring_only": bool,
-    "identity": str,      # confirmed | false
-    "category": str,
-    "urgent": bool,
-}
+from paht.schemas import Decision
+from paht.web import validation_fields
+
+from .schemas import Judgement
+
+# a judgement that changes a report field as well as the facts
+PATCHED_FIELD = {"category": "category", "urgent": "urgent", "identity": "identity_status"}
 
 
 def judgement_decision(store, report: dict, actor: dict, body: dict, now: datetime, reporter_key=None) -> dict:
     if actor.get("role") not in ("operator", "admin"):
         return {"error": {"code": "FORBIDDEN"}}
-    value = body.get("value") or {}
-    name, setting = value.get("name"), value.get("value")
-    if name not in JUDGEMENTS or not isinstance(setting, JUDGEMENTS[name]):
-        return {"error": {"code": "VALIDATION_FAILED", "fields": {"value": "name one of "
-                                                                  + ", ".join(JUDGEMENTS) + " with its value"}}}
-    store.judge(report["id"], name, setting)
-    patch = {}
-    if name == "category":
-        patch["category"] = setting
-    elif name == "urgent":
-        patch["urgent"] = setting
-    elif name == "identity":
-        if setting not in ("confirmed", "false"):
-            return {"error": {"code": "VALIDATION_FAILED", "fields": {"value": "identity is confirmed or false"}}}
-        patch["identity_status"] = setting
-        store.mark_identity(reporter_key, setting)
+    try:
+        judgement = Judgement.model_validate(body.get("value") or {})
+    except ValidationError as exc:
+        return {"error": {"code": "VALIDATION_FAILED", "fields": validation_fields(exc)}}
+    store.judge(report["id"], judgement.name, judgement.value)
+    if judgement.name == "identity":
+        store.mark_identity(reporter_key, judgement.value)
+    patch = {PATCHED_FIELD[judgement.name]: judgement.value} if judgement.name in PATCHED_FIELD else {}
     # a judgement made while the report waits re-runs verification: intake sends it (back) to `submitted`
     to_state = "submitted" if report["state"] in ("needs_supplement", "submitted") else None
     decision = Decision(report_id=report["id"], occurred_at=now, pack=report["pack"], kind="judged",
                         source="verification", to_state=to_state, actor=actor,
-                        detail={"name": name, "value": setting, "note": body.get("note")}, patch=patch)
+                        detail={"name": judgement.name, "value": judgement.value, "note": body.get("note")},
+                        patch=patch)
     return {"decision": decision.model_dump(mode="json")}

@@ -18,7 +18,12 @@ from . import evidence
 from .dependencies import Evidence
 from .facts import reporter_key
 from .judgements import judgement_decision
-from .verify import acceptance_decision, collect_facts, identity_check_decision, needs_identity_check
+from .verify import (
+    acceptance_decision,
+    collect_facts,
+    identity_check_decision,
+    needs_identity_check,
+)
 
 OPEN_MATTER_HORIZON = timedelta(days=60)
 OPEN_STATES = ("accepted", "routing_unresolved", "dispatched", "in_progress", "result_submitted", "approved")
