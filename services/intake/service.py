@@ -9,6 +9,7 @@ from nameko.events import SERVICE_POOL, EventDispatcher, event_handler
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
+from pydantic import ValidationError
 
 from paht import clock
 from paht.categories import classify
@@ -217,7 +218,6 @@ class IntakeService(Observable):
         return self.apply_answer(answer)
 
     def validated(self, model, data):
-        from pydantic import ValidationError
         try:
             return model.model_validate(data)
         except ValidationError as exc:
