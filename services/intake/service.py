@@ -10,12 +10,14 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 from nameko.web.handlers import http
 from pydantic import ValidationError
+from werkzeug.wrappers import Response
 
 from paht import clock
 from paht.categories import classify
 from paht.errors import ApiError
 from paht.events import CLOCK_ADVANCED, DECISION, TRANSITIONED, jsonable
 from paht.mediastore import MediaFiles
+from paht.mediatypes import detect
 from paht.rules import get_pack, list_packs
 from paht.schemas import (
     ClockAdvanceIn,
@@ -165,6 +167,17 @@ class IntakeService(Observable):
         limit = request.args.get("limit", "50")
         limit = min(max(int(limit), 1), 200) if limit.isdigit() else 50
         return json_response({"results": self.publishing.feed(request.args.get("pack") or None, limit)})
+
+    @http("GET", "/api/v1/reports/<string:report_id>/result-photos/<string:sha256>")
+    @guarded
+    def result_photo(self, request, report_id, sha256):
+        """A photo of the fixed scene, public once the result is published (never the reporter's own media)."""
+        report = self.reported(report_id)
+        if report["state"] != "published" or sha256 not in (report.get("result") or {}).get("after_photos", []):
+            raise ApiError("NOT_FOUND")
+        data = self.media.read(sha256)
+        kind = detect(data)
+        return Response(data, content_type=kind[1] if kind else "application/octet-stream")
 
     @http("GET", "/api/v1/reports/<string:report_id>")
     @guarded

@@ -24,7 +24,8 @@ def letter_context(report: dict, pack, now: datetime) -> dict:
         "agency_name": lead.get("name"), "agency_id": lead.get("id"),
         "result_text": result.get("text"), "approved_by": result.get("approved_by"),
         "approved_at": result.get("approved_at"), "published_at": now.isoformat(),
-        "after_photos": result.get("after_photos") or [],
+        "after_photos": [f"/api/v1/reports/{report['id']}/result-photos/{sha}"
+                         for sha in result.get("after_photos") or []],
         "province": pack.meta.get("province"), "regulation": pack.meta.get("regulation", {}),
     }
 

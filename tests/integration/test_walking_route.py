@@ -66,6 +66,13 @@ def test_happy_path_from_submission_to_rating(system):
     assert system.staff(report_id, "approve", leader).status_code == 200
     view = system.wait_state(report_id, "published")
     assert "Đã vá ổ gà." in view["result"]["letter"]
+    photo_url = next(line for line in view["result"]["letter"].splitlines() if "/result-photos/" in line)
+    photo_url = photo_url[photo_url.index("/api/"):].split(",")[0].strip()
+    photo = requests.get(f"{system.api}{photo_url}", timeout=10)
+    assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
+    own_media = system.staff_get(f"reports/{report_id}", system.tokens["operator"]).json()["media"][0]["sha256"]
+    assert requests.get(f"{system.api}/api/v1/reports/{report_id}/result-photos/{own_media}",
+                        timeout=10).status_code == 404      # the reporter's own photo is never served publicly
     feed = requests.get(f"{system.api}/api/v1/feed", params={"pack": PACK}, timeout=10).json()["results"]
     assert [item["report_id"] for item in feed] == [report_id] and "0905123456" not in repr(feed)
 
