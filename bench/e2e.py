@@ -11,6 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stats import summary  # noqa: E402
+from paht import accounts  # noqa: E402
 from paht.demo import Api, lead_of  # noqa: E402
 from paht.demo_media import camera_jpeg  # noqa: E402
 
@@ -24,9 +25,10 @@ def main() -> None:
     api = Api(args.api, tokens)
     to_dispatch, to_publish = [], []
     for i in range(args.n):
+        account = f"bench-{i}-{time.time_ns()}"
         report = {"pack": "thua-thien-hue-2022", "channel": "app",
                   "reporter": {"name": "Bench", "phone": f"0988{i:06d}", "email": "b@example.vn",
-                               "account_id": f"bench-{i}-{time.time_ns()}"},
+                               "account_id": account, "account_proof": accounts.proof(account)},
                   "description": f"Ổ gà lớn trên đường số {i} ({time.time_ns()})", "category": "roads_traffic",
                   "location": {"lat": 16.4637, "lon": 107.5909, "source": "gps"}}
         start = time.perf_counter()

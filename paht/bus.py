@@ -1,27 +1,97 @@
-"""What every service does on the bus: react to intake's announcements, send decisions back, idempotently."""
+"""What every service does on the bus: react to intake's announcements, send decisions back, idempotently, and
+park what keeps failing instead of retrying it forever."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 
-from nameko.events import SERVICE_POOL, event_handler
+import eventlet
+from kombu import Queue
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.messaging import Consumer
 
-from .events import DECISION, TRANSITIONED
-from .schemas import Decision, Transitioned
+from . import clock, deadletters, settings
+from .events import DECISION, REPORT_PURGED, TRANSITIONED
+from .schemas import Decision, ReportPurged, Transitioned
 from .web import MESSAGES_HANDLED
 
 log = logging.getLogger(__name__)
 
 
-def on_transition(method):
-    """A durable, redelivered-on-error handler of intake's `transitioned` event, given a Transitioned model."""
-    def handler(self, payload):
-        announced = Transitioned.model_validate(payload)
-        method(self, announced)
-        MESSAGES_HANDLED.labels(self.name, announced.cause, "handled").inc()
-    handler.__name__ = method.__name__
-    handler.__doc__ = method.__doc__
-    return event_handler("intake", TRANSITIONED, handler_type=SERVICE_POOL, reliable_delivery=True,
-                         requeue_on_error=True)(handler)
+class ReliableEventHandler(EventHandler):
+    """A durable, pooled event handler whose queue is a quorum queue. A message that fails is tried again after a
+    growing pause, at most `settings.delivery_limit()` times in all; then it is parked with its error as a dead
+    letter and acknowledged. The broker's own delivery limit catches messages whose worker dies every time."""
+
+    def __init__(self, source_service, event_type, **kwargs):
+        super().__init__(source_service, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
+                         requeue_on_error=True, **kwargs)
+
+    def setup(self):
+        super().setup()
+        queue = self.queue
+        self.queue = Queue(queue.name, exchange=queue.exchange, routing_key=queue.routing_key, durable=True,
+                           queue_arguments=deadletters.quorum_arguments(settings.delivery_limit()))
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        attempt = int((message.headers or {}).get("x-delivery-count") or 0) + 1
+        if attempt < settings.delivery_limit():
+            eventlet.sleep(min(settings.retry_backoff_seconds() * 2 ** (attempt - 1), 10))
+            self.queue_consumer.requeue_message(message)
+            return
+        try:
+            deadletters.park(self.container.config[AMQP_URI_CONFIG_KEY], message, self.queue.name,
+                             self.container.service_name, self.method_name, exc_info, attempt, clock.now())
+        except Exception:  # noqa: BLE001 — not parked: leave it to the broker's delivery limit
+            log.exception("could not park a dead letter from %s", self.queue.name)
+            self.queue_consumer.requeue_message(message)
+            return
+        log.error("parked a message of %s after %d attempts: %s", self.queue.name, attempt, exc_info[1])
+        self.queue_consumer.ack_message(message)
+
+
+reliable_event_handler = ReliableEventHandler.decorator
+
+
+class DeadLetterConsumer(Consumer):
+    """Intake's consumer of the dead-letter queue: the handler gets the body and the headers (who parked it, the
+    broker's x-death). Failing to keep a letter means the store is down: wait, then try again."""
+
+    def __init__(self, **kwargs):
+        super().__init__(queue=deadletters.QUEUE, requeue_on_error=True, **kwargs)
+
+    def handle_message(self, body, message):
+        self.container.spawn_worker(self, (body, dict(message.headers or {})), {},
+                                    handle_result=partial(self.handle_result, message))
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None:
+            eventlet.sleep(1)
+        super().handle_message_processed(message, result, exc_info)
+
+
+dead_letter_consumer = DeadLetterConsumer.decorator
+
+
+def _handler_of(event_type: str, model, kind):
+    """A durable handler of one of intake's events, given its pydantic model; redelivery must be harmless."""
+    def decorate(method):
+        def handler(self, payload):
+            event = model.model_validate(payload)
+            method(self, event)
+            MESSAGES_HANDLED.labels(self.name, kind(event), "handled").inc()
+        handler.__name__ = method.__name__
+        handler.__doc__ = method.__doc__
+        return reliable_event_handler("intake", event_type)(handler)
+    return decorate
+
+
+on_transition = _handler_of(TRANSITIONED, Transitioned, lambda announced: announced.cause)
+on_report_purged = _handler_of(REPORT_PURGED, ReportPurged, lambda _: REPORT_PURGED)
 
 
 def derived_id(source: str, cause_event_id: str, suffix: str = "") -> str:

@@ -1,4 +1,4 @@
-"""The `paht` command: `up`, `demo`, `rules …`, `sla …`."""
+"""The `paht` command: `up`, `demo`, `rules …`, `sla …`, `dlq …`."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "sla":
         from .sla_cli import main as sla_main
         return sla_main(argv[1:])
+    if argv and argv[0] == "dlq":
+        from .dlq_cli import main as dlq_main
+        return dlq_main(argv[1:])
     parser = argparse.ArgumentParser(prog="paht", description="PAHT: phản ánh hiện trường")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start RabbitMQ check, all services and the API on 127.0.0.1:8000")
@@ -23,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=None, help="repeat a run (default: new reporters each run)")
     commands.add_parser("rules", help="rule packs: check | test | evaluate | diff")
     commands.add_parser("sla", help="deadlines: deadline | elapsed")
+    commands.add_parser("dlq", help="dead letters: list | show | replay | drop")
     args = parser.parse_args(argv)
     if args.command == "up":
         from .runner import up

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from . import accounts
 from .demo_media import camera_jpeg
 from .geo import WardIndex
 from .rules import get_pack, list_packs
@@ -57,7 +58,8 @@ class Api:
         return datetime.fromisoformat(requests.get(f"{self.base}/api/v1/_clock", timeout=10).json()["now"])
 
     def advance(self, seconds: float) -> bool:
-        return requests.post(f"{self.base}/api/v1/_clock/advance", json={"seconds": seconds}, timeout=10).ok
+        return requests.post(f"{self.base}/api/v1/_clock/advance", json={"seconds": seconds}, timeout=10,
+                             headers={"Authorization": f"Bearer {self.tokens['admin']}"}).ok
 
     def wait(self, report_id: str, predicate, timeout: float = 30.0) -> dict:
         deadline = time.monotonic() + timeout
@@ -75,12 +77,13 @@ def make_report(pack_id: str, scenario: str, rng: random.Random, now, seed: int)
     category = "fire_rescue" if scenario == "urgent_fire" else rng.choice(
         ["roads_traffic", "lighting_power", "waste_sanitation", "water_drainage"])
     taken = (now - timedelta(hours=30 if scenario == "old_photo" else rng.uniform(0.1, 3))).astimezone(tz)
+    account = f"demo-{seed}" if scenario != "identity_check" else None
     report = {
         "pack": pack_id, "channel": "hotline" if scenario == "identity_check" else rng.choice(["app", "portal"]),
         "reporter": {"name": f"Người dân {seed}", "phone": f"09{seed:08d}", "email": f"nguoidan{seed}@example.vn",
                      "address": "Số 1 đường Demo", "citizen_id": f"0790{seed:08d}",
                      # a signed-in app account; hotline and e-mail reporters get the first-time identity check
-                     "account_id": f"demo-{seed}" if scenario != "identity_check" else None},
+                     "account_id": account, "account_proof": accounts.proof(account) if account else None},
         "description": DESCRIPTIONS[category] + f" (mã demo {seed})",
         "category": category, "urgent": scenario == "urgent_fire",
         "location": None if scenario == "no_gps" else {"lat": lat, "lon": lon, "source": "gps"},

@@ -11,7 +11,24 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
     "UNSUPPORTED_MEDIA": (415, "Tệp đính kèm không phải ảnh, video hoặc ghi âm được hỗ trợ.",
                           "An attached file is not a supported photo, video or audio file."),
     "EMPTY_UPLOAD": (400, "Tệp đính kèm rỗng.", "An attached file is empty."),
-    "MEDIA_TOO_LARGE": (413, "Tệp đính kèm vượt quá dung lượng cho phép.", "An attached file is over the size limit."),
+    "MEDIA_TOO_LARGE": (422, "Tệp đính kèm vượt quá dung lượng hoặc kích thước ảnh cho phép.",
+                        "An attached file is over the size or pixel limit."),
+    "INVALID_MEDIA": (422, "Tệp đính kèm bị hỏng hoặc không đọc được (ảnh, video, ghi âm không hợp lệ).",
+                      "An attached file is damaged or cannot be decoded."),
+    "PAYLOAD_TOO_LARGE": (413, "Dữ liệu gửi lên vượt quá giới hạn cho phép (dung lượng hoặc số tệp).",
+                          "The request is over the size or part-count limit."),
+    "RATE_LIMITED": (429, "Gửi quá nhiều yêu cầu, vui lòng thử lại sau.", "Too many requests; retry later."),
+    "ROUTE_NOT_FOUND": (404, "Địa chỉ không tồn tại.", "No such endpoint."),
+    "METHOD_NOT_ALLOWED": (405, "Phương thức không được hỗ trợ cho địa chỉ này.",
+                           "The method is not allowed on this endpoint."),
+    "INVALID_RESULT_PHOTOS": (422, "Ảnh kết quả phải là tệp được tải lên cùng thao tác này.",
+                              "Result photos must be files uploaded with this action."),
+    "IDEMPOTENCY_CONFLICT": (422, "Mã Idempotency-Key đã được dùng cho một phản ánh khác.",
+                             "The Idempotency-Key was already used for a different submission."),
+    "INVALID_MULTIPART": (400, "Biểu mẫu gửi lên không đúng định dạng multipart/form-data.",
+                          "The multipart body is malformed (e.g. no boundary)."),
+    "BAD_REQUEST": (400, "Yêu cầu không hợp lệ.", "The request is malformed."),
+    "DEAD_LETTER_NOT_FOUND": (404, "Không tìm thấy thông điệp lỗi.", "No such dead letter."),
     "UNSUPPORTED_CONTENT_TYPE": (415, "Định dạng yêu cầu không được hỗ trợ (cần multipart/form-data hoặc JSON).",
                                  "Unsupported request content type."),
     "NOT_FOUND": (404, "Không tìm thấy phản ánh.", "Report not found."),
@@ -34,13 +51,15 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
 
 
 class ApiError(Exception):
-    def __init__(self, code: str, fields: dict | None = None, detail: str | None = None):
+    def __init__(self, code: str, fields: dict | None = None, detail: str | None = None,
+                 retry_after: int | None = None):
         if code not in MESSAGES:
             raise KeyError(f"unknown API error code {code}")
         self.code = code
         self.status, self.message, self.message_en = MESSAGES[code]
         self.fields = fields or {}
         self.detail = detail
+        self.retry_after = retry_after
         super().__init__(f"{code}: {detail or self.message_en}")
 
     def body(self) -> dict:

@@ -7,6 +7,7 @@ from typing import Any
 TRANSITIONED = "transitioned"    # intake → everyone: a decision was applied to a report
 DECISION = "decision"            # any service → intake: apply this Decision
 CLOCK_ADVANCED = "clock_advanced"  # intake → sla: the controlled clock moved, sweep now
+REPORT_PURGED = "report_purged"  # intake → everyone: a report's retention ended, forget its reporter (ReportPurged)
 
 
 def jsonable(value: Any) -> Any:

@@ -32,6 +32,17 @@ class MediaStore:
     def read(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).exists()
+
+    def delete(self, sha256: str) -> bool:
+        """Remove a file (retention); False when it was not there (already deleted: deleting is idempotent)."""
+        try:
+            self.path(sha256).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
 
 def media_root() -> Path:
     return Path(os.environ.get("PAHT_MEDIA_DIR", var_dir() / "media"))

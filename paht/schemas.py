@@ -1,11 +1,19 @@
 """Pydantic models shared at every boundary: the report as submitted, its parts, and the decision events."""
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 CATEGORIES = (
     "roads_traffic", "lighting_power", "water_drainage", "waste_sanitation", "trees_parks", "urban_order",
@@ -20,7 +28,23 @@ REASON_CODES = (
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Input from outside: no unknown fields, no coercion ("yes" is not a boolean, "16.4" not a number)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
+
+
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"}   # controls, format marks, spaces, lone combining marks
+
+
+def _visible(text: str) -> str:
+    if not any(unicodedata.category(char) not in _INVISIBLE for char in text):
+        raise ValueError("text has no visible characters")
+    return text
+
+
+VisibleText = Annotated[str, AfterValidator(_visible)]
+# A datetime from JSON arrives as text: parse it even in strict models, but only with its offset.
+Timestamp = Annotated[AwareDatetime, Field(strict=False)]
 
 
 class Reporter(Strict):
@@ -30,6 +54,19 @@ class Reporter(Strict):
     citizen_id: str | None = Field(None, pattern=r"^[0-9]{9,12}$")
     address: str | None = Field(None, max_length=500)
     account_id: str | None = Field(None, max_length=100)
+    account_proof: str | None = Field(None, max_length=128)   # from the sign-in service (paht.accounts)
+
+
+def reporter_key(reporter: dict) -> str | None:
+    """Who sent it, for history and duplicates: the phone (digits only), else the account, else the e-mail."""
+    phone = "".join(ch for ch in (reporter.get("phone") or "") if ch.isdigit())
+    if phone:
+        return "phone:" + (("84" + phone[1:]) if phone.startswith("0") else phone)
+    if reporter.get("account_id") and reporter.get("account_verified"):
+        return "account:" + reporter["account_id"]
+    if reporter.get("email"):
+        return "email:" + reporter["email"].lower()
+    return None
 
 
 class Location(Strict):
@@ -46,15 +83,8 @@ class Location(Strict):
 
 
 class MediaMeta(Strict):
-    filename: str | None = None
-    captured_at: datetime | None = None
-
-    @field_validator("captured_at")
-    @classmethod
-    def aware(cls, value):
-        if value is not None and value.tzinfo is None:
-            raise ValueError("captured_at needs a time zone offset")
-        return value
+    filename: str | None = Field(None, max_length=255)
+    captured_at: Timestamp | None = None
 
 
 class ReportIn(Strict):
@@ -63,7 +93,7 @@ class ReportIn(Strict):
     pack: str = Field(min_length=1, max_length=64)
     channel: Literal[CHANNELS] = "app"  # type: ignore[valid-type]
     reporter: Reporter = Field(default_factory=Reporter)
-    description: str = Field(min_length=1, max_length=5000)
+    description: VisibleText = Field(min_length=1, max_length=5000)
     category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
     location: Location | None = None
     urgent: bool = False
@@ -73,7 +103,7 @@ class ReportIn(Strict):
 
 class SupplementIn(Strict):
     reporter: Reporter | None = None
-    description: str | None = Field(None, min_length=1, max_length=5000)
+    description: VisibleText | None = Field(None, min_length=1, max_length=5000)
     location: Location | None = None
     media_meta: list[MediaMeta] = Field(default_factory=list, max_length=20)
 
@@ -101,7 +131,7 @@ class RatingIn(Strict):
 
 
 class InteractionIn(Strict):
-    message: str = Field(min_length=1, max_length=2000)
+    message: VisibleText = Field(min_length=1, max_length=2000)
 
 
 class ClockAdvanceIn(Strict):
@@ -115,11 +145,12 @@ class StaffActionIn(Strict):
     agency: str | None = Field(None, max_length=100)          # return: suggested agency; designate: the lead
     agencies: list[str] = Field(default_factory=list, max_length=20)  # forward: co-agencies
     result_text: str | None = Field(None, max_length=20000)   # submit_result, approve with an edited text
-    new_due: datetime | None = None                           # extend
+    new_due: Timestamp | None = None                          # extend
     kind: Literal["format", "content"] | None = None          # rework
     question: str | None = Field(None, max_length=2000)       # request_info
     value: Any = None                                          # operator judgements (classify, urgency, identity)
-    after_photos: list[str] = Field(default_factory=list, max_length=20)   # submit_result: stored media (sha256)
+    after_photos: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20)
+    # submit_result: the sha256 of photos uploaded with this very action (intake checks that)
 
 
 class Decision(BaseModel):
@@ -155,3 +186,19 @@ class Transitioned(BaseModel):
     from_state: str | None
     to_state: str
     report: dict
+
+
+class ReportPurged(BaseModel):
+    """What intake announces once per report whose retention period (pack.yaml publication.retention_days) ended:
+    intake has forgotten the reporter's data and deleted the reporter's files no other report uses; every
+    service now forgets what it holds about the report's reporter. Sent until intake recorded it as sent, so it
+    may come more than once (`event_id` is the same each time): handlers are idempotent."""
+
+    version: int = 1
+    event_id: str                   # "purge:<report_id>"
+    report_id: str
+    occurred_at: datetime           # when intake purged the report
+    pack: str
+    retention_days: int
+    reporter_key: str | None = None   # reporter_key() of the reporter as intake last knew them (phone-based)
+    media: list[str] = Field(default_factory=list)   # sha256 of the reporter's own files (never after_photos)

@@ -4,11 +4,13 @@ from __future__ import annotations
 import json
 import logging
 
-from nameko.web.handlers import http
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
-from werkzeug.wrappers import Response
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
 
-from . import clock
+from . import clock, settings
 from .errors import ApiError
 from .events import jsonable
 
@@ -23,14 +25,100 @@ def json_response(body, status: int = 200) -> Response:
 
 
 def error_response(error: ApiError) -> Response:
-    return json_response(error.body(), error.status)
+    response = json_response(error.body(), error.status)
+    if error.retry_after is not None:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+HTTP_ERRORS = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+def http_error(exc: HTTPException) -> ApiError:
+    """werkzeug's own refusals (routing, body limits, a malformed body) as our JSON errors."""
+    return ApiError(HTTP_ERRORS.get(exc.code, "BAD_REQUEST"), detail=exc.description)
+
+
+class LimitedRequest(Request):
+    """Every request is bounded before anything reads it (werkzeug answers 413 past these)."""
+
+    max_form_memory_size = settings.MAX_FORM_FIELD_BYTES
+    max_form_parts = settings.MAX_FORM_PARTS
+
+    @property
+    def max_content_length(self):
+        return settings.max_request_bytes()
+
+
+class JsonWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        request = LimitedRequest(environ, shallow=True)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+            request.path_values = values
+            answer = provider.handle_request(request)
+        except HTTPException as exc:
+            answer = error_response(http_error(exc))
+        return answer(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+
+class JsonHttpHandler(HttpRequestHandler):
+    """nameko's HTTP entrypoint, answering unknown routes, methods and over-limit bodies in JSON."""
+
+    server = JsonWebServer()
+
+
+http = JsonHttpHandler.decorator
+
+
+def _depth(value, limit: int) -> int:
+    stack, deepest = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: str | bytes) -> object:
+    """Standard JSON only (no NaN/Infinity), bounded size and nesting; anything else is INVALID_JSON (or
+    PAYLOAD_TOO_LARGE), never a 500."""
+    if len(raw) > settings.MAX_FORM_FIELD_BYTES:
+        raise ApiError("PAYLOAD_TOO_LARGE", detail=f"JSON over {settings.MAX_FORM_FIELD_BYTES} bytes")
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ApiError("INVALID_JSON", detail="not UTF-8") from None
+    if "\ufffd" in raw:   # werkzeug decodes form fields with errors="replace": this is where invalid UTF-8 was
+        raise ApiError("INVALID_JSON", detail="not UTF-8")
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError("INVALID_JSON", detail=str(exc)[:200]) from None
+    if _depth(value, settings.MAX_JSON_DEPTH) > settings.MAX_JSON_DEPTH:
+        raise ApiError("INVALID_JSON", detail=f"nested deeper than {settings.MAX_JSON_DEPTH}")
+    return value
 
 
 def read_json(request) -> dict:
-    try:
-        body = json.loads(request.get_data(as_text=True) or "{}")
-    except ValueError as exc:
-        raise ApiError("INVALID_JSON", detail=str(exc)) from None
+    """A JSON object body (an empty body is {})."""
+    if (request.content_length or 0) > settings.MAX_FORM_FIELD_BYTES:
+        raise ApiError("PAYLOAD_TOO_LARGE", detail=f"JSON over {settings.MAX_FORM_FIELD_BYTES} bytes")
+    raw = request.get_data()
+    body = parse_json(raw) if raw.strip() else {}
     if not isinstance(body, dict):
         raise ApiError("INVALID_JSON", detail="expected a JSON object")
     return body
@@ -52,6 +140,8 @@ def guarded(handler):
             return handler(self, request, *args, **kwargs)
         except ApiError as exc:
             return error_response(exc)
+        except HTTPException as exc:
+            return error_response(http_error(exc))
         except Exception:  # noqa: BLE001 — the client gets a stable answer, the log the trace
             log.exception("unhandled error in %s", handler.__name__)
             return json_response({"error": {"code": "INTERNAL_ERROR", "message": "Lỗi hệ thống, vui lòng thử lại sau.",

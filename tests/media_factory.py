@@ -1,10 +1,18 @@
-"""Real media files for the tests: JPEGs with the EXIF a phone writes (or an editor leaves), PNGs, MP4 headers."""
+"""Real media files for the tests: JPEGs with the EXIF a phone writes (or an editor leaves), PNGs, HEICs, MP4s,
+audio; and the hostile ones: pixel bombs, truncated and corrupt files, polyglots, formats we do not accept."""
 from __future__ import annotations
 
 import io
+import random
 import struct
+import wave
+import zipfile
+import zlib
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
+import pillow_heif
+from mutagen.ogg import OggPage
 from PIL import Image
 
 from paht.demo_media import EXIF_IFD, camera_jpeg
@@ -71,11 +79,126 @@ def png(seed: int = 1) -> bytes:
     return out.getvalue()
 
 
-def mp4(created: datetime | None) -> bytes:
-    """An ISO BMFF header: ftyp, then moov/mvhd with the creation time (seconds since 1904)."""
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def _mvhd(created: datetime | None) -> bytes:
     seconds = int((created - datetime(1904, 1, 1, tzinfo=timezone.utc)).total_seconds()) if created else 0
-    ftyp = struct.pack(">I", 24) + b"ftypisom" + struct.pack(">I", 512) + b"isommp41"
-    mvhd_body = bytes([0, 0, 0, 0]) + struct.pack(">IIII", seconds, seconds, 1000, 5000) + b"\x00" * 80
-    mvhd = struct.pack(">I", 8 + len(mvhd_body)) + b"mvhd" + mvhd_body
-    moov = struct.pack(">I", 8 + len(mvhd)) + b"moov" + mvhd
-    return ftyp + moov
+    return _box(b"mvhd", bytes(4) + struct.pack(">IIII", seconds, seconds, 1000, 5000) + bytes(80))
+
+
+def mp4(created: datetime | None, mdat: bytes | None = None, brand: bytes = b"isom") -> bytes:
+    """An ISO BMFF file: ftyp, then (after `mdat` when given, as phones write it) moov/mvhd with the creation
+    time (seconds since 1904)."""
+    ftyp = struct.pack(">I", 24) + b"ftyp" + brand + struct.pack(">I", 512) + b"isommp41"
+    moov = _box(b"moov", _mvhd(created))
+    return ftyp + (_box(b"mdat", mdat) + moov if mdat is not None else moov)
+
+
+def mp4_media_data_with_fake_mvhd(created: datetime, fake: datetime, size: int = 6_000_000) -> bytes:
+    """A phone-like video: a 6 MB mdat before moov, whose media data happens to hold the bytes of another mvhd."""
+    return mp4(created, mdat=_mvhd(fake)[4:] + bytes(size))
+
+
+def mp4_overrun(created: datetime | None) -> bytes:
+    """moov claims more bytes than the file has."""
+    data = bytearray(mp4(created))
+    struct.pack_into(">I", data, 24, len(data))
+    return bytes(data)
+
+
+def m4a(created: datetime | None = None) -> bytes:
+    return mp4(created, mdat=bytes(1000), brand=b"M4A ")
+
+
+def heic(captured_at: datetime | None = None, seed: int = 1, size=(640, 480)) -> bytes:
+    """An iPhone-like HEIC carrying the camera EXIF of `jpeg()`."""
+    image = Image.open(io.BytesIO(camera_jpeg(captured_at, seed=seed, size=size)))
+    out = io.BytesIO()
+    pillow_heif.from_pillow(image).save(out, quality=70, exif=image.info.get("exif"))
+    return out.getvalue()
+
+
+def heic_claiming(width: int, height: int) -> bytes:
+    """A small HEIC whose `ispe` box claims `width`×`height` (a pixel bomb by its header)."""
+    data = heic()
+    at = data.index(b"ispe")
+    return data[:at + 8] + struct.pack(">II", width, height) + data[at + 16:]
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose SOF header claims `width`×`height`."""
+    data = bytearray(camera_jpeg(None, size=(64, 48)))
+    at = data.index(b"\xff\xc0")
+    struct.pack_into(">HH", data, at + 5, height, width)
+    return bytes(data)
+
+
+@lru_cache(maxsize=4)
+def png_bomb(width: int = 30000, height: int = 30000) -> bytes:
+    """A 1-bit all-black PNG: 109 KB on disk at 30000×30000, 900 MP decoded."""
+    row = bytes(1 + (width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def image_as(fmt: str, seed: int = 1) -> bytes:
+    """The demo picture saved as `fmt` (GIF, TIFF, BMP, WEBP: real images of formats intake does not accept)."""
+    out = io.BytesIO()
+    Image.open(io.BytesIO(camera_jpeg(None, seed=seed))).save(out, fmt)
+    return out.getvalue()
+
+
+def truncated(data: bytes, fraction: float = 0.6) -> bytes:
+    return data[:int(len(data) * fraction)]
+
+
+def random_bytes(n: int, seed: int = 1) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+def zip_of_html() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("index.html", "<html><script>alert(1)</script></html>")
+    return out.getvalue()
+
+
+def mp3(frames: int = 50) -> bytes:
+    """MPEG-1 layer III frames at 128 kbit/s, 44.1 kHz (417 bytes each), silent."""
+    return (b"\xff\xfb\x90\x00" + bytes(413)) * frames
+
+
+def wav(seconds: float = 1.0) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(8000)
+        writer.writeframes(b"\x00\x01" * int(8000 * seconds))
+    return out.getvalue()
+
+
+def ogg_opus(packets: int = 50) -> bytes:
+    """An Ogg Opus stream: OpusHead, OpusTags, then 20-ms silent packets, one a page."""
+    head = b"OpusHead" + bytes([1, 1]) + struct.pack("<HIhB", 312, 48000, 0, 0)
+    tags = b"OpusTags" + struct.pack("<I", 4) + b"paht" + struct.pack("<I", 0)
+    content = [(head, 0), (tags, 0)] + [(b"\xf8\xff\xfe", 312 + 960 * (n + 1)) for n in range(packets)]
+    out = b""
+    for sequence, (packet, granule) in enumerate(content):
+        page = OggPage()
+        page.serial, page.sequence, page.position, page.packets = 7, sequence, granule, [packet]
+        page.first, page.last = sequence == 0, sequence == len(content) - 1
+        out += page.write()
+    return out
+
+
+def amr(frames: int = 50) -> bytes:
+    """AMR-NB at 12.2 kbit/s: the magic, then frames of a header byte and 31 bytes."""
+    return b"#!AMR\n" + (b"\x3c" + bytes(31)) * frames

@@ -6,7 +6,7 @@ import uuid
 
 from nameko.rpc import rpc
 
-from paht import clock
+from paht import actors, clock
 from paht.bus import on_transition
 from paht.events import jsonable
 from paht.rules import get_pack
@@ -24,6 +24,8 @@ class HandlingService(Observable):
     @rpc
     def act(self, report, action, actor, body):
         now = clock.now()
+        if not actors.authentic(actor, report.get("id", ""), action):
+            return actors.FORGED
         try:
             decision = decide(report, action, actor, body, get_pack(report["pack"]), now, uuid.uuid4().hex)
         except Refused as refused:

@@ -3,17 +3,24 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
+from pymongo.errors import PyMongoError
 
-from paht import storage
+from paht import settings, storage
 from paht.demo_users import users_from_tokens
-from paht.schemas import Decision, Transitioned
+from paht.ratelimit import RateLimiter
+from paht.schemas import Decision, ReportPurged, Transitioned, reporter_key
 from paht.states import IllegalTransition, plan
+from paht.storage import DuplicateKeyError
 
-from .reports import hash_token, snapshot
+from .reports import forget_reporter, hash_token, snapshot
+
+# what a store or the media disk raise when they cannot take a write now (the client may retry)
+STORAGE_ERRORS = (PyMongoError, sqlite3.Error, OSError)
 
 
 class Conflict(Exception):
@@ -26,10 +33,15 @@ class ReportStore:
         self.outbox = db["outbox"]
         self.users = db["users"]
         self.rejected_events = db["rejected_events"]
+        self.idempotency = db["idempotency"]
+        self.dead = db["dead_letters"]
         self.reports.create_index([("state", 1)])
         self.reports.create_index([("pack", 1)])
+        self.reports.create_index([("purge_announced", 1)])
         self.outbox.create_index([("sent", 1)])
         self.users.create_index([("token_hash", 1)], unique=True)
+        self.idempotency.create_index([("expires_at", 1)])
+        self.dead.create_index([("status", 1)])
 
     # reports
     def create(self, report: dict, event_id: str, now: datetime) -> Transitioned:
@@ -83,15 +95,85 @@ class ReportStore:
                                         {"$set": {"decision": decision.model_dump(mode="json"), "why": why,
                                                   "at": now}}, upsert=True)
 
-    def purge_personal_data(self, pack: str, closed_before: datetime, now: datetime) -> int:
+    def purge_personal_data(self, pack: str, closed_before: datetime, now: datetime, retention_days: int = 0,
+                            limit: int = 1000) -> int:
         """Where a pack keeps data only for a while (Tây Ninh: 30 days), closed reports lose the reporter's data
-        and media references; the public record (state, timeline, result) stays."""
+        (see reports.forget_reporter); the public record (state, timeline, ward, result) stays.
+
+        Each purged report keeps its `report_purged` announcement (`purge_event`, `purge_announced: false`),
+        written in the same update as the purge itself: until `mark_purge_announced`, `unannounced_purges`
+        returns it, so a crash between the purge and the announcement only delays the announcement."""
         closed = {"pack": pack, "state": {"$in": ["rejected", "cancelled", "published", "delivered_privately",
                                                   "forwarded_for_monitoring"]},
                   "updated_at": {"$lte": closed_before}, "purged_at": {"$exists": False}}
-        result = self.reports.update_many(closed, {"$set": {"reporter": {}, "media": [], "location": None,
-                                                            "purged_at": now}})
-        return result.modified_count
+        purged = 0
+        for report in list(self.reports.find(closed, limit=limit)):
+            announcement = ReportPurged(
+                event_id=f"purge:{report['_id']}", report_id=report["_id"], occurred_at=now, pack=pack,
+                retention_days=retention_days, reporter_key=reporter_key(report.get("reporter") or {}),
+                media=sorted({m["sha256"] for m in report.get("media") or []}))
+            result = self.reports.update_one(   # unchanged since read, and purged once (several intakes)
+                {"_id": report["_id"], "version": report["version"], "purged_at": {"$exists": False}},
+                {"$set": {**forget_reporter(report), "purged_at": now, "purge_announced": False,
+                          "purge_event": announcement.model_dump(mode="json")}})
+            purged += result.modified_count
+        return purged
+
+    def unannounced_purges(self, limit: int = 500) -> list[ReportPurged]:
+        return [ReportPurged.model_validate(report["purge_event"])
+                for report in self.reports.find({"purge_announced": False}, limit=limit)]
+
+    def mark_purge_announced(self, report_id: str) -> None:
+        """Sent: the announcement (which held the reporter's key) is dropped."""
+        self.reports.update_one({"_id": report_id}, {"$set": {"purge_announced": True},
+                                                     "$unset": {"purge_event": ""}})
+
+    def media_in_use(self, sha256: str) -> bool:
+        """A file some report still needs: the reporter's media of a report not purged yet, or a photo of an
+        agency's result (never personal data, kept with the public record)."""
+        return self.reports.find_one({"$or": [{"media.sha256": sha256}, {"result.after_photos": sha256}]}) \
+            is not None
+
+    # submissions retried with an Idempotency-Key
+    def reserve_key(self, key: str, fingerprint: str, answer: dict, expires_at: datetime) -> dict | None:
+        """Claim `key` for this submission's answer; the earlier claim when the key was used before."""
+        try:
+            self.idempotency.insert_one({"_id": key, "fingerprint": fingerprint, "answer": answer,
+                                         "expires_at": expires_at})
+            return None
+        except DuplicateKeyError:
+            return self.idempotency.find_one({"_id": key})
+
+    def release_key(self, key: str) -> None:
+        self.idempotency.delete_one({"_id": key})
+
+    def forget_keys(self, now: datetime) -> int:
+        return self.idempotency.delete_many({"expires_at": {"$lte": now}}).deleted_count
+
+    # dead letters (messages a service could not handle)
+    def keep_dead_letter(self, letter: dict) -> None:
+        """Store a parked message once; its report shows the error to the operator until it is settled."""
+        fields = {k: v for k, v in letter.items() if k != "_id"}
+        self.dead.update_one({"_id": letter["_id"]}, {"$setOnInsert": dict(fields, status="open")}, upsert=True)
+        if letter.get("report_id"):
+            self.reports.update_one({"_id": letter["report_id"]}, {"$set": {"processing_error": {
+                "dead_letter": letter["_id"], "queue": letter.get("queue"), "error": letter["error"]["message"],
+                "type": letter["error"]["type"], "at": letter.get("at")}}})
+
+    def dead_letters(self, status: str, limit: int) -> list[dict]:
+        return [{k: v for k, v in letter.items() if k not in ("body", "headers")}
+                for letter in self.dead.find({"status": status}, sort=[("at", -1)], limit=limit)]
+
+    def dead_letter(self, letter_id: str) -> dict | None:
+        return self.dead.find_one({"_id": letter_id})
+
+    def close_dead_letter(self, letter_id: str, status: str, now: datetime) -> dict:
+        self.dead.update_one({"_id": letter_id}, {"$set": {"status": status, "settled_at": now}})
+        letter = self.dead_letter(letter_id)
+        if letter.get("report_id"):
+            self.reports.update_one({"_id": letter["report_id"], "processing_error.dead_letter": letter_id},
+                                    {"$unset": {"processing_error": ""}})
+        return letter
 
     # outbox
     def mark_sent(self, event_id: str) -> None:
@@ -140,3 +222,13 @@ class Reports(DependencyProvider):
 
 def outbox_grace() -> timedelta:
     return timedelta(seconds=float(os.environ.get("PAHT_OUTBOX_GRACE_SECONDS", "5")))
+
+
+class RateLimits(DependencyProvider):
+    """One limiter per process for the citizens' endpoints (per client address and per reporter)."""
+
+    def setup(self):
+        self.limiter = RateLimiter(settings.rate_limit_per_minute())
+
+    def get_dependency(self, worker_ctx):
+        return self.limiter

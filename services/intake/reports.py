@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import uuid
 from datetime import datetime
 
+from paht import accounts
+from paht.errors import ApiError
 from paht.schemas import Decision, MediaRecord, ReportIn, SupplementIn
 
 # states in which the reporter may still cancel: before an agency acknowledges the report
@@ -14,6 +17,37 @@ CANCELLABLE = ("submitted", "needs_supplement", "accepted", "routing_unresolved"
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def reporter_record(reporter) -> dict:
+    """The reporter as stored: the account counts as signed in only with a valid proof (kept as a flag)."""
+    record = reporter.model_dump(exclude={"account_proof"})
+    record["account_verified"] = accounts.verified(reporter.account_id, reporter.account_proof)
+    return record
+
+
+def reporter_key(report_in: ReportIn) -> str | None:
+    """Who is reporting, for rate limits: the account, else the phone, else the e-mail."""
+    reporter = report_in.reporter
+    return reporter.phone or reporter.account_id or reporter.email
+
+
+def fingerprint(report_in: ReportIn, files) -> str:
+    """The same submission sent again has the same fingerprint (report part and media bytes)."""
+    digest = hashlib.sha256(json.dumps(report_in.model_dump(mode="json"), sort_keys=True).encode())
+    for _name, _kind, _mime, data in files:
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def result_photos(report: dict, cited: list[str], files) -> list[str]:
+    """The photos of the fixed scene: exactly the files uploaded with this action. Citing anything else (a made-up
+    hash, the reporter's own media, an earlier upload) is refused."""
+    uploaded = [hashlib.sha256(data).hexdigest() for _name, _kind, _mime, data in files]
+    own = {m.get("sha256") for m in report.get("media") or []}
+    if any(sha not in uploaded for sha in cited) or own.intersection(uploaded):
+        raise ApiError("INVALID_RESULT_PHOTOS", fields={"after_photos": "only photos uploaded with this action"})
+    return uploaded
 
 
 def new_report_id(now: datetime) -> str:
@@ -26,7 +60,7 @@ def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, rep
         "_id": report_id,
         "pack": report_in.pack,
         "channel": report_in.channel,
-        "reporter": report_in.reporter.model_dump(),
+        "reporter": reporter_record(report_in.reporter),
         "description": report_in.description,
         "category": report_in.category,
         "category_source": "reporter" if report_in.category else None,
@@ -55,7 +89,10 @@ def supplement_decision(report: dict, supplement: SupplementIn, media: list[Medi
     patch = {"reasons": [], "warnings": []}
     if supplement.reporter is not None:
         merged = dict(report.get("reporter") or {})
-        merged.update({k: v for k, v in supplement.reporter.model_dump().items() if v is not None})
+        given = reporter_record(supplement.reporter)
+        merged.update({k: v for k, v in given.items() if v is not None and k != "account_verified"})
+        if supplement.reporter.account_id:
+            merged["account_verified"] = given["account_verified"]
         patch["reporter"] = merged
     if supplement.description is not None:
         patch["description"] = supplement.description
@@ -129,6 +166,7 @@ def staff_view(report: dict) -> dict:
         "route": report.get("route"),
         "result": report.get("result"),
         "publication": report.get("publication"),
+        "processing_error": report.get("processing_error"),
         "timeline": report["timeline"],
     })
     return view
@@ -138,3 +176,22 @@ def snapshot(report: dict) -> dict:
     """The report as other services see it on the bus (no token hash, no bookkeeping)."""
     hidden = ("_id", "tracking_token_hash", "applied_events", "timeline")
     return {"id": report["_id"], **{k: v for k, v in report.items() if k not in hidden}}
+
+
+REPORTER_TEXT = ("message", "comment")   # what a reporter's own timeline entries may carry in their detail
+
+
+def forget_reporter(report: dict) -> dict:
+    """The fields a report keeps once its retention period ended (pack.yaml publication.retention_days): no
+    reporter, text, place or files, no rating comment or messages, and no tracking token (the reporter can no
+    longer act on it). State, timeline steps, ward, category, route, deadlines and result stay."""
+    facts = report.get("facts")
+    if facts:
+        facts = {**facts, **{k: None for k in ("lat", "lon", "gps_distance_m") if k in facts}}
+    rating = report.get("rating")
+    timeline = [{**entry, "detail": {k: v for k, v in (entry.get("detail") or {}).items() if k not in REPORTER_TEXT}}
+                if (entry.get("actor") or {}).get("role") == "reporter" else entry
+                for entry in report.get("timeline") or []]
+    return {"reporter": {}, "description": None, "location": None, "media": [], "facts": facts,
+            "rating": {**rating, "comment": None} if rating else rating, "timeline": timeline,
+            "tracking_token_hash": ""}

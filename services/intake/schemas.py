@@ -1,17 +1,13 @@
 """Intake's request models (the shared ones live in paht.schemas) and upload limits."""
 from __future__ import annotations
 
-import os
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 STAFF_ROLES = ("operator", "agency_staff", "agency_leader", "admin")
 STAFF_ACTIONS = ("acknowledge", "return", "request_info", "extend", "forward", "submit_result", "approve",
                  "send_back", "designate", "publish", "rework", "judge")
-
-
-def max_upload_bytes() -> int:
-    return int(os.environ.get("PAHT_MAX_UPLOAD_MB", "20")) * 1024 * 1024
 
 
 class StaffQuery(BaseModel):
@@ -21,4 +17,14 @@ class StaffQuery(BaseModel):
     ward: str | None = None
     pack: str | None = None
     late: bool | None = None
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class FeedQuery(BaseModel):
+    pack: str | None = Field(None, max_length=64)
+    limit: int = Field(50, ge=1, le=200)
+
+
+class DeadLetterQuery(BaseModel):
+    status: Literal["open", "replayed", "dropped"] = "open"
     limit: int = Field(100, ge=1, le=1000)

@@ -1,21 +1,24 @@
 """intake: the system of record for reports, and the HTTP API (DESIGN.md §3). Entrypoints only; logic is elsewhere."""
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from datetime import timedelta
 
-from nameko.events import SERVICE_POOL, EventDispatcher, event_handler
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
-from nameko.web.handlers import http
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from paht import clock
+from paht import actors, clock, deadletters, settings
+from paht.bus import dead_letter_consumer, reliable_event_handler
 from paht.categories import classify
 from paht.errors import ApiError
-from paht.events import CLOCK_ADVANCED, DECISION, TRANSITIONED, jsonable
+from paht.events import CLOCK_ADVANCED, DECISION, REPORT_PURGED, TRANSITIONED, jsonable
 from paht.mediastore import MediaFiles
 from paht.mediatypes import detect
 from paht.rules import get_pack, list_packs
@@ -34,28 +37,31 @@ from paht.web import (
     MESSAGES_HANDLED,
     Observable,
     guarded,
+    http,
     json_response,
     read_json,
     validation_fields,
 )
 
 from . import reports as domain
-from .dependencies import Reports, outbox_grace
-from .schemas import STAFF_ACTIONS, StaffQuery, max_upload_bytes
-from .staff import authenticate, may_see, staff_filter
+from .dependencies import STORAGE_ERRORS, RateLimits, Reports, outbox_grace
+from .schemas import STAFF_ACTIONS, DeadLetterQuery, FeedQuery, StaffQuery
+from .staff import CENTRE_ROLES, authenticate, may_see, staff_filter
 from .uploads import parse_part, read_media
 
 log = logging.getLogger(__name__)
 
 
 def on_decision(source):
-    return event_handler(source, DECISION, handler_type=SERVICE_POOL, reliable_delivery=True, requeue_on_error=True)
+    return reliable_event_handler(source, DECISION)
 
 
 class IntakeService(Observable):
     name = "intake"
 
+    config = Config()
     store = Reports()
+    limiter = RateLimits()
     media = MediaFiles()
     dispatch = EventDispatcher()
     handling = RpcProxy("handling")
@@ -117,16 +123,101 @@ class IntakeService(Observable):
             else:
                 self.announce(announced)
 
-    @timer(interval=3600)
+    @rpc
+    @timer(interval=3600, eager=True)
     def purge_expired(self):
-        """The packs' retention periods (pack.yaml publication.retention_days)."""
+        """The packs' retention periods (pack.yaml publication.retention_days): closed reports older than that
+        lose their reporter's data here, then their `report_purged` announcements go out (again after a crash,
+        until sent) so every service forgets too. Also an RPC, to run it now."""
         now = clock.now()
         for pack_id in list_packs():
             days = (get_pack(pack_id).meta.get("publication") or {}).get("retention_days")
             if days:
-                purged = self.store.purge_personal_data(pack_id, now - timedelta(days=days), now)
+                purged = self.store.purge_personal_data(pack_id, now - timedelta(days=days), now, days)
                 if purged:
                     log.info("purged personal data of %d %s reports older than %d days", purged, pack_id, days)
+        purges = self.store.unannounced_purges()
+        for purge in purges:
+            self.announce_purge(purge)
+        return {"announced": [purge.report_id for purge in purges]}
+
+    def announce_purge(self, purge):
+        """Delete the reporter's files no other report needs, tell every service, then record it as sent."""
+        for sha256 in purge.media:
+            if not self.store.media_in_use(sha256):
+                self.media.delete(sha256)
+        self.dispatch(REPORT_PURGED, purge.model_dump(mode="json"))
+        self.store.mark_purge_announced(purge.report_id)
+
+    # ---- dead letters ---------------------------------------------------------------------------------------
+    @dead_letter_consumer
+    def keep_dead_letter(self, body, headers):
+        """Every parked message is kept for the operator, and its report shows the processing error."""
+        letter = deadletters.letter_from_message(body, headers, clock.now())
+        self.store.keep_dead_letter(letter)
+
+    @rpc
+    def dead_letters(self, status="open", limit=100):
+        return jsonable(self.store.dead_letters(status, int(limit)))
+
+    @rpc
+    def dead_letter(self, letter_id):
+        return jsonable(self.store.dead_letter(str(letter_id)))
+
+    @rpc
+    def replay_dead_letter(self, letter_id):
+        letter = self.store.dead_letter(str(letter_id))
+        if letter is None or letter["status"] != "open":
+            return None
+        deadletters.replay(self.config[AMQP_URI_CONFIG_KEY], letter)
+        return jsonable(self.store.close_dead_letter(letter["_id"], "replayed", clock.now()))
+
+    @rpc
+    def drop_dead_letter(self, letter_id):
+        letter = self.store.dead_letter(str(letter_id))
+        if letter is None or letter["status"] != "open":
+            return None
+        return jsonable(self.store.close_dead_letter(letter["_id"], "dropped", clock.now()))
+
+    @http("GET", "/api/v1/staff/dead-letters")
+    @guarded
+    def list_dead_letters(self, request):
+        self.centre_user(request)
+        query = self.validated(DeadLetterQuery, request.args.to_dict())
+        letters = self.dead_letters(query.status, query.limit)
+        return json_response({"dead_letters": letters, "count": len(letters)})
+
+    @http("GET", "/api/v1/staff/dead-letters/<string:letter_id>")
+    @guarded
+    def show_dead_letter(self, request, letter_id):
+        self.centre_user(request)
+        return json_response(self.found_letter(self.dead_letter(letter_id)))
+
+    @http("POST", "/api/v1/staff/dead-letters/<string:letter_id>/<string:verb>")
+    @guarded
+    def settle_dead_letter(self, request, letter_id, verb):
+        self.centre_user(request)
+        settle = {"replay": self.replay_dead_letter, "drop": self.drop_dead_letter}.get(verb)
+        if settle is None:
+            raise ApiError("UNKNOWN_ACTION", fields={"action": verb})
+        if self.store.dead_letter(letter_id) is None:
+            raise ApiError("DEAD_LETTER_NOT_FOUND")
+        letter = settle(letter_id)
+        if letter is None:
+            raise ApiError("ACTION_NOT_ALLOWED", detail="already settled")
+        return json_response(letter)
+
+    @staticmethod
+    def found_letter(letter):
+        if letter is None:
+            raise ApiError("DEAD_LETTER_NOT_FOUND")
+        return letter
+
+    def centre_user(self, request) -> dict:
+        user = authenticate(self.store, request)
+        if user["role"] not in CENTRE_ROLES:
+            raise ApiError("FORBIDDEN")
+        return user
 
     @rpc
     def get_report(self, report_id):
@@ -137,35 +228,74 @@ class IntakeService(Observable):
     @http("POST", "/api/v1/reports")
     @guarded
     def submit(self, request):
+        self.within_rate(request.remote_addr)
         report_in = parse_part(request, ReportIn)
         try:
             get_pack(report_in.pack)
         except KeyError:
             raise ApiError("UNKNOWN_PACK", fields={"pack": report_in.pack}) from None
-        media = self.store_media(request, report_in.media_meta)
+        self.within_rate(domain.reporter_key(report_in))
+        files = read_media(request, settings.max_upload_bytes())
         now = clock.now()
         token = secrets.token_urlsafe(18)
-        report = domain.new_report(report_in, media, now, domain.new_report_id(now), token)
-        if report["category"] is None:
-            report["category"], report["category_source"] = classify(report_in.description), "classifier"
-        self.announce(self.store.create(report, domain.new_event_id(), now))
-        return json_response({"id": report["_id"], "state": report["state"], "tracking_token": token}, 201)
+        report_id = domain.new_report_id(now)
+        answer = {"id": report_id, "state": "submitted", "tracking_token": token}
+        key = request.headers.get("Idempotency-Key", "").strip()[:200]
+        if key:
+            earlier = self.store.reserve_key(key, domain.fingerprint(report_in, files), answer,
+                                             now + timedelta(hours=settings.idempotency_hours()))
+            if earlier is not None:
+                return self.replayed(earlier, domain.fingerprint(report_in, files))
+        try:
+            report = domain.new_report(report_in, self.put_media(files, report_in.media_meta), now, report_id, token)
+            if report["category"] is None:
+                report["category"], report["category_source"] = classify(report_in.description), "classifier"
+            announced = self.store.create(report, domain.new_event_id(), now)
+        except STORAGE_ERRORS:
+            log.warning("submission not stored: storage unavailable", exc_info=True)
+            if key:
+                self.store.release_key(key)
+            raise ApiError("SERVICE_UNAVAILABLE", retry_after=5) from None
+        self.announce_later_if_down(announced)
+        return json_response(answer, 201)
 
-    def store_media(self, request, metas) -> list[MediaRecord]:
+    def replayed(self, earlier: dict, fingerprint: str):
+        """A retried submission gets the first answer; the same key for another submission is refused."""
+        if earlier["fingerprint"] != fingerprint:
+            raise ApiError("IDEMPOTENCY_CONFLICT")
+        if self.store.get(earlier["answer"]["id"]) is None:   # the first attempt is still being stored
+            raise ApiError("SERVICE_UNAVAILABLE", retry_after=1)
+        return json_response(earlier["answer"], 201)
+
+    def within_rate(self, key):
+        wait = self.limiter.retry_after(key)
+        if wait is not None:
+            raise ApiError("RATE_LIMITED", retry_after=wait)
+
+    def announce_later_if_down(self, announced):
+        """The change is stored with its outbox entry: if the broker is down now, the outbox timer sends it."""
+        try:
+            self.announce(announced)
+        except Exception as exc:  # noqa: BLE001 — any publishing failure leaves the entry for the outbox timer
+            log.warning("announcement %s left in the outbox: %s", announced.event_id, exc)
+
+    def put_media(self, files, metas) -> list[MediaRecord]:
         by_name = {m.filename: m for m in metas if m.filename}
         records = []
-        for index, (name, kind, mime, data) in enumerate(read_media(request, max_upload_bytes())):
+        for index, (name, kind, mime, data) in enumerate(files):
             meta = by_name.get(name) or (metas[index] if index < len(metas) and not metas[index].filename else None)
             records.append(MediaRecord(sha256=self.media.put(data), filename=name, content_type=mime, kind=kind,
                                        size=len(data), captured_at=meta.captured_at if meta else None))
         return records
 
+    def store_media(self, request, metas) -> list[MediaRecord]:
+        return self.put_media(read_media(request, settings.max_upload_bytes()), metas)
+
     @http("GET", "/api/v1/feed")
     @guarded
     def feed(self, request):
         """The public feed of published results (never private ones, never reporter data)."""
-        limit = request.args.get("limit", "50")
-        limit = min(max(int(limit), 1), 200) if limit.isdigit() else 50
+        limit = self.validated(FeedQuery, request.args.to_dict()).limit
         return json_response({"results": self.publishing.feed(request.args.get("pack") or None, limit)})
 
     @http("GET", "/api/v1/reports/<string:report_id>/result-photos/<string:sha256>")
@@ -277,20 +407,38 @@ class IntakeService(Observable):
     @guarded
     def staff_action(self, request, report_id, action):
         user = authenticate(self.store, request)
-        if action not in STAFF_ACTIONS:
-            raise ApiError("UNKNOWN_ACTION", fields={"action": action})
         if (request.mimetype or "").startswith("multipart/form-data"):   # a result with its "after" photos
             body = parse_part(request, StaffActionIn, required=False, part="action") or StaffActionIn()
         else:
             body = self.validated(StaffActionIn, read_json(request))
+        files = read_media(request, settings.max_upload_bytes())
+        return self.act(user, report_id, action, body, files)
+
+    @rpc
+    def staff_action_rpc(self, credential, report_id, action, body=None):
+        """A staff action from another system: the credential (a staff bearer token) decides who acts."""
+        user = self.store.user_by_token(str(credential or ""))
+        try:
+            if user is None:
+                raise ApiError("UNAUTHORIZED")
+            answer = self.act(user, str(report_id), str(action), self.validated(StaffActionIn, body or {}), [])
+        except ApiError as exc:
+            return exc.body()
+        return json.loads(answer.get_data(as_text=True))
+
+    def act(self, user, report_id, action, body, files):
+        """Decide a staff action by the service that owns it, store the photos it brought, apply the decision."""
+        if action not in STAFF_ACTIONS:
+            raise ApiError("UNKNOWN_ACTION", fields={"action": action})
         report = self.reported(report_id)
         if not may_see(user, report):
             raise ApiError("FORBIDDEN")
-        photos = [record.sha256 for record in self.store_media(request, [])]
-        if photos:
-            body = body.model_copy(update={"after_photos": body.after_photos + photos})
+        body = body.model_copy(update={"after_photos": domain.result_photos(report, body.after_photos, files)})
         target = {"judge": self.verification, "publish": self.publishing}.get(action, self.handling)
-        answer = target.act(domain.snapshot(jsonable(report)), action, user_actor(user), body.model_dump(mode="json"))
+        actor = actors.signed(user_actor(user), report_id, action)
+        answer = target.act(domain.snapshot(jsonable(report)), action, actor, body.model_dump(mode="json"))
+        if "error" not in answer:
+            self.put_media(files, [])
         return self.apply_answer(answer)
 
     @http("GET", "/api/v1/staff/province-report")
@@ -311,6 +459,11 @@ class IntakeService(Observable):
     @http("POST", "/api/v1/_clock/advance")
     @guarded
     def advance_clock(self, request):
+        """Moves the controlled clock (dev and test systems only, the admin only)."""
+        if not settings.test_endpoints_enabled():
+            raise ApiError("ROUTE_NOT_FOUND")
+        if authenticate(self.store, request)["role"] != "admin":
+            raise ApiError("FORBIDDEN")
         if not clock.get_clock().controlled:
             raise ApiError("CLOCK_NOT_CONTROLLED")
         advance = self.validated(ClockAdvanceIn, read_json(request))

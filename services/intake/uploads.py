@@ -1,34 +1,38 @@
 """Reading a multipart submission: the `report` JSON part and the media parts, checked before anything is stored."""
 from __future__ import annotations
 
-import json
-
 from pydantic import BaseModel, ValidationError
 
 from paht.errors import ApiError
-from paht.mediatypes import detect
-from paht.web import validation_fields
+from paht.mediatypes import MediaRejected, validate
+from paht.settings import MAX_FORM_FIELD_BYTES
+from paht.web import parse_json, validation_fields
 
 
 def parse_part(request, model: type[BaseModel], required: bool = True, part: str = "report") -> BaseModel | None:
     """The JSON part `part` of a multipart form (or the whole body when it is JSON), validated by `model`."""
     content_type = request.mimetype or ""
     if content_type == "application/json":
-        raw = request.get_data(as_text=True)
+        if (request.content_length or 0) > MAX_FORM_FIELD_BYTES:
+            raise ApiError("PAYLOAD_TOO_LARGE", fields={part: f"over {MAX_FORM_FIELD_BYTES} bytes"})
+        raw = request.get_data()
     elif content_type.startswith("multipart/form-data"):
+        if not request.mimetype_params.get("boundary"):
+            raise ApiError("INVALID_MULTIPART", detail="no boundary")
         raw = request.form.get(part)
         if raw is None and part in request.files:
-            raw = request.files[part].read().decode("utf-8", "replace")
+            raw = request.files[part].read(MAX_FORM_FIELD_BYTES + 1)
+            if len(raw) > MAX_FORM_FIELD_BYTES:
+                raise ApiError("PAYLOAD_TOO_LARGE", fields={part: f"over {MAX_FORM_FIELD_BYTES} bytes"})
+        if raw is None and not request.form and not request.files and request.content_length:
+            raise ApiError("INVALID_MULTIPART", detail="no parts could be read")
     else:
         raise ApiError("UNSUPPORTED_CONTENT_TYPE", detail=content_type or "none")
     if raw is None:
         if required:
             raise ApiError("MISSING_REPORT_PART")
         return None
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError("INVALID_JSON", detail=str(exc)) from None
+    data = parse_json(raw)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -36,7 +40,8 @@ def parse_part(request, model: type[BaseModel], required: bool = True, part: str
 
 
 def read_media(request, max_bytes: int) -> list[tuple[str, str, str, bytes]]:
-    """Every `media` part as (filename, kind, mime, bytes); refuses empty, oversized and non-media files."""
+    """Every `media` part as (filename, kind, mime, bytes); refuses empty and oversized files and any file that
+    does not decode as a supported photo, video or audio (paht.mediatypes.validate)."""
     if not (request.mimetype or "").startswith("multipart/form-data"):
         return []
     files = []
@@ -48,8 +53,9 @@ def read_media(request, max_bytes: int) -> list[tuple[str, str, str, bytes]]:
             raise ApiError("EMPTY_UPLOAD", fields=field)
         if len(data) > max_bytes:
             raise ApiError("MEDIA_TOO_LARGE", fields=field, detail=f"limit {max_bytes // (1024 * 1024)} MB")
-        kind = detect(data)
-        if kind is None:
-            raise ApiError("UNSUPPORTED_MEDIA", fields=field)
-        files.append((name, kind[0], kind[1], data))
+        try:
+            info = validate(data)
+        except MediaRejected as rejected:
+            raise ApiError(rejected.code, fields=field, detail=rejected.detail) from None
+        files.append((name, info.kind, info.mime, data))
     return files

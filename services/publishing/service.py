@@ -6,7 +6,7 @@ import uuid
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
-from paht import clock
+from paht import actors, clock
 from paht.bus import derived_id, on_transition, send
 from paht.events import jsonable
 from paht.rules import get_pack
@@ -37,6 +37,8 @@ class PublishingService(Observable):
     @rpc
     def act(self, report, action, actor, body):
         """The centre's `publish` action, optionally with an edited letter."""
+        if not actors.authentic(actor, report.get("id", ""), action):
+            return actors.FORGED
         if actor.get("role") not in ("operator", "admin"):
             return {"error": {"code": "FORBIDDEN"}}
         if report["state"] != "approved":

@@ -22,6 +22,12 @@ class RatingStore:
     def all_ratings(self, pack: str | None = None) -> list[dict]:
         return list(self.ratings.find({} if pack is None else {"pack": pack}))
 
+    def purge_report(self, report_id: str) -> None:
+        """Retention (intake's `report_purged`): the reporter's messages on the report are deleted and their
+        rating loses its comment; the level stays for the agencies' scorecards. Idempotent."""
+        self.interactions.delete_many({"report_id": report_id})
+        self.ratings.update_one({"_id": report_id}, {"$set": {"comment": None}})
+
 
 class Ratings(DependencyProvider):
     def setup(self):

@@ -6,6 +6,7 @@ import uuid
 from nameko.rpc import RpcProxy, rpc
 
 from paht import clock
+from paht.bus import on_report_purged
 from paht.rules import get_pack
 from paht.web import Observable
 
@@ -39,6 +40,11 @@ class RatingService(Observable):
             return refused.answer()
         self.store.record_interaction(decision.event_id, report["id"], message, decision.occurred_at)
         return {"decision": decision.model_dump(mode="json")}
+
+    @on_report_purged
+    def on_purged(self, purged):
+        """Retention: the reporter's messages and rating comment on the report are forgotten."""
+        self.store.purge_report(purged.report_id)
 
     @rpc
     def scorecards(self, pack=None):

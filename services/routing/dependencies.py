@@ -32,6 +32,12 @@ class RoutingStore:
     def dead_letters(self) -> list[dict]:
         return list(self.notifications.find({"dead_letter": True}, limit=500))
 
+    def purge_report(self, report_id: str) -> None:
+        """Retention (intake's `report_purged`): the report's stored webhook payloads lose the reporter's text
+        and place; who was notified, when, and the outcome stay. Idempotent."""
+        self.notifications.update_many({"report_id": report_id},
+                                       {"$set": {"payload.description": None, "payload.location": None}})
+
 
 class Routes(DependencyProvider):
     def setup(self):

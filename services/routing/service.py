@@ -5,7 +5,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from paht import clock
-from paht.bus import derived_id, on_transition, send
+from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.events import jsonable
 from paht.rules import get_pack
 from paht.web import Observable
@@ -28,6 +28,11 @@ class RoutingService(Observable):
             self.route(announced.report, derived_id(self.name, announced.event_id))
         elif announced.cause == "routed" and announced.report.get("route", {}).get("immediate"):
             self.notify_immediate(announced.report, announced.event_id)
+
+    @on_report_purged
+    def on_purged(self, purged):
+        """Retention: the report's stored webhook payloads lose the reporter's text and place."""
+        self.routes.purge_report(purged.report_id)
 
     def route(self, report: dict, event_id: str):
         pack = get_pack(report["pack"])

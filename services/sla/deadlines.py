@@ -66,7 +66,7 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
     return {
         "_id": f"{report['id']}:{step}:{cause_event_id}",
         "report_id": report["id"], "pack": report["pack"], "step": step, "agency": lead,
-        "opened_at": opened_at, "starts_at": start, "due": due, "warn_due": warn_due, "warned": False,
+        "cause_event_id": cause_event_id, "opened_at": opened_at, "starts_at": start, "due": due, "warn_due": warn_due, "warned": False,
         "amount": rule["amount"], "unit": rule["unit"], "rule": rule["rule"], "article": rule["article"],
         "on_miss": rule.get("on_miss") or {"action": "flag_late"}, "status": "open", "active": True,
         "message": rule.get("message"),

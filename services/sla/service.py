@@ -37,27 +37,28 @@ class SlaService(Observable):
         if announced.from_state == announced.to_state and announced.cause not in STEP_OF_CAUSE:
             return
         version = announced.report.get("version", 0)
-        if not self.deadlines.advance_version(announced.report_id, version):
-            return  # a later change of this report was handled already
+        if self.deadlines.current_version(announced.report_id) >= version:
+            return  # this change, or a later one, was handled already
         now = clock.now()
         if announced.cause == "returned":
             self.judge_return(announced, now)
         for deadline in self.deadlines.open_for(announced.report_id):
+            if deadline.get("cause_event_id") == announced.event_id:
+                continue  # opened by this very change before a crash: it stays
             send(self.dispatch, self.decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}",
-                                                  closed=True))
+                                              closed=True))
             self.deadlines.close(deadline["_id"], now)
-        if step is None:
-            return
-        deadline = new_deadline(get_pack(announced.pack), announced.report, step, announced.occurred_at,
-                                announced.event_id)
-        if deadline is None:
-            return
-        self.deadlines.open(deadline)
-        if self.deadlines.current_version(announced.report_id) != version:
-            self.deadlines.close(deadline["_id"], now)  # overtaken while opening it
-            return
-        deadline = self.deadlines.get(deadline["_id"])
-        send(self.dispatch, self.decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
+        deadline = None if step is None else new_deadline(get_pack(announced.pack), announced.report, step,
+                                                          announced.occurred_at, announced.event_id)
+        if deadline is not None:
+            self.deadlines.open(deadline)
+            if self.deadlines.current_version(announced.report_id) > version:
+                self.deadlines.close(deadline["_id"], now)  # overtaken while opening it
+            else:
+                deadline = self.deadlines.get(deadline["_id"])
+                send(self.dispatch, self.decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
+        # only now that its effect is stored: a crash before this line redelivers and redoes the change
+        self.deadlines.advance_version(announced.report_id, version)
 
     def judge_return(self, announced, now):
         """A wrong-jurisdiction return later than the pack allows counts against the agency that returned it."""

@@ -78,6 +78,33 @@ class EvidenceStore:
     def judge(self, report_id: str, name: str, value) -> None:
         self.judgements.update_one({"_id": report_id}, {"$set": {f"values.{name}": value}}, upsert=True)
 
+    def purge_report(self, report_id: str, reporter_key: str | None = None) -> None:
+        """Retention (intake's `report_purged`): forget the report's fingerprint (reporter key, text, place,
+        image hashes) and the operator's judgements of it, and take it out of its reporter's history; a reporter
+        with no report left is forgotten entirely. Idempotent."""
+        fingerprint = self.fingerprints.find_one({"_id": report_id}) or {}
+        keys = {key for key in (reporter_key, fingerprint.get("reporter_key")) if key}
+        keys |= {doc["_id"] for doc in self.reporters.find({"$or": [{"reports": report_id},
+                                                                    {"violating_reports": report_id}]})}
+        self.index.remove(report_id)
+        self.fingerprints.delete_one({"_id": report_id})
+        self.judgements.delete_one({"_id": report_id})
+        for key in sorted(keys):
+            history = self.reporters.find_one({"_id": key})
+            if history is None:
+                continue
+            months = [f"violating_reports_by_month.{m}" for m in history.get("violating_reports_by_month") or {}]
+            self.reporters.update_one({"_id": key}, {"$pull": {"reports": report_id, "violating_reports": report_id,
+                                                               **{month: report_id for month in months}}})
+            history = self.reporters.find_one({"_id": key}) or {}
+            empty = [m for m, ids in (history.get("violating_reports_by_month") or {}).items() if not ids]
+            if empty:
+                self.reporters.update_one({"_id": key},
+                                          {"$unset": {f"violating_reports_by_month.{m}": "" for m in empty}})
+            nothing_left = [{"$or": [{field: {"$exists": False}}, {field: []}]}
+                            for field in ("reports", "violating_reports")]
+            self.reporters.delete_one({"_id": key, "$and": nothing_left})   # unless a report came in meanwhile
+
 
 def lock_until(action: dict, now: datetime) -> datetime | None:
     duration = action.get("duration")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,17 +15,33 @@ from paht.geo import distance_m
 
 from .media import MediaEvidence, inspect_media  # noqa: F401 — the service inspects through this module
 
-SIGNALS = ("edited_software", "edited_datetime", "edited_thumbnail", "edited_requantized")
+SIGNALS = ("edited_software", "edited_datetime", "edited_thumbnail", "edited_requantized", "vendor_resave")
+# phones and the server both keep network time: a capture later than this after submission is not a clock's error
+CLOCK_SKEW = timedelta(minutes=5)
+# the app stamps a photo when the camera hands it over, seconds after the shutter; beyond this it is another photo
+CLIENT_TIME_TOLERANCE = timedelta(minutes=10)
 
 
 def photo_facts(media: list[MediaEvidence], submitted_at: datetime) -> dict:
+    """The photo age comes from the file's own time (EXIF, video container), else the app's word, flagged as such.
+    A capture time in the future is no age at all (never a fresh photo), and an app time that contradicts the
+    file's own time is flagged."""
     visual = [m for m in media if m.kind in ("photo", "video")]
-    ages = [(submitted_at - m.captured_at).total_seconds() / 3600 for m in visual if m.captured_at]
+    timed = [m for m in visual if m.captured_at]
+    future = [m for m in timed if m.captured_at > submitted_at + CLOCK_SKEW]
+    dated = [m for m in timed if m.captured_at <= submitted_at + CLOCK_SKEW]
+    freshest = max(dated, key=lambda m: m.captured_at, default=None)
+    age_h = (submitted_at - freshest.captured_at).total_seconds() / 3600 if freshest else None
     facts = {
         "has_media": bool(media),
         "has_photo_or_video": bool(visual),
-        "photo_age_known": bool(ages),
-        "photo_age_h": round(max(0.0, min(ages)), 3) if ages else None,
+        "photo_age_known": freshest is not None,
+        "photo_age_h": round(max(0.0, age_h), 3) if freshest else None,
+        "capture_time_future": bool(future),
+        "capture_time_conflict": any(
+            m.captured_source in ("exif", "container") and m.client_captured_at is not None
+            and abs(m.captured_at - m.client_captured_at) > CLIENT_TIME_TOLERANCE for m in visual),
+        "capture_time_client_asserted": bool(freshest and freshest.captured_source == "app"),
         "ela_score": max((m.ela_score for m in visual if m.ela_score is not None), default=0.0),
         "exif_gps": next((m.exif_gps for m in visual if m.exif_gps), None),
     }

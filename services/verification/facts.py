@@ -3,21 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.schemas import reporter_key  # noqa: F401 — shared with intake (its report_purged events carry the key)
 from paht.worktime import calendar_for
 
 REPORTER_FIELDS = ("name", "phone", "email", "address", "citizen_id")
-
-
-def reporter_key(reporter: dict) -> str | None:
-    """Who sent it, for history and duplicates: the phone (digits only), else the account, else the e-mail."""
-    phone = "".join(ch for ch in (reporter.get("phone") or "") if ch.isdigit())
-    if phone:
-        return "phone:" + (("84" + phone[1:]) if phone.startswith("0") else phone)
-    if reporter.get("account_id"):
-        return "account:" + reporter["account_id"]
-    if reporter.get("email"):
-        return "email:" + reporter["email"].lower()
-    return None
 
 
 def locked(lock: dict | None, now: datetime | None) -> bool:
@@ -33,7 +22,7 @@ def reporter_facts(reporter: dict, history: dict | None, month: str = "", now: d
     a first-time reporter's identity (identity_check)."""
     facts = {f"reporter_has_{field}": bool(reporter.get(field)) for field in REPORTER_FIELDS}
     history = history or {}
-    default_status = "confirmed" if reporter.get("account_id") else "unverified"
+    default_status = "confirmed" if reporter.get("account_verified") else "unverified"
     facts.update({
         "first_time_reporter": not history.get("reports"),
         "identity_status": history.get("identity_status", default_status),

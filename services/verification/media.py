@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
 import struct
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -10,7 +12,9 @@ from zoneinfo import ZoneInfo
 import imagehash
 from PIL import Image, ImageChops, ImageStat
 
-from paht.mediatypes import detect
+from paht.mediatypes import detect, movie_header, open_image
+
+log = logging.getLogger(__name__)
 
 EXIF_IFD, GPS_IFD = 0x8769, 0x8825
 DATETIME, SOFTWARE, PROCESSING_SOFTWARE = 0x0132, 0x0131, 0x000B
@@ -18,7 +22,13 @@ DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
 EDITORS = ("photoshop", "gimp", "snapseed", "picsart", "lightroom", "meitu", "canva", "pixlr", "photoscape", "vsco",
            "facetune", "fotor", "photodirector", "airbrush", "beautycam", "ulike", "remini", "photo editor",
            "affinity photo", "paint.net", "pixelmator", "luminar", "capture one", "befunky", "inshot")
-ANALYSIS_SIZE = (480, 480)   # JPEG draft decoding picks the 1/8 scale for 12-MP photos
+# camera makers' transfer tools re-save a camera's file on import: a weak sign, not an edit
+VENDOR_TOOLS = re.compile(r"nikon transfer|viewnx|digital photo professional|eos utility|canon\b.*\butility"
+                          r"|image transfer|(samsung|apple)\b.*\bphotos? import")
+ANALYSIS_SIZE = (480, 480)
+# a JPEG is decoded at the largest DCT scale (1/1, 1/2, 1/4, 1/8) holding at most this many pixels (or at 1/8):
+# 12 MP decodes at 1/4, 50 MP at 1/8, so the decoded picture stays under 2 MP (8 MB) whatever its shape
+JPEG_DECODE_PIXELS = 2_000_000
 MP4_EPOCH = datetime(1904, 1, 1, tzinfo=timezone.utc)
 
 # libjpeg's standard tables (ITU T.81 Annex K); software re-saves use them scaled by the quality setting
@@ -33,11 +43,13 @@ class MediaEvidence:
     kind: str
     mime: str | None
     captured_at: datetime | None = None
-    captured_source: str | None = None
+    captured_source: str | None = None          # exif | container | app (the client's word only)
+    client_captured_at: datetime | None = None  # what the app said, kept to compare with the file's own time
     exif_gps: tuple[float, float] | None = None
     software: str | None = None
     signals: dict[str, bool] = field(default_factory=lambda: {
-        "edited_software": False, "edited_datetime": False, "edited_thumbnail": False, "edited_requantized": False})
+        "edited_software": False, "edited_datetime": False, "edited_thumbnail": False, "edited_requantized": False,
+        "vendor_resave": False})
     ela_score: float | None = None
     phash: str | None = None
     width: int | None = None
@@ -125,39 +137,49 @@ def ela_score(image: Image.Image) -> float:
 
 
 def mp4_creation_time(data: bytes) -> datetime | None:
-    at = data.find(b"mvhd")
-    if at < 0 or at + 16 > len(data):
-        return None
-    version = data[at + 4]
+    """moov/mvhd's creation time, found by walking the box tree (moov may follow a large mdat)."""
     try:
-        seconds = struct.unpack(">Q", data[at + 8:at + 16])[0] if version == 1 else \
-            struct.unpack(">I", data[at + 8:at + 12])[0]
-    except struct.error:
+        body = movie_header(data)
+        seconds = struct.unpack_from(">Q" if body[0] == 1 else ">I", body, 4)[0]
+    except (ValueError, IndexError, struct.error):
         return None
     return MP4_EPOCH + timedelta(seconds=seconds) if seconds else None
 
 
 def inspect_media(data: bytes, filename: str, content_type: str | None, app_captured_at: datetime | None,
                   tz: str, sha256: str = "") -> MediaEvidence:
-    """Never raises on odd files: what cannot be read is simply unknown."""
-    kind = detect(data)
-    evidence = MediaEvidence(sha256=sha256, kind=kind[0] if kind else "other", mime=kind[1] if kind else content_type)
-    if evidence.kind == "video":
-        created = mp4_creation_time(data[:4_000_000])
-        if created:
-            evidence.captured_at, evidence.captured_source = created, "container"
-    elif evidence.kind == "photo" and evidence.mime in ("image/jpeg", "image/png"):
-        try:
+    """Never raises on a file: what cannot be read is simply unknown (and an unreadable photo's EXIF is ignored)."""
+    claim = detect(data)
+    kind, mime = claim if claim else ("other", content_type)
+    evidence = MediaEvidence(sha256=sha256, kind=kind, mime=mime, client_captured_at=app_captured_at)
+    try:
+        if kind == "video":
+            created = mp4_creation_time(data)
+            if created:
+                evidence.captured_at, evidence.captured_source = created, "container"
+        elif kind == "photo":
             _inspect_image(data, evidence, tz)
-        except (OSError, ValueError, SyntaxError):
-            pass
+    except Exception as exc:   # a bomb, a broken file or a decoder's bug: this file's evidence is unknown
+        log.warning("media %s (%s) unreadable: %s: %s", sha256 or filename, mime, type(exc).__name__, exc)
+        evidence = MediaEvidence(sha256=sha256, kind=kind, mime=mime, client_captured_at=app_captured_at)
     if evidence.captured_at is None and app_captured_at is not None:
         evidence.captured_at, evidence.captured_source = app_captured_at, "app"
     return evidence
 
 
+def analysis_image(image: Image.Image) -> Image.Image:
+    """The picture reduced to ANALYSIS_SIZE, in RGB. A JPEG never exists at full size (DCT scaling); other formats
+    are decoded at full size once (at most 4 bytes × MAX_PIXELS) and reduced in place, never converted."""
+    if image.format in ("JPEG", "MPO"):
+        pixels = image.width * image.height
+        scale = next((s for s in (1, 2, 4) if pixels <= JPEG_DECODE_PIXELS * s * s), 8)
+        image.draft("RGB", (max(1, image.width // scale), max(1, image.height // scale)))
+    image.thumbnail(ANALYSIS_SIZE)
+    return image.convert("RGB")
+
+
 def _inspect_image(data: bytes, evidence: MediaEvidence, tz: str) -> None:
-    image = Image.open(io.BytesIO(data))
+    image = open_image(data, evidence.mime)   # header only; refused over MAX_PIXELS before any decoding
     evidence.width, evidence.height = image.size
     exif = image.getexif()
     exif_ifd = exif.get_ifd(EXIF_IFD)
@@ -171,19 +193,20 @@ def _inspect_image(data: bytes, evidence: MediaEvidence, tz: str) -> None:
     software = " ".join(str(exif.get(tag, "")) for tag in (SOFTWARE, PROCESSING_SOFTWARE)).strip()
     evidence.software = software or None
     evidence.signals["edited_software"] = any(editor in software.lower() for editor in EDITORS)
+    evidence.signals["vendor_resave"] = not evidence.signals["edited_software"] and bool(
+        VENDOR_TOOLS.search(software.lower()))
     quantization = getattr(image, "quantization", None)
     if quantization and original:   # a camera file (it has a capture time) saved with a software's tables
         evidence.signals["edited_requantized"] = standard_quantization(quantization)
-    if image.format == "JPEG":
-        image.draft("RGB", ANALYSIS_SIZE)
-    small = image.convert("RGB")
-    small.thumbnail(ANALYSIS_SIZE)
+    raw_exif = image.info.get("exif", b"")
+    is_jpeg = image.format in ("JPEG", "MPO")
+    small = analysis_image(image)
     evidence.phash = str(imagehash.phash(small))
-    evidence.ela_score = ela_score(small) if image.format == "JPEG" else None
-    thumbnail = embedded_thumbnail(image.info.get("exif", b""))
+    evidence.ela_score = ela_score(small) if is_jpeg else None
+    thumbnail = embedded_thumbnail(raw_exif)
     if thumbnail:
         try:
-            thumb_hash = imagehash.phash(Image.open(io.BytesIO(thumbnail)).convert("RGB"))
-            evidence.signals["edited_thumbnail"] = (thumb_hash - imagehash.hex_to_hash(evidence.phash)) > 12
-        except (OSError, ValueError, SyntaxError):
+            thumb = analysis_image(Image.open(io.BytesIO(thumbnail), formats=["JPEG"]))
+            evidence.signals["edited_thumbnail"] = (imagehash.phash(thumb) - imagehash.hex_to_hash(evidence.phash)) > 12
+        except Exception:   # a broken thumbnail says nothing either way
             pass

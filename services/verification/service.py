@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
-from paht import clock
-from paht.bus import derived_id, on_transition, send
+from paht import actors, clock
+from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.geo import WardIndex
 from paht.mediastore import MediaFiles
 from paht.rules import get_pack, rules_root
@@ -45,6 +45,11 @@ class VerificationService(Observable):
         elif announced.to_state != announced.from_state:
             open_until = self.open_until(report) if announced.to_state in OPEN_STATES else None
             self.evidence.remember_state(report["id"], announced.to_state, open_until)
+
+    @on_report_purged
+    def on_purged(self, purged):
+        """Retention: forget the report's reporter, text and place (intake deleted its files)."""
+        self.evidence.purge_report(purged.report_id, purged.reporter_key)
 
     def verify(self, report: dict, event_id: str) -> Decision:
         pack = get_pack(report["pack"])
@@ -91,6 +96,8 @@ class VerificationService(Observable):
     @rpc
     def act(self, report, action, actor, body):
         """Operator judgements (unclear media, test submission, identity, classification, urgency)."""
+        if not actors.authentic(actor, report.get("id", ""), action):
+            return actors.FORGED
         return judgement_decision(self.evidence, report, actor, body, clock.now(),
                                   reporter_key(report.get("reporter") or {}))
 

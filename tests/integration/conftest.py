@@ -96,7 +96,8 @@ class System:
         return self.wait_for(report_id, lambda v: v.get("state") == state, timeout, f"state {state}")
 
     def advance(self, seconds):
-        answer = requests.post(f"{self.api}/api/v1/_clock/advance", json={"seconds": seconds}, timeout=10)
+        answer = requests.post(f"{self.api}/api/v1/_clock/advance", json={"seconds": seconds}, timeout=10,
+                               headers={"Authorization": f"Bearer {self.tokens['admin']}"})
         assert answer.status_code == 200, answer.text
         return answer.json()
 
@@ -109,6 +110,8 @@ def system(container_factory, rabbit_config, tmp_path, monkeypatch):
     monkeypatch.setenv("PAHT_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("PAHT_MEDIA_DIR", str(tmp_path / "media"))
     monkeypatch.setenv("PAHT_OUTBOX_GRACE_SECONDS", "1")
+    monkeypatch.setenv("PAHT_ENV", "test")
+    monkeypatch.setenv("PAHT_RETRY_BACKOFF_SECONDS", "0.05")
     monkeypatch.delenv("MONGO_URI", raising=False)
     agencies = sorted({a for pack in list_packs() for a in get_pack(pack).agencies})
     ensure_tokens(tmp_path / "demo-tokens.json", agencies)

@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
+from paht import accounts
 from tests.integration.test_walking_route import fresh_photo, good_report, lead
 
 pytestmark = pytest.mark.integration
@@ -41,7 +42,8 @@ def test_wrong_jurisdiction_return_is_routed_to_the_suggested_agency(system):
 
 SOC_TRANG = dict(pack="soc-trang-2022", location={"lat": 10.0340, "lon": 105.7880, "source": "gps"},
                  reporter={"name": "An", "phone": "0905123456", "email": "an@example.vn", "address": "1 Trần Hưng Đạo",
-                           "citizen_id": "079123456789", "account_id": "st-1"})
+                           "citizen_id": "079123456789", "account_id": "st-1",
+                           "account_proof": accounts.proof("st-1")})
 
 
 def test_lead_forwards_to_co_agencies_and_only_assigned_agencies_see_it(system):

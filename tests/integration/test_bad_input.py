@@ -54,7 +54,7 @@ def test_oversized_upload_is_refused(system, monkeypatch):
     system.start("intake")
     big = fresh_photo()[1] + b"\0" * (1024 * 1024)
     answer = post(system, [report_part(good_report()), ("media", ("big.jpg", big, "image/jpeg"))])
-    assert answer.status_code == 413 and answer.json()["error"]["code"] == "MEDIA_TOO_LARGE"
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "MEDIA_TOO_LARGE"
 
 
 def test_staff_api_needs_a_token_and_agency_users_see_only_their_reports(system):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import eventlet
 import pytest
 
+from paht import accounts
 from tests.integration.test_walking_route import fresh_photo, good_report
 
 pytestmark = pytest.mark.integration
@@ -59,7 +60,8 @@ def test_first_time_reporter_identity_check_confirmed_or_timed_out(system):
 
 def test_abusive_reporter_is_locked_by_the_packs_penalty_rule(system):
     system.start()
-    rude = {"name": "X", "phone": "0914999888", "email": "x@example.vn", "account_id": "rude-1"}
+    rude = {"name": "X", "phone": "0914999888", "email": "x@example.vn", "account_id": "rude-1",
+            "account_proof": accounts.proof("rude-1")}
     ids = []
     for n in range(5):
         answer = system.submit(good_report(reporter=rude, description=f"Đường hư như lồn, vcl lần {n}",

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from paht import clock
+from paht import accounts, clock
 from paht.demo_media import camera_jpeg
 from paht.rules import get_pack
 
@@ -21,7 +21,7 @@ def good_report(**extra):
     report = {
         "pack": PACK, "channel": "app",
         "reporter": {"name": "Nguyễn Văn An", "phone": "0905123456", "email": "an@example.vn",
-                     "account_id": "hue-s-1001"},
+                     "account_id": "hue-s-1001", "account_proof": accounts.proof("hue-s-1001")},
         "description": "Ổ gà lớn giữa đường Lê Lợi, xe máy dễ té ngã", "category": "roads_traffic",
         "location": {"lat": HUE_POINT[0], "lon": HUE_POINT[1], "source": "gps"},
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+import pytest
+
 from paht.geo import WardIndex
 from paht.rules import rules_root
 from services.verification.evidence import (
@@ -51,7 +53,35 @@ def test_app_captured_at_when_exif_is_stripped_and_unknown_otherwise():
     assert not any(unknown[s] for s in ("edited_software", "edited_datetime", "edited_thumbnail",
                                         "edited_requantized")), "missing metadata is never 'edited'"
     app = photo_facts([inspect(stripped, "p.png", app=NOW - timedelta(hours=5))], NOW)
-    assert app["photo_age_h"] == 5
+    assert app["photo_age_h"] == 5 and app["capture_time_client_asserted"], "the app's word, flagged as such"
+    assert not unknown["capture_time_client_asserted"]
+
+
+def test_exif_time_comes_first_and_a_contradicting_app_time_is_flagged():
+    photo = inspect(make.jpeg(NOW - timedelta(hours=30)), app=NOW - timedelta(minutes=2))
+    facts = photo_facts([photo], NOW)
+    assert photo.captured_source == "exif" and facts["photo_age_h"] == 30
+    assert facts["capture_time_conflict"] and not facts["capture_time_client_asserted"]
+    close = photo_facts([inspect(make.jpeg(NOW - timedelta(hours=1)), app=NOW - timedelta(minutes=58))], NOW)
+    assert not close["capture_time_conflict"]
+
+
+def test_a_capture_time_in_the_future_is_never_a_fresh_photo():
+    future = photo_facts([inspect(make.jpeg(NOW + timedelta(days=2)))], NOW)
+    assert future["capture_time_future"] and not future["photo_age_known"] and future["photo_age_h"] is None
+    app_future = photo_facts([inspect(make.png(), "p.png", app=NOW + timedelta(hours=1))], NOW)
+    assert app_future["capture_time_future"] and app_future["photo_age_h"] is None
+    skewed = photo_facts([inspect(make.jpeg(NOW + timedelta(minutes=3)))], NOW)
+    assert not skewed["capture_time_future"] and skewed["photo_age_h"] == 0, "a clock a few minutes fast"
+    mixed = photo_facts([inspect(make.jpeg(NOW + timedelta(days=2))), inspect(make.jpeg(NOW - timedelta(hours=40)))],
+                        NOW)
+    assert mixed["capture_time_future"] and mixed["photo_age_h"] == 40
+
+
+def test_heic_capture_time_gps_and_hash():
+    photo = inspect(make.heic(NOW - timedelta(hours=4)), "p.heic")
+    assert photo.kind == "photo" and photo.captured_source == "exif" and photo.phash
+    assert photo_facts([photo], NOW)["photo_age_h"] == 4
 
 
 def test_exif_gps_degrees_minutes_seconds_and_hemispheres():
@@ -68,6 +98,16 @@ def test_editing_software_and_late_save_are_separate_signals():
     assert later.signals["edited_datetime"] and not later.signals["edited_software"]
     camera = inspect(make.jpeg(NOW - timedelta(hours=1), software="HDR+ 1.0.540104767zd"))
     assert not camera.signals["edited_software"]
+
+
+@pytest.mark.parametrize("tool", ["Nikon Transfer 2 W2.13.3", "ViewNX-i 1.4.4 W", "Digital Photo Professional 4.17",
+                                  "EOS Utility 3.16", "Canon ImageBrowser EX Utility", "Image Transfer Utility 2",
+                                  "Samsung Photo Import", "Apple Photos Import 1.0"])
+def test_a_camera_makers_transfer_tool_is_a_weak_sign_not_an_edit(tool):
+    photo = inspect(make.jpeg(NOW - timedelta(hours=1), software=tool))
+    assert not photo.signals["edited_software"] and photo.signals["vendor_resave"]
+    facts = photo_facts([photo], NOW)
+    assert facts["vendor_resave"] and not facts["edited_software"]
 
 
 def test_thumbnail_that_does_not_match_the_image():

@@ -1,0 +1,39 @@
+"""`paht dlq list|show|replay|drop`: the dead letters intake keeps, over AMQP RPC (AMQP_URI)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from .runner import DEFAULT_AMQP
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="paht dlq", description="messages no service could handle")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    listing = verbs.add_parser("list", help="dead letters by status (default: open)")
+    listing.add_argument("--status", default="open", choices=["open", "replayed", "dropped"])
+    listing.add_argument("--limit", type=int, default=100)
+    for verb, text in (("show", "one letter with its message and error"), ("replay", "send it to its queue again"),
+                       ("drop", "settle it without handling")):
+        verbs.add_parser(verb, help=text).add_argument("id")
+    args = parser.parse_args(argv)
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": os.environ.get("AMQP_URI", DEFAULT_AMQP)}, timeout=30) as cluster:
+        intake = cluster.intake
+        if args.verb == "list":
+            letters = intake.dead_letters(args.status, args.limit)
+            for letter in letters:
+                print(f"{letter['_id']}  {letter.get('at', '')[:19]}  {letter.get('queue')}  "
+                      f"report {letter.get('report_id') or '-'}  {letter['error']['type']}: "
+                      f"{letter['error']['message'][:80]}")
+            print(f"{len(letters)} {args.status}")
+            return 0
+        answer = {"show": intake.dead_letter, "replay": intake.replay_dead_letter,
+                  "drop": intake.drop_dead_letter}[args.verb](args.id)
+        if answer is None:
+            print(f"{args.id}: no such open dead letter")
+            return 1
+        print(json.dumps(answer, ensure_ascii=False, indent=1))
+        return 0

@@ -1,0 +1,61 @@
+"""A message that keeps failing ends as a dead letter the operator sees, replays or drops (issue 10)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from services.routing import service as routing_service
+from tests.integration.test_walking_route import fresh_photo, good_report
+
+pytestmark = pytest.mark.integration
+
+
+def wait_letters(system, predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        letters = system.staff_get("dead-letters", system.tokens["operator"]).json()["dead_letters"]
+        if predicate(letters):
+            return letters
+        time.sleep(0.1)
+    raise AssertionError("dead letter not kept")
+
+
+def test_a_poison_message_is_parked_after_the_limit_then_replayed(system, monkeypatch):
+    calls, real_facts = [], routing_service.routing_facts
+
+    def broken(report):
+        calls.append(report["id"])
+        raise RuntimeError("routing table unreadable")
+
+    monkeypatch.setattr(routing_service, "routing_facts", broken)
+    system.start()
+    report_id = system.submit(good_report(), [fresh_photo()]).json()["id"]
+    letters = wait_letters(system, lambda found: any(letter["report_id"] == report_id for letter in found))
+    letter = next(letter for letter in letters if letter["report_id"] == report_id)
+    assert letter["attempts"] == 5 and len(calls) == 5
+    assert letter["queue"] == "evt-intake-transitioned--routing.on_report"
+    assert letter["error"] == {**letter["error"], "type": "RuntimeError", "message": "routing table unreadable"}
+    operator = system.tokens["operator"]
+    shown = system.staff_get(f"dead-letters/{letter['_id']}", operator).json()
+    assert shown["body"]["report_id"] == report_id and "RuntimeError" in shown["error"]["traceback"]
+    internal = system.staff_get(f"reports/{report_id}", operator).json()
+    assert internal["state"] == "accepted"
+    assert internal["processing_error"]["dead_letter"] == letter["_id"]
+    agency_staff = next(v for k, v in system.tokens.items() if isinstance(v, dict))["agency_staff"]
+    assert system.staff_get("dead-letters", agency_staff).status_code == 403
+
+    time.sleep(0.5)
+    assert len(calls) == 5                                        # no endless redelivery
+    monkeypatch.setattr(routing_service, "routing_facts", real_facts)
+    replayed = requests.post(f"{system.api}/api/v1/staff/dead-letters/{letter['_id']}/replay",
+                             headers={"Authorization": f"Bearer {operator}"}, timeout=10)
+    assert replayed.status_code == 200 and replayed.json()["status"] == "replayed"
+    system.wait_state(report_id, "dispatched")
+    assert system.staff_get(f"reports/{report_id}", operator).json()["processing_error"] is None
+    again = requests.post(f"{system.api}/api/v1/staff/dead-letters/{letter['_id']}/drop",
+                          headers={"Authorization": f"Bearer {operator}"}, timeout=10)
+    assert again.status_code == 409
+    metrics = requests.get(f"{system.api}/metrics", timeout=10).text
+    assert 'paht_dead_letters_total{queue="evt-intake-transitioned--routing.on_report",service="routing"}' in metrics

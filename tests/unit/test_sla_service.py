@@ -1,0 +1,68 @@
+"""The sla service class with nameko's worker_factory (no broker): a crash after opening a deadline but before
+recording the report's version is redone on redelivery, and the deadline is open exactly once (issue 10)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from nameko.testing.services import worker_factory
+
+from paht import clock, storage
+from paht.clock import FixedClock
+from paht.schemas import Transitioned
+from services.sla.dependencies import DeadlineStore
+from services.sla.service import SlaService
+
+VN = timezone(timedelta(hours=7))
+AT = datetime(2026, 11, 24, 9, 0, tzinfo=VN)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    clock.set_clock(FixedClock(AT))
+    yield
+    clock.set_clock(None)
+
+
+def dispatched(version=3, event_id="ev-dispatched"):
+    report = {"id": "PA-1", "pack": "thua-thien-hue-2022", "state": "dispatched", "urgent": False, "version": version,
+              "assigned_agencies": [{"id": "so-xay-dung", "role": "lead"}], "route": {}}
+    return Transitioned(event_id=event_id, report_id="PA-1", occurred_at=AT, pack="thua-thien-hue-2022",
+                        cause="dispatched", from_state="accepted", to_state="dispatched",
+                        report=report).model_dump(mode="json")
+
+
+def sent_kinds(dispatch):
+    return [call.args[1]["kind"] for call in dispatch.call_args_list]
+
+
+def test_a_crash_between_opening_and_recording_reopens_on_redelivery():
+    store = DeadlineStore(storage.open_database("sla", "memory://"))
+    service = worker_factory(SlaService, deadlines=store)
+    service.dispatch.side_effect = [ConnectionError("broker gone")]   # the worker dies announcing the deadline
+    with pytest.raises(ConnectionError):
+        service.on_report(dispatched())
+    assert store.current_version("PA-1") == -1                        # nothing recorded: the broker redelivers
+
+    service.dispatch.side_effect = None
+    service.on_report(dispatched())                                   # the redelivery
+    running = store.open_for("PA-1")
+    assert [d["step"] for d in running] == ["acknowledge"] and running[0]["status"] == "open"
+    assert store.current_version("PA-1") == 3
+    assert sent_kinds(service.dispatch)[-1] == "deadline_opened"
+
+    service.on_report(dispatched())                                   # a third delivery changes nothing
+    assert len(store.open_for("PA-1")) == 1 and store.current_version("PA-1") == 3
+
+
+def test_a_later_change_closes_the_step_and_an_older_one_is_ignored():
+    store = DeadlineStore(storage.open_database("sla", "memory://"))
+    service = worker_factory(SlaService, deadlines=store)
+    service.on_report(dispatched())
+    later = dispatched(version=4, event_id="ev-ack")
+    later["cause"], later["from_state"], later["to_state"] = "acknowledged", "dispatched", "in_progress"
+    later["report"]["state"] = "in_progress"
+    service.on_report(later)
+    assert [d["step"] for d in store.open_for("PA-1")] == ["process"]
+    service.on_report(dispatched())                                   # an old redelivery after the newer change
+    assert [d["step"] for d in store.open_for("PA-1")] == ["process"]
