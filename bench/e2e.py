@@ -36,7 +36,7 @@ def main() -> None:
         view = api.wait(report_id, lambda v: v["state"] == "dispatched", timeout=30)
         to_dispatch.append((time.perf_counter() - start) * 1000)
         agency = lead_of(view)
-        staff, leader = tokens[agency]["agency_staff"], tokens[agency]["agency_leader"]
+        staff, leader = (tokens["thua-thien-hue-2022"][agency][role] for role in ("agency_staff", "agency_leader"))
         api.staff(report_id, "acknowledge", staff)
         api.staff(report_id, "submit_result", staff, [camera_jpeg(api.now(), seed=1000 + i)], result_text="Đã vá.")
         api.staff(report_id, "approve", leader)

@@ -86,10 +86,12 @@ def smooth_png(size: tuple[int, int]) -> bytes:
     return out.getvalue()
 
 
-def phone_heic(size=(4032, 3024)) -> bytes:
+def phone_heic(size=(4032, 3024), noise: bool = True) -> bytes:
     import pillow_heif
     from PIL import Image
-    image = Image.open(io.BytesIO(phone_jpeg(size)))
+
+    from paht.demo_media import camera_jpeg
+    image = Image.open(io.BytesIO(phone_jpeg(size) if noise else camera_jpeg(None, seed=1, size=size)))
     out = io.BytesIO()
     pillow_heif.from_pillow(image).save(out, quality=80)
     return out.getvalue()
@@ -104,8 +106,10 @@ def main() -> None:
         "(b) pixel-bomb PNG 1-bit 15000x15000": lambda: make.png_bomb(15000, 15000),
         "(c) 49-MP RGB PNG (7000x7000)": lambda: smooth_png((7000, 7000)),
         "(d) 12-MP HEIC (4032x3024)": lambda: phone_heic(),
+        "(d) 48-MP HEIC (8064x6048), no noise": lambda: phone_heic((8064, 6048), noise=False),
         "(e) 50-MP JPEG (8160x6120), at the limit": lambda: phone_jpeg((8160, 6120)),
         "(f) 12-MP progressive JPEG": lambda: phone_jpeg(progressive=True),
+        "(f) 50-MP progressive JPEG": lambda: phone_jpeg((8160, 6120), progressive=True),
     }
     print(f"pixel limit {MAX_PIXELS:,}; peak = RSS high-water mark over the RSS before, in a fresh process")
     print(f"{'image':<42}{'size':>9}  {'step':<14}{'outcome':<16}{'peak RSS':>10}{'tracemalloc':>13}{'time':>9}")

@@ -104,10 +104,11 @@ def lead_of(view: dict) -> str | None:
 def work_report(api: Api, view: dict, tokens: dict, log: list) -> None:
     """An agency acknowledges, submits a result, its leader approves."""
     lead = lead_of(view)
-    if lead not in tokens:
-        log.append(f"{view['id']}: no demo account for {lead}")
+    accounts_of_lead = tokens.get(view["pack"], {}).get(lead)
+    if accounts_of_lead is None:
+        log.append(f"{view['id']}: no demo account for {lead} ({view['pack']})")
         return
-    staff, leader = tokens[lead]["agency_staff"], tokens[lead]["agency_leader"]
+    staff, leader = accounts_of_lead["agency_staff"], accounts_of_lead["agency_leader"]
     after = [camera_jpeg(api.now(), seed=hash(view["id"]) % 10**6)]
     steps = [("acknowledge", staff, {}, ()),
              ("submit_result", staff, {"result_text": "Đơn vị đã kiểm tra hiện trường và khắc phục xong."}, after),

@@ -205,7 +205,7 @@ def retire_classic_queues(uri: str, out=print) -> None:
 
 
 def up(args) -> int:
-    from .demo_users import ensure_tokens
+    from .demo_users import all_agencies, ensure_tokens
     from .rules import get_pack, list_packs
 
     var = Path(os.environ.get("PAHT_VAR_DIR", repo_root() / "var")).resolve()
@@ -214,9 +214,10 @@ def up(args) -> int:
     if not ensure_broker(env["AMQP_URI"]):
         return 1
     retire_classic_queues(env["AMQP_URI"])
-    agencies = sorted({agency for pack in list_packs() for agency in get_pack(pack).agencies})
+    agencies = all_agencies(list_packs, get_pack)
     ensure_tokens(Path(env["PAHT_DEMO_TOKENS"]), agencies)
-    print(f"demo accounts: {len(agencies)} agencies, tokens in {env['PAHT_DEMO_TOKENS']}")
+    print(f"demo accounts: {sum(map(len, agencies.values()))} agencies of {len(agencies)} packs, "
+          f"tokens in {env['PAHT_DEMO_TOKENS']}")
     supervisor = Supervisor(SERVICES, lambda name: start_service(name, env, var / "logs"), stop,
                             out=lambda line: print(line, flush=True), log_dir=var / "logs")
     supervisor.start_all()

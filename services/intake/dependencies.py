@@ -199,10 +199,12 @@ class ReportStore:
         self.outbox.delete_one({"_id": event_id})
 
     # staff users (bearer tokens are stored hashed)
-    def upsert_user(self, token: str, role: str, agency: str | None, name: str) -> None:
-        self.users.update_one({"_id": f"{role}:{agency or '*'}"},
-                              {"$set": {"token_hash": hash_token(token), "role": role, "agency": agency,
-                                        "name": name}}, upsert=True)
+    def upsert_user(self, token: str, role: str, pack: str | None, agency: str | None, name: str) -> str:
+        """A staff account: an agency account belongs to one pack; the centre's (pack None) sees every pack."""
+        user_id = f"{role}:{pack or '*'}:{agency or '*'}"
+        self.users.update_one({"_id": user_id}, {"$set": {"token_hash": hash_token(token), "role": role, "pack": pack,
+                                                          "agency": agency, "name": name}}, upsert=True)
+        return user_id
 
     def user_by_token(self, token: str) -> dict | None:
         return self.users.find_one({"token_hash": hash_token(token)})
@@ -213,8 +215,10 @@ class Reports(DependencyProvider):
         self.store = ReportStore(storage.open_database("intake"))
         tokens = os.environ.get("PAHT_DEMO_TOKENS")
         if tokens and Path(tokens).exists():
-            for token, role, agency, name in users_from_tokens(json.loads(Path(tokens).read_text())):
-                self.store.upsert_user(token, role, agency, name)
+            ids = []
+            for token, role, pack, agency, name in users_from_tokens(json.loads(Path(tokens).read_text())):
+                ids.append(self.store.upsert_user(token, role, pack, agency, name))
+            self.store.users.delete_many({"_id": {"$nin": ids}})   # demo accounts no longer in the file
 
     def get_dependency(self, worker_ctx):
         return self.store

@@ -46,7 +46,7 @@ from paht.web import (
 from . import reports as domain
 from .dependencies import STORAGE_ERRORS, RateLimits, Reports, outbox_grace
 from .schemas import STAFF_ACTIONS, DeadLetterQuery, FeedQuery, StaffQuery
-from .staff import CENTRE_ROLES, authenticate, may_see, staff_filter
+from .staff import CENTRE_ROLES, authenticate, in_province, may_see, staff_filter
 from .uploads import parse_part, read_media
 
 log = logging.getLogger(__name__)
@@ -398,10 +398,7 @@ class IntakeService(Observable):
     @guarded
     def staff_report(self, request, report_id):
         user = authenticate(self.store, request)
-        report = self.reported(report_id)
-        if not may_see(user, report):
-            raise ApiError("FORBIDDEN")
-        return json_response(domain.staff_view(report))
+        return json_response(domain.staff_view(self.staff_reported(user, report_id)))
 
     @http("POST", "/api/v1/staff/reports/<string:report_id>/<string:action>")
     @guarded
@@ -426,13 +423,20 @@ class IntakeService(Observable):
             return exc.body()
         return json.loads(answer.get_data(as_text=True))
 
+    def staff_reported(self, user: dict, report_id: str) -> dict:
+        """A report as a staff account may see it: another province's does not exist for it."""
+        report = self.reported(report_id)
+        if not in_province(user, report):
+            raise ApiError("NOT_FOUND")
+        if not may_see(user, report):
+            raise ApiError("FORBIDDEN")
+        return report
+
     def act(self, user, report_id, action, body, files):
         """Decide a staff action by the service that owns it, store the photos it brought, apply the decision."""
         if action not in STAFF_ACTIONS:
             raise ApiError("UNKNOWN_ACTION", fields={"action": action})
-        report = self.reported(report_id)
-        if not may_see(user, report):
-            raise ApiError("FORBIDDEN")
+        report = self.staff_reported(user, report_id)
         body = body.model_copy(update={"after_photos": domain.result_photos(report, body.after_photos, files)})
         target = {"judge": self.verification, "publish": self.publishing}.get(action, self.handling)
         actor = actors.signed(user_actor(user), report_id, action)
@@ -478,4 +482,5 @@ class IntakeService(Observable):
 
 
 def user_actor(user: dict) -> dict:
-    return {"role": user["role"], "agency": user.get("agency"), "name": user.get("name"), "user": user["_id"]}
+    return {"role": user["role"], "pack": user.get("pack"), "agency": user.get("agency"), "name": user.get("name"),
+            "user": user["_id"]}

@@ -1,4 +1,5 @@
-"""Who a staff user is (bearer token) and which reports they may see: agency users see their agency's only."""
+"""Who a staff user is (bearer token) and which reports they may see: agency users see their own agency's, in
+their own pack (province), only; another province's report does not exist for them."""
 from __future__ import annotations
 
 from paht.errors import ApiError
@@ -20,8 +21,16 @@ def assigned_ids(report: dict) -> set[str]:
     return {a["id"] for a in report.get("assigned_agencies") or []}
 
 
+def in_province(user: dict, report: dict) -> bool:
+    """An account of one pack never sees another pack's reports; the centre's accounts without a pack see all."""
+    pack = user.get("pack")
+    if pack is None:
+        return user["role"] in CENTRE_ROLES
+    return pack == report.get("pack")
+
+
 def may_see(user: dict, report: dict) -> bool:
-    return user["role"] in CENTRE_ROLES or user.get("agency") in assigned_ids(report)
+    return in_province(user, report) and (user["role"] in CENTRE_ROLES or user.get("agency") in assigned_ids(report))
 
 
 def staff_filter(user: dict, query) -> dict:
@@ -33,6 +42,10 @@ def staff_filter(user: dict, query) -> dict:
             found[field] = value
     if query.ward:
         found["ward.code"] = query.ward
+    if user.get("pack") is not None:
+        found["pack"] = user["pack"] if query.pack in (None, "", user["pack"]) else {"$in": []}
+    elif user["role"] not in CENTRE_ROLES:
+        found["pack"] = {"$in": []}
     agency = query.agency
     if user["role"] not in CENTRE_ROLES:
         if agency and agency != user.get("agency"):

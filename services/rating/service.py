@@ -53,4 +53,4 @@ class RatingService(Observable):
     @rpc
     def province_report(self, pack_id):
         """Late or failing agencies for the province: counters and the pack's penalty decisions."""
-        return province_report(get_pack(pack_id), self.store.all_ratings(pack_id), self.sla.missed())
+        return province_report(get_pack(pack_id), self.store.all_ratings(pack_id), self.sla.missed(pack_id))

@@ -64,9 +64,12 @@ class DeadlineStore:
         self.deadlines.update_one({"_id": deadline_id, "status": "open"},
                                   {"$set": {"due": new_due, "warn_due": warn_due, "warned": False}})
 
-    def missed_by_agency(self, agency: str | None = None) -> list[dict]:
-        query = {"status": "missed"} if agency is None else {"status": "missed", "agency": agency}
-        return list(self.deadlines.find(query, limit=10000))
+    def missed_by_agency(self, pack: str, agency: str | None = None) -> list[dict]:
+        """One province's missed deadlines (never another's: agency ids repeat across packs)."""
+        query = {"status": "missed", "pack": pack}
+        if agency is not None:
+            query["agency"] = agency
+        return list(self.deadlines.find(query))
 
 
 class Deadlines(DependencyProvider):

@@ -137,5 +137,5 @@ class SlaService(Observable):
         return fired
 
     @rpc
-    def missed(self, agency=None):
-        return jsonable(self.deadlines.missed_by_agency(agency))
+    def missed(self, pack, agency=None):
+        return jsonable(self.deadlines.missed_by_agency(pack, agency))

@@ -181,14 +181,15 @@ def other_agency(tokens: dict, pack: str, not_these: set[str]) -> str:
     raise KeyError("no other agency")
 
 
-def other_pack_agency(tokens: dict, pack: str, agency_packs: dict[str, set[str]]) -> tuple[str | None, str]:
-    """(pack, agency) of an agency that belongs to another province: in the nested layout the same-named agency of
-    another pack is preferred; in the flat layout an agency that exists in another pack only."""
-    entries = sorted(agency_entries(tokens), key=lambda e: (str(e[0]), e[1]))
+def other_pack_agency(tokens: dict, pack: str, agency_packs: dict[str, set[str]],
+                      prefer: str | None = None) -> tuple[str | None, str]:
+    """(pack, agency) of an agency of another province. In the nested layout, `prefer` (the same agency id in another
+    pack) when it exists; in the flat layout an agency that exists in other packs only."""
+    entries = sorted(agency_entries(tokens), key=lambda e: (e[1] != prefer, str(e[0]), e[1]))
     for entry_pack, agency, _ in entries:
         if entry_pack is not None and entry_pack != pack:
             return entry_pack, agency
     for entry_pack, agency, _ in entries:
-        if pack not in agency_packs.get(agency, set()):
-            return next(iter(sorted(agency_packs.get(agency, {None}), key=str))), agency
+        if pack not in agency_packs.get(agency, {pack}):
+            return min(agency_packs[agency]), agency
     raise KeyError("no agency of another pack")

@@ -11,17 +11,24 @@ import hashlib
 import itertools
 import json
 import logging
+import os
+import re
 import time
 from collections import Counter, defaultdict
-from datetime import timedelta
 
 import pytest
 
-from paht import clock
-from paht.demo_media import camera_jpeg
 from paht.rules import get_pack, list_packs
 from tests.hostile import media
-from tests.hostile.client import Part, Req, agency_token, other_agency, other_pack_agency, request, send
+from tests.hostile.client import (
+    Part,
+    Req,
+    agency_token,
+    other_agency,
+    other_pack_agency,
+    request,
+    send,
+)
 from tests.hostile.conftest import SUMMARY
 from tests.hostile.corpus import CASES, PACK, by_kind
 from tests.integration.test_walking_route import fresh_photo, good_report
@@ -38,10 +45,19 @@ class ErrorRecords(logging.Handler):
     def __init__(self):
         super().__init__(logging.NOTSET)
         self.records: list[logging.LogRecord] = []
+        self.checked = 0           # records up to here are accounted for
 
     def emit(self, record):
         if record.levelno >= logging.ERROR or record.exc_info:
             self.records.append(record)
+
+    @staticmethod
+    def key(record) -> str:
+        """The record without the parts that differ between repeats (addresses, report ids)."""
+        text = record.name + " " + record.getMessage()[:200]
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + type(record.exc_info[1]).__name__
+        return re.sub(r"0x[0-9a-f]+|PA-\d{6}-[0-9A-F]+", "…", text)
 
     @staticmethod
     def describe(record) -> str:
@@ -61,6 +77,10 @@ class Corpus:
         self.valid: list[tuple] = []          # (case, report id)
         self.phones = itertools.count(1)
         self.seeds = itertools.count(1000)
+        self.listing_error = None
+        self.log_keys: Counter = Counter()     # records seen outside a case's own requests, by key
+        self.log_first: dict = {}
+        self.last_case = "setup"
 
     # ---- small client -----------------------------------------------------------------------------------------
     def get(self, path, token=None):
@@ -84,22 +104,24 @@ class Corpus:
     def photo(self) -> bytes:
         return fresh_photo(seed=next(self.seeds))[1]
 
-    def operator_count(self) -> int:
+    def operator_count(self) -> int | None:
+        """The operator's report count; None when the listing itself fails (reported once, by the case that
+        broke it)."""
         answer = self.get("/api/v1/staff/reports?limit=1000", self.ctx["operator"])
-        assert answer.status == 200, f"operator listing: {answer.status} {answer.text()}"
+        if answer.status != 200:
+            self.listing_error = f"{answer.status} {self.code_of(answer)} {answer.text(160)}"
+            return None
         return answer.json()["count"]
 
     def media_files(self) -> set:
         root = self.system.tmp_path / "media"
         return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
-    def staff_view(self, report_id) -> dict:
+    def timeline_length(self, report_id) -> int | str:
         answer = self.get(f"/api/v1/staff/reports/{report_id}", self.ctx["operator"])
-        assert answer.status == 200, f"staff view of {report_id}: {answer.status} {answer.text()}"
-        return answer.json()
-
-    def timeline_length(self, report_id) -> int:
-        return len(self.staff_view(report_id)["timeline"])
+        if answer.status != 200:
+            return f"<staff view {answer.status} {self.code_of(answer)}>"
+        return len(answer.json()["timeline"])
 
     def public(self, report_id):
         return self.get(f"/api/v1/reports/{report_id}")
@@ -193,12 +215,16 @@ class Corpus:
             if answer.status != status:
                 problems.append(f"setup request answered {answer.status} (expected {status}): {answer.text(160)}")
         files_before = self.media_files()
+        self.later_records(errors)
         mark = len(errors.records)
         try:
             answers = send(self.api, case.req, self.ctx)
         except Exception as exc:  # noqa: BLE001 — a case that cannot even be built is a finding too
             self.fail(case, [f"could not send: {type(exc).__name__}: {exc}"])
             return
+        logged = errors.records[mark:]
+        errors.checked = len(errors.records)
+        self.last_case = case.name
         accepted = case.accepted()
         got = [(a.status, self.code_of(a)) for a in answers]
         matched = all(g in accepted or (g[0] == case.status and case.code is None and g[0] < 400) for g in got)
@@ -210,9 +236,11 @@ class Corpus:
             problems += self.error_body_problems(answer)
         created = {a.json().get("id") for a in early + answers if a.status == 201 and self.is_json(a)}
         expected_delta = case.creates if matched else len(created)
-        delta = self.operator_count() - count_before
-        if delta != expected_delta:
-            problems.append(f"operator count changed by {delta:+d} (expected {expected_delta:+d})")
+        count_after = self.operator_count()
+        if count_before is not None and count_after is None:
+            problems.append(f"the operator's report listing fails from now on: {self.listing_error}")
+        elif count_before is not None and count_after - count_before != expected_delta:
+            problems.append(f"operator count changed by {count_after - count_before:+d} (expected {expected_delta:+d})")
         if all(a.status >= 300 or a.status == 0 for a in answers):
             new_files = self.media_files() - files_before
             if new_files:
@@ -224,7 +252,7 @@ class Corpus:
                                 f"(state now {self.public(target).json().get('state')})")
         if matched and case.check:
             problems += case.check(answers, self.ctx)
-        logged = errors.records[mark:]
+        self.later_records(errors)
         if logged:
             problems.append("logged: " + " | ".join(ErrorRecords.describe(r) for r in logged[:3]))
         if matched and case.creates:
@@ -232,6 +260,17 @@ class Corpus:
                 self.valid.append((case, report_id))
         if problems:
             self.fail(case, problems, expected=accepted)
+
+    def later_records(self, errors) -> None:
+        """Records logged outside any case's own requests (by this harness's bookkeeping, or by a service working
+        in the background): not blamed on a case, but each distinct one listed once, with the case that ran
+        just before it first appeared and how often it was seen."""
+        for record in errors.records[errors.checked:]:
+            key = ErrorRecords.key(record)
+            if not self.log_keys[key]:
+                self.log_first[key] = (self.last_case, ErrorRecords.describe(record))
+            self.log_keys[key] += 1
+        errors.checked = len(errors.records)
 
     def fail(self, case, problems, expected=None):
         expected = " or ".join(f"{s} {c or ''}".strip() for s, c in (expected or case.accepted()))
@@ -299,8 +338,9 @@ class Corpus:
                 wanted = {case.shows, case.shows.strip()}
                 staff = self.get(f"/api/v1/staff/reports/{report_id}", self.ctx["operator"])
                 shown = {"public view": view.get("description"),
-                         "staff view": staff.json().get("description") if staff.status == 200 else f"<{staff.status}>",
-                         "staff list": (listed.get(report_id) or {}).get("description", "<not listed>")}
+                         "staff view": staff.json().get("description") if staff.status == 200 else f"<{staff.status}>"}
+                if listing.status == 200:
+                    shown["staff list"] = (listed.get(report_id) or {}).get("description", "<not listed>")
                 for where, text in shown.items():
                     if text not in wanted:
                         problems.append(f"{where} shows {text!r:.80}")
@@ -318,10 +358,18 @@ class Corpus:
             self.problems.append(f"[after] a normal report was not dispatched within 10 s: {str(exc)[:300]}")
 
 
+def selected() -> list:
+    """Every case, or (to debug) those whose kind or name contains PAHT_HOSTILE_SELECT and not PAHT_HOSTILE_SKIP."""
+    want, skip = os.environ.get("PAHT_HOSTILE_SELECT", ""), os.environ.get("PAHT_HOSTILE_SKIP", "")
+    return [c for c in CASES if (not want or want in c.kind or want in c.name)
+            and not (skip and (skip in c.kind or skip in c.name))]
+
+
 def summary_lines(corpus: Corpus, seconds: float) -> list[str]:
-    kinds = by_kind()
-    failed = Counter(case.kind for case in CASES if case.name in corpus.failed)
-    lines = [f"{len(CASES)} cases in {seconds:.1f} s; {len(corpus.failed)} failing"]
+    cases = selected()
+    kinds = by_kind(cases)
+    failed = Counter(case.kind for case in cases if case.name in corpus.failed)
+    lines = [f"{len(cases)} cases in {seconds:.1f} s; {len(corpus.failed)} failing"]
     lines += [f"  {kind:<18} {count:>4} cases, {failed.get(kind, 0):>3} failing" for kind, count in kinds.items()]
     return lines
 
@@ -339,20 +387,20 @@ def test_hostile_corpus(system, monkeypatch):
         system.start()
         corpus = Corpus(system)
         corpus.prepare()
-        for case in CASES:
+        # refusals first: a valid input that breaks the store must not spoil the verdict on every later case
+        for case in sorted(selected(), key=lambda c: c.creates > 0):
             corpus.run(case, errors)
-        mark = len(errors.records)
         corpus.check_valid_reports()
         corpus.final_report()
-        late = errors.records[mark:]
-        if late:
-            corpus.problems += [f"[after] logged: {ErrorRecords.describe(r)}" for r in late[:10]]
+        corpus.later_records(errors)
+        corpus.problems += [f"[logs] outside any case's requests, first after «{corpus.log_first[key][0]}», "
+                            f"{count}×: {corpus.log_first[key][1]}" for key, count in corpus.log_keys.items()]
     finally:
         logging.getLogger().removeHandler(errors)
     seconds = time.monotonic() - started
     SUMMARY[:] = summary_lines(corpus, seconds) + [f"  ✗ {p}" for p in corpus.problems]
     print("\n".join(SUMMARY))
-    assert not corpus.problems, f"{len(corpus.problems)} of {len(CASES)} hostile cases failed:\n" + \
+    assert not corpus.problems, f"{len(corpus.failed)} of {len(selected())} hostile cases failed:\n" + \
         "\n".join(corpus.problems)
 
 

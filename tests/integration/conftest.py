@@ -54,6 +54,11 @@ class System:
                 self.api = f"http://127.0.0.1:{port}"
         return self
 
+    def agency_tokens(self, pack, agency):
+        """(staff token, leader token) of an agency of a pack."""
+        entry = self.tokens[pack][agency]
+        return entry["agency_staff"], entry["agency_leader"]
+
     def kill(self, name):
         self.containers.pop(name).kill()
 
@@ -104,7 +109,7 @@ class System:
 
 @pytest.fixture
 def system(container_factory, rabbit_config, tmp_path, monkeypatch):
-    from paht.demo_users import ensure_tokens
+    from paht.demo_users import all_agencies, ensure_tokens
     from paht.rules import get_pack, list_packs
 
     monkeypatch.setenv("PAHT_VAR_DIR", str(tmp_path))
@@ -113,8 +118,7 @@ def system(container_factory, rabbit_config, tmp_path, monkeypatch):
     monkeypatch.setenv("PAHT_ENV", "test")
     monkeypatch.setenv("PAHT_RETRY_BACKOFF_SECONDS", "0.05")
     monkeypatch.delenv("MONGO_URI", raising=False)
-    agencies = sorted({a for pack in list_packs() for a in get_pack(pack).agencies})
-    ensure_tokens(tmp_path / "demo-tokens.json", agencies)
+    ensure_tokens(tmp_path / "demo-tokens.json", all_agencies(list_packs, get_pack))
     monkeypatch.setenv("PAHT_DEMO_TOKENS", str(tmp_path / "demo-tokens.json"))
     clock.set_clock(ControlledClock(tmp_path / "clock.json"))
     yield System(container_factory, rabbit_config, tmp_path)

@@ -9,13 +9,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from paht import accounts
-from tests.integration.test_walking_route import fresh_photo, good_report, lead
+from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
 
 pytestmark = pytest.mark.integration
 
 
-def tokens(system, agency):
-    return system.tokens[agency]["agency_staff"], system.tokens[agency]["agency_leader"]
+def tokens(system, agency, pack=PACK):
+    return system.agency_tokens(pack, agency)
 
 
 def dispatched(system, **extra):
@@ -49,25 +49,25 @@ SOC_TRANG = dict(pack="soc-trang-2022", location={"lat": 10.0340, "lon": 105.788
 def test_lead_forwards_to_co_agencies_and_only_assigned_agencies_see_it(system):
     system.start()
     view = dispatched(system, **SOC_TRANG)
-    staff, leader = tokens(system, lead(view))
+    staff, leader = tokens(system, lead(view), "soc-trang-2022")
     assert system.staff(view["id"], "acknowledge", staff).status_code == 200
     answer = system.staff(view["id"], "forward", staff, agencies=["dien-luc", "cap-nuoc"])
     assert answer.status_code == 200, answer.text
     view = system.wait_for(view["id"], lambda v: len(v["assigned_agencies"]) >= 3, what="co-agencies")
     roles = {a["id"]: a["role"] for a in view["assigned_agencies"]}
     assert roles["dien-luc"] == "co" and roles["cap-nuoc"] == "co"
-    co_staff = tokens(system, "dien-luc")[0]
+    co_staff = tokens(system, "dien-luc", "soc-trang-2022")[0]
     listed = system.staff_get("reports", co_staff).json()["reports"]
     assert [r["id"] for r in listed] == [view["id"]]
-    outsider = tokens(system, "so-y-te")[0]
+    outsider = tokens(system, "so-y-te", "soc-trang-2022")[0]
     assert system.staff_get(f"reports/{view['id']}", outsider).status_code == 403
     view = system.wait_for(view["id"], lambda v: any(d["step"] == "co_process" for d in v["deadlines"]),
                            what="co-agencies' deadline")
     assert system.staff(view["id"], "submit_result", co_staff, result_text="Đã kiểm tra lưới điện").status_code == 200
-    co_leader = tokens(system, "dien-luc")[1]
+    co_leader = tokens(system, "dien-luc", "soc-trang-2022")[1]
     assert system.staff(view["id"], "approve", co_leader).status_code == 200
     for other in [a["id"] for a in view["assigned_agencies"] if a["role"] == "co" and a["id"] != "dien-luc"]:
-        answer = system.staff(view["id"], "return", tokens(system, other)[0], agency="so-xay-dung")
+        answer = system.staff(view["id"], "return", tokens(system, other, "soc-trang-2022")[0], agency="so-xay-dung")
         assert answer.status_code == 200, answer.text   # the ward and the water company: not their matter
     view = system.wait_for(view["id"], lambda v: any(d["step"] == "co_process" and d.get("closed_at")
                                                      for d in v["deadlines"]), what="co step closed")
@@ -80,7 +80,7 @@ def test_lead_forwards_to_co_agencies_and_only_assigned_agencies_see_it(system):
 def test_extension_within_and_beyond_the_packs_limit(system):
     system.start()
     view = dispatched(system, **SOC_TRANG)
-    staff, _ = tokens(system, lead(view))
+    staff, _ = tokens(system, lead(view), "soc-trang-2022")
     assert system.staff(view["id"], "acknowledge", staff).status_code == 200
     view = system.wait_for(view["id"], lambda v: any(d["step"] == "process" for d in v["deadlines"]),
                            what="process deadline")
@@ -121,7 +121,7 @@ def test_unresolved_then_designated_by_the_operator(system):
                            [fresh_photo()])
     report_id = answer.json()["id"]
     system.wait_state(report_id, "routing_unresolved")
-    agency_staff = tokens(system, "so-xay-dung")[0]
+    agency_staff = tokens(system, "so-xay-dung", "tay-ninh-2024")[0]
     assert system.staff(report_id, "designate", agency_staff, agency="so-xay-dung").status_code == 403
     answer = system.staff(report_id, "designate", system.tokens["operator"], agency="so-xay-dung")
     assert answer.status_code == 200, answer.text

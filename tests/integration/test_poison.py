@@ -6,6 +6,7 @@ import time
 import pytest
 import requests
 
+from paht import dlq_cli
 from services.routing import service as routing_service
 from tests.integration.test_walking_route import fresh_photo, good_report
 
@@ -22,7 +23,7 @@ def wait_letters(system, predicate, timeout=20.0):
     raise AssertionError("dead letter not kept")
 
 
-def test_a_poison_message_is_parked_after_the_limit_then_replayed(system, monkeypatch):
+def test_a_poison_message_is_parked_after_the_limit_then_replayed(system, monkeypatch, capsys):
     calls, real_facts = [], routing_service.routing_facts
 
     def broken(report):
@@ -43,11 +44,14 @@ def test_a_poison_message_is_parked_after_the_limit_then_replayed(system, monkey
     internal = system.staff_get(f"reports/{report_id}", operator).json()
     assert internal["state"] == "accepted"
     assert internal["processing_error"]["dead_letter"] == letter["_id"]
-    agency_staff = next(v for k, v in system.tokens.items() if isinstance(v, dict))["agency_staff"]
+    agency_staff = system.agency_tokens("thua-thien-hue-2022", "so-xay-dung")[0]
     assert system.staff_get("dead-letters", agency_staff).status_code == 403
 
     time.sleep(0.5)
     assert len(calls) == 5                                        # no endless redelivery
+    monkeypatch.setenv("AMQP_URI", system.rabbit_config["AMQP_URI"])
+    assert dlq_cli.main(["list"]) == 0 and letter["_id"] in capsys.readouterr().out
+    assert dlq_cli.main(["show", letter["_id"]]) == 0 and "routing table unreadable" in capsys.readouterr().out
     monkeypatch.setattr(routing_service, "routing_facts", real_facts)
     replayed = requests.post(f"{system.api}/api/v1/staff/dead-letters/{letter['_id']}/replay",
                              headers={"Authorization": f"Bearer {operator}"}, timeout=10)

@@ -76,7 +76,7 @@ def test_a_closed_report_is_forgotten_by_every_service_after_the_retention_perio
                          json={"message": f"Xin gọi tôi số {PHONE}"}, headers={"X-Tracking-Token": token})
     assert talk.status_code == 200, talk.text
     agency = next(a["id"] for a in view["assigned_agencies"] if a["role"] == "lead")
-    staff, leader = system.tokens[agency]["agency_staff"], system.tokens[agency]["agency_leader"]
+    staff, leader = system.agency_tokens(view["pack"], agency)
     assert system.staff(report_id, "acknowledge", staff).status_code == 200
     answer = system.staff(report_id, "submit_result", staff, photos=[after], result_text="Đã dọn cây đổ.")
     assert answer.status_code == 200, answer.text

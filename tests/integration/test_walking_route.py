@@ -54,7 +54,7 @@ def test_happy_path_from_submission_to_rating(system):
     deadline = next(d for d in view["deadlines"] if d["step"] == "acknowledge")
     assert deadline["rule"] and deadline["article"] and deadline["late"] is False
 
-    staff, leader = system.tokens[agency]["agency_staff"], system.tokens[agency]["agency_leader"]
+    staff, leader = system.agency_tokens(view["pack"], agency)
     assert system.staff(report_id, "acknowledge", staff).status_code == 200
     refused = system.staff(report_id, "submit_result", staff, result_text="Đã vá ổ gà.")
     assert refused.status_code == 422 and refused.json()["error"]["fields"] == {"media": "after photos required"}
