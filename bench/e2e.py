@@ -12,8 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stats import summary  # noqa: E402
 from paht import accounts  # noqa: E402
-from paht.demo import Api, lead_of  # noqa: E402
+from paht.demo import Api  # noqa: E402
 from paht.demo_media import camera_jpeg  # noqa: E402
+from paht.schemas import lead_agency  # noqa: E402
 
 
 def main() -> None:
@@ -35,7 +36,7 @@ def main() -> None:
         report_id = api.submit(report, [camera_jpeg(api.now(), seed=i)])["id"]
         view = api.wait(report_id, lambda v: v["state"] == "dispatched", timeout=30)
         to_dispatch.append((time.perf_counter() - start) * 1000)
-        agency = lead_of(view)
+        agency = lead_agency(view)
         staff, leader = (tokens["thua-thien-hue-2022"][agency][role] for role in ("agency_staff", "agency_leader"))
         api.staff(report_id, "acknowledge", staff)
         api.staff(report_id, "submit_result", staff, [camera_jpeg(api.now(), seed=1000 + i)], result_text="Đã vá.")

@@ -2,11 +2,12 @@
 
 Each measurement runs in a fresh interpreter (freed memory kept by the allocator would hide the next peak), after
 a warm-up on a small file of the same kind. Peak RSS is VmHWM after resetting it through /proc/self/clear_refs,
-minus the RSS just before; tracemalloc sees only Python's own allocations (numpy's too), not Pillow's, libjpeg's
-or libheif's pixel buffers, so the RSS delta is the number that bounds a worker.
+minus the RSS just before (after malloc_trim). tracemalloc sees only Python's own allocations, not Pillow's,
+libjpeg's or libheif's pixel buffers, so the RSS delta is the number that bounds a worker.
 Run: .venv/bin/python bench/media_memory.py"""
 from __future__ import annotations
 
+import ctypes
 import gc
 import io
 import subprocess
@@ -47,6 +48,7 @@ def measure_one(path: str, step: str) -> None:
     warm = {b"\xff\xd8": make.jpeg(None), b"\x89P": make.png()}.get(data[:2], make.heic())
     run(warm)
     gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)   # free heap left resident would absorb (hide) the next allocations
     Path("/proc/self/clear_refs").write_text("5")
     rss_before = _status("VmRSS")
     tracemalloc.start()

@@ -1,5 +1,6 @@
-"""Verification benchmark: evidence extraction for one 4000×3000 JPEG and for five photos, and the duplicate
-lookup against 100,000 stored fingerprints. Run: .venv/bin/python bench/verification.py"""
+"""Verification benchmark: intake's decoding check and evidence extraction for one 4000×3000 JPEG, evidence for
+five photos, and the duplicate lookup against 100,000 stored fingerprints. Memory per image: bench/media_memory.py.
+Run: .venv/bin/python bench/verification.py"""
 from __future__ import annotations
 
 import random
@@ -11,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stats import measure, summary  # noqa: E402
 from paht.demo_media import camera_jpeg  # noqa: E402
+from paht.mediatypes import validate  # noqa: E402
 from services.verification.evidence import FingerprintIndex, inspect_media, photo_facts  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=7)))
@@ -36,6 +38,7 @@ def main() -> None:
     for _ in range(3):   # warm-up: imports and caches
         inspect_media(big[0], "a.jpg", None, None, "Asia/Ho_Chi_Minh")
     print(f"12-MP JPEG size: {len(big[0]) / 1e6:.1f} MB")
+    print(summary("intake validate, one 4000x3000 photo", measure(lambda i: validate(big[0]), 30)))
     one = measure(lambda i: photo_facts([inspect_media(big[0], "a.jpg", None, None, "Asia/Ho_Chi_Minh")], NOW), 30)
     print(summary("evidence, one 4000x3000 photo", one))
     five = measure(lambda i: photo_facts([inspect_media(b, "a.jpg", None, None, "Asia/Ho_Chi_Minh") for b in big],

@@ -1,4 +1,4 @@
-"""The `paht` command: `up`, `demo`, `rules …`, `sla …`, `dlq …`."""
+"""The `paht` command: `up`, `demo`, `rules …`, `sla …`, `dlq …`, `report …`."""
 from __future__ import annotations
 
 import argparse
@@ -13,6 +13,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "sla":
         from .sla_cli import main as sla_main
         return sla_main(argv[1:])
+    if argv and argv[0] == "report":
+        from .report_cli import main as report_main
+        return report_main(argv[1:])
     if argv and argv[0] == "dlq":
         from .dlq_cli import main as dlq_main
         return dlq_main(argv[1:])
@@ -27,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("rules", help="rule packs: check | test | evaluate | diff")
     commands.add_parser("sla", help="deadlines: deadline | elapsed")
     commands.add_parser("dlq", help="dead letters: list | show | replay | drop")
+    commands.add_parser("report", help="agency scorecards for a period: <pack> --period P [-o FILE]")
     args = parser.parse_args(argv)
     if args.command == "up":
         from .runner import up

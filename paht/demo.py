@@ -15,6 +15,7 @@ from . import accounts
 from .demo_media import camera_jpeg
 from .geo import WardIndex
 from .rules import get_pack, list_packs
+from .schemas import lead_agency
 
 SCENARIOS = ["good"] * 5 + ["identity_check", "no_media", "old_photo", "no_gps", "urgent_fire"]
 DESCRIPTIONS = {
@@ -97,13 +98,9 @@ def clock_tz(meta: dict):
     return ZoneInfo(meta.get("timezone", "Asia/Ho_Chi_Minh"))
 
 
-def lead_of(view: dict) -> str | None:
-    return next((a["id"] for a in view.get("assigned_agencies", []) if a.get("role") == "lead"), None)
-
-
 def work_report(api: Api, view: dict, tokens: dict, log: list) -> None:
     """An agency acknowledges, submits a result, its leader approves."""
-    lead = lead_of(view)
+    lead = lead_agency(view)
     accounts_of_lead = tokens.get(view["pack"], {}).get(lead)
     if accounts_of_lead is None:
         log.append(f"{view['id']}: no demo account for {lead} ({view['pack']})")

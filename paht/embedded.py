@@ -1,14 +1,20 @@
 """An embedded, file-backed document store with the pymongo subset PAHT uses (SQLite underneath).
 
-Documents are JSON in one table per collection; `create_index` becomes an SQLite expression index on the field,
-and a query whose conditions touch an indexed field is narrowed by SQL before the full filter is matched in
-Python, so the sla sweeper's "due <= now" costs what is due, not what is open. Datetimes are stored as fixed-width
-UTC strings (order-preserving) and come back as aware UTC datetimes, as pymongo with tz_aware=True gives them.
+Documents are JSON in one table per collection, with datetimes typed as in MongoDB's extended JSON:
+{"$date": "2027-01-04T01:00:00.000000Z"} (fixed-width UTC, so text order is time order); a user's own key that
+starts with "$" is stored with one more "$", so no user data can be read back as a marker. Datetimes come back as
+aware UTC datetimes, as pymongo with tz_aware=True gives them; naive ones are taken as UTC.
+
+`create_index` becomes an SQLite expression index (unique ones enforced by SQLite, and so kept exactly in the
+file) over a per-field SQL key in which a datetime is a BLOB of its UTC text: SQLite never finds a BLOB equal to
+TEXT, and orders BLOBs after every number and string. A query's conditions on indexed fields are narrowed in SQL,
+then the whole query is matched in Python, so the sla sweeper's "due <= now" costs what is due, not what is open.
 """
 from __future__ import annotations
 
-import copy
+import contextlib
 import json
+import math
 import re
 import sqlite3
 import threading
@@ -19,32 +25,90 @@ from pathlib import Path
 from pymongo.errors import DuplicateKeyError
 
 UTC = timezone.utc
-_DT = "\x1edt:"   # a record-separator prefix: SQLite compares text only up to a NUL
+_FORMAT = 1   # PRAGMA user_version of this layout; 0 was datetimes as "\x1edt:" strings
 _FIELD = re.compile(r"^[A-Za-z0-9_.]+$")
-_MISSING = object()
+_INDEXED_FIELD = re.compile(r"json_extract\(doc, '\$\.([A-Za-z0-9_.]+)'\)")
+_RANGE = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 
 
 # ---- encoding -----------------------------------------------------------------------------------------------
+def _date_text(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")[:-len("+00:00")] + "Z"
+
+
 def _encode(value):
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return _DT + value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return {"$date": _date_text(value)}
     if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
+        return {("$" + k if str(k).startswith("$") else k): _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_encode(v) for v in value]
     return value
 
 
-def _decode(value):
-    if isinstance(value, str) and value.startswith(_DT):
-        return datetime.strptime(value[len(_DT):], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+def _decode(obj: dict):
+    """json.loads' object_hook: markers back to values, escaped keys back to the user's."""
+    if len(obj) == 1 and "$date" in obj:
+        return datetime.fromisoformat(obj["$date"])
+    if any(k.startswith("$") for k in obj):
+        return {k.removeprefix("$"): v for k, v in obj.items()}
+    return obj
+
+
+_ENCODER, _DECODER = json.JSONEncoder(ensure_ascii=False), json.JSONDecoder(object_hook=_decode)
+
+
+def _dumps(doc: dict) -> str:
+    return _ENCODER.encode(_encode(doc))
+
+
+def _loads(text: str) -> dict:
+    return _DECODER.decode(text)
+
+
+def _aware(value):
+    """A query or update with naive datetimes read as UTC (stored ones are aware, and naive ones do not compare)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, dict):
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
+        return {k: _aware(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_aware(v) for v in value]
     return value
+
+
+def _id_key(value) -> str:
+    return json.dumps(_encode(value), sort_keys=True)
+
+
+def _sql_key(field: str) -> str:
+    """What SQL indexes and compares for a field: numbers and strings as themselves, a datetime as a BLOB."""
+    return (f"""COALESCE(CAST(json_extract(doc, '$.{field}."$date"') AS BLOB), """
+            f"""json_extract(doc, '$.{field}'))""")
+
+
+def _sql_value(value):
+    """A query value as _sql_key has it, or None where SQL cannot narrow on it. SQLite 3.40's json_extract cuts a
+    string at its first NUL, so such a query string would miss its document."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, datetime):
+        return _date_text(value).encode()
+    if isinstance(value, int):
+        return value if -2 ** 63 <= value < 2 ** 63 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return None if "\x00" in value else value
+    return None
+
+
+def _index_sql(table: str, fields: list[str], unique: bool) -> str:
+    name = f"ix_{table}_" + "_".join(f.replace(".", "_") for f in fields)
+    columns = ", ".join(_sql_key(field) for field in fields)
+    return f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{name}" ON "{table}" ({columns})'
 
 
 # ---- matching -----------------------------------------------------------------------------------------------
@@ -85,15 +149,18 @@ def _compare(op, have, want) -> bool:
             return have < want
         if op == "$lte":
             return have <= want
-    except TypeError:
+    except TypeError:   # a string and a datetime, say: never in range of each other
         return False
     raise ValueError(op)
 
 
+def _is_operators(condition) -> bool:
+    return isinstance(condition, dict) and bool(condition) and all(k.startswith("$") for k in condition)
+
+
 def _match_condition(values: list, condition) -> bool:
-    if isinstance(condition, dict) and condition and all(k.startswith("$") for k in condition):
+    if _is_operators(condition):
         for op, want in condition.items():
-            want = _encode(want)
             cands = _candidates(values)
             if op == "$eq":
                 ok = want in cands or (want is None and not values)
@@ -105,20 +172,20 @@ def _match_condition(values: list, condition) -> bool:
                 ok = not any(w in cands for w in want) and not (None in want and not values)
             elif op == "$exists":
                 ok = bool(values) == bool(want)
-            elif op in ("$gt", "$gte", "$lt", "$lte"):
+            elif op in _RANGE:
                 ok = any(_compare(op, v, want) for v in cands if v is not None)
             else:
                 raise ValueError(f"unsupported query operator {op}")
             if not ok:
                 return False
         return True
-    want = _encode(condition)
-    if want is None:
+    if condition is None:
         return not values or None in _candidates(values)
-    return want in _candidates(values)
+    return condition in _candidates(values)
 
 
 def matches(doc: dict, query: dict) -> bool:
+    """Whether a decoded document matches a query (whose naive datetimes are already made aware)."""
     for key, condition in query.items():
         if key == "$and":
             if not all(matches(doc, q) for q in condition):
@@ -131,9 +198,35 @@ def matches(doc: dict, query: dict) -> bool:
     return True
 
 
-def _sort_key(doc: dict, path: str):
-    values = _values(doc, path)
-    return (0, 0) if not values or values[0] is None else (1, values[0])
+def _order(value):
+    """A sort key over values of any types, in MongoDB's order of BSON types: null, numbers, strings, objects,
+    arrays, booleans, datetimes."""
+    if value is None:
+        return (0,)
+    if isinstance(value, bool):
+        return (8, value)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    if isinstance(value, dict):   # pair by pair: the value's type, the name, the value
+        pairs = [(k, _order(v)) for k, v in value.items()]
+        return (3, [(order[0], k, order) for k, order in pairs])
+    if isinstance(value, list):
+        return (4, [_order(v) for v in value])
+    return (9, value)
+
+
+def _sort_key(doc: dict, path: str, descending: bool):
+    """As MongoDB sorts: a missing field as null, an array by its least element (greatest when descending), an
+    empty array before null."""
+    keys = []
+    for value in _values(doc, path) or [None]:
+        if isinstance(value, list):
+            keys.extend([_order(v) for v in value] or [(-1,)])
+        else:
+            keys.append(_order(value))
+    return max(keys) if descending else min(keys)
 
 
 # ---- updates ------------------------------------------------------------------------------------------------
@@ -149,14 +242,13 @@ def _parent(doc: dict, path: str, create: bool):
 
 
 def apply_update(doc: dict, update: dict, inserting: bool = False) -> dict:
-    for op, fields in update.items():
+    for op, fields in _aware(update).items():
         if op == "$setOnInsert" and not inserting:
             continue
         for path, value in fields.items():
-            value = _encode(value)
             if op in ("$set", "$setOnInsert"):
                 parent, key = _parent(doc, path, True)
-                parent[key] = copy.deepcopy(value)
+                parent[key] = value
             elif op == "$unset":
                 parent, key = _parent(doc, path, False)
                 if parent is not None:
@@ -170,7 +262,7 @@ def apply_update(doc: dict, update: dict, inserting: bool = False) -> dict:
                 array = parent.setdefault(key, [])
                 for item in items:
                     if op == "$push" or item not in array:
-                        array.append(copy.deepcopy(item))
+                        array.append(item)
             elif op == "$pull":
                 parent, key = _parent(doc, path, False)
                 if parent is not None and isinstance(parent.get(key), list):
@@ -188,7 +280,7 @@ def _seed_from_query(query: dict) -> dict:
         if key.startswith("$") or (isinstance(condition, dict) and any(k.startswith("$") for k in condition)):
             continue
         parent, last = _parent(doc, key, True)
-        parent[last] = _encode(condition)
+        parent[last] = condition
     return doc
 
 
@@ -218,81 +310,68 @@ class Collection:
             raise ValueError(f"bad collection name {name!r}")
         self.database, self.name = database, name
         self._table = f"c_{name.replace('.', '_')}"
-        self._indexed: dict[str, bool] = {}
+        self._indexed: set[str] = set()
         with database.lock:
             database.conn.execute(f'CREATE TABLE IF NOT EXISTS "{self._table}" (id TEXT PRIMARY KEY, doc TEXT NOT NULL)')
             for (sql,) in database.conn.execute(
                     "SELECT sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL",
                     (self._table,)):
-                for field in re.findall(r"json_extract\(doc, '\$\.([A-Za-z0-9_.]+)'\)", sql):
-                    self._indexed[field] = "UNIQUE" in sql.upper()
+                self._indexed.update(_INDEXED_FIELD.findall(sql))
 
     # helpers
-    def _rows(self, query: dict, limit: int = 0):
-        sql, params, complete = self._narrow(query)
-        if limit and complete:   # SQL alone decides: let it stop early
-            sql, params = f"{sql} LIMIT ?", params + [limit]
-        with self.database.lock:
-            rows = self.database.conn.execute(f'SELECT id, doc FROM "{self._table}"{sql}', params).fetchall()
-        for _, text in rows:
-            yield json.loads(text)
+    def _found(self, query: dict, limit: int = 0) -> list[tuple[str, dict]]:
+        """(stored text, decoded document) of the documents that match, up to limit (0: all)."""
+        query = _aware(query)
+        where, params = self._narrow(query)
+        found = []
+        with self.database.lock, contextlib.closing(
+                self.database.conn.execute(f'SELECT doc FROM "{self._table}"{where}', params)) as cursor:
+            for (text,) in cursor:
+                doc = _loads(text)
+                if matches(doc, query):
+                    found.append((text, doc))
+                    if len(found) == limit:
+                        break
+        return found
 
-    def _narrow(self, query: dict) -> tuple[str, list, bool]:
-        """An SQL WHERE over the primary key or indexed fields the query constrains (the rest is matched later),
-        and whether it expresses the whole query."""
+    def _narrow(self, query: dict) -> tuple[str, list]:
+        """An SQL WHERE over `_id` and the indexed fields the query constrains. It must select every document that
+        matches (Python matches the whole query afterwards), and as few others as it cheaply can."""
         clauses, params = [], []
-        complete = True
         for key, condition in query.items():
-            column = "id" if key == "_id" else (f"json_extract(doc, '$.{key}')" if key in self._indexed else None)
-            if column is None:
-                complete = False
+            if key != "_id" and key not in self._indexed:
                 continue
-            before = len(clauses)
-            if isinstance(condition, dict) and condition and all(k.startswith("$") for k in condition):
-                for op, want in condition.items():
-                    sql_op = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<=", "$eq": "="}.get(op)
-                    if sql_op and isinstance(want, (int, float, str, datetime)) and not isinstance(want, bool):
-                        clauses.append(f"{column} {sql_op} ?")
-                        params.append(self._key(_encode(want)) if column == "id" else _encode(want))
-                    elif op == "$in" and all(isinstance(w, (int, float, str)) and not isinstance(w, bool) for w in want):
-                        clauses.append(f"{column} IN ({','.join('?' * len(want))})")
-                        params.extend(self._key(w) if column == "id" else w for w in want)
-            elif isinstance(condition, (int, float, str, datetime)) and not isinstance(condition, bool):
-                clauses.append(f"{column} = ?")
-                params.append(self._key(_encode(condition)) if column == "id" else _encode(condition))
-            expected = len(condition) if isinstance(condition, dict) else 1
-            # scalar equality on an array field also matches elements, which SQL does not see: stay conservative
-            complete = complete and len(clauses) - before == expected and column != "id"
-        where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        return where, params, complete
+            for op, want in (condition.items() if _is_operators(condition) else [("$eq", condition)]):
+                if key == "_id":   # its JSON text orders unlike its value: equality only
+                    if op == "$eq" or (op == "$in" and want):
+                        wants = want if op == "$in" else [want]
+                        clauses.append(f"id IN ({','.join('?' * len(wants))})")
+                        params.extend(_id_key(w) for w in wants)
+                    continue
+                column = _sql_key(key)
+                if op in ("$eq", "$in"):
+                    wants = [_sql_value(w) for w in (want if op == "$in" else [want])]
+                    if wants and None not in wants:
+                        clauses.append(f"{column} IN ({','.join('?' * len(wants))})")
+                        params.extend(wants)
+                elif op in _RANGE and _sql_value(want) is not None:
+                    # a stored string with a NUL is cut to a prefix in SQL, which "> prefix" would miss
+                    sql_op = ">=" if op == "$gt" and isinstance(want, str) else _RANGE[op]
+                    clauses.append(f"{column} {sql_op} ?")
+                    params.append(_sql_value(want))
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
-    @staticmethod
-    def _key(value) -> str:
-        return json.dumps(value, sort_keys=True)
-
-    def _check_unique(self, doc: dict, own_id=None) -> None:
-        for field, unique in self._indexed.items():
-            if not unique:
-                continue
-            values = _values(doc, field)
-            if not values:
-                continue
-            for other in self._rows({field: values[0]}):
-                if other["_id"] != own_id and values[0] in _values(other, field):
-                    raise DuplicateKeyError(f"duplicate key on {self.name}.{field}: {values[0]!r}")
-
-    def _write(self, doc: dict, insert: bool) -> None:
-        text = json.dumps(doc, ensure_ascii=False)
+    def _write(self, doc: dict, text: str, insert: bool) -> None:
         with self.database.lock:
-            if insert:
-                try:
+            try:
+                if insert:
                     self.database.conn.execute(f'INSERT INTO "{self._table}" (id, doc) VALUES (?, ?)',
-                                               (self._key(doc["_id"]), text))
-                except sqlite3.IntegrityError:
-                    raise DuplicateKeyError(f"duplicate _id {doc['_id']!r} in {self.name}") from None
-            else:
-                self.database.conn.execute(f'UPDATE "{self._table}" SET doc = ? WHERE id = ?',
-                                           (text, self._key(doc["_id"])))
+                                               (_id_key(doc["_id"]), text))
+                else:
+                    self.database.conn.execute(f'UPDATE "{self._table}" SET doc = ? WHERE id = ?',
+                                               (text, _id_key(doc["_id"])))
+            except sqlite3.IntegrityError as exc:   # the primary key or a unique index
+                raise DuplicateKeyError(f"{self.name} {doc['_id']!r}: {exc}") from None
 
     # pymongo API
     def create_index(self, keys, unique: bool = False, **_):
@@ -303,22 +382,15 @@ class Collection:
         for field in fields:
             if not _FIELD.match(field):
                 raise ValueError(f"bad index field {field!r}")
-        name = f"ix_{self._table}_" + "_".join(f.replace(".", "_") for f in fields)
-        columns = ", ".join(f"json_extract(doc, '$.{field}')" for field in fields)
         with self.database.lock:
-            self.database.conn.execute(
-                f'CREATE {"UNIQUE " if unique else ""}INDEX IF NOT EXISTS "{name}" ON "{self._table}" ({columns})')
-        for field in fields:
-            self._indexed[field] = self._indexed.get(field, False) or (unique and len(fields) == 1)
+            self.database.conn.execute(_index_sql(self._table, fields, unique))
+        self._indexed.update(fields)
         return "_".join(f"{f}_1" for f in fields)
 
     def insert_one(self, document: dict) -> InsertOneResult:
-        doc = _encode(copy.deepcopy(document))
-        doc.setdefault("_id", uuid.uuid4().hex)
-        document.setdefault("_id", doc["_id"])
-        self._check_unique(doc)
-        self._write(doc, insert=True)
-        return InsertOneResult(doc["_id"])
+        document.setdefault("_id", uuid.uuid4().hex)
+        self._write(document, _dumps(document), insert=True)
+        return InsertOneResult(document["_id"])
 
     def insert_many(self, documents) -> list:
         """All or nothing, in one transaction."""
@@ -333,52 +405,55 @@ class Collection:
             return ids
 
     def find(self, filter: dict | None = None, projection=None, sort=None, limit: int = 0):
-        query = filter or {}
-        docs = [d for d in self._rows(query, 0 if sort else limit) if matches(d, query)]
+        docs = [doc for _, doc in self._found(filter or {}, 0 if sort else limit)]
         for key, direction in reversed(sort or []):
-            docs.sort(key=lambda d, k=key: _sort_key(d, k), reverse=direction < 0)
+            docs.sort(key=lambda d, k=key, desc=direction < 0: _sort_key(d, k, desc), reverse=direction < 0)
         if limit:
             docs = docs[:limit]
-        return [self._project(_decode(d), projection) for d in docs]
+        return [self._project(d, projection) for d in docs]
 
     @staticmethod
     def _project(doc: dict, projection):
         if not projection:
             return doc
-        wanted = {k for k, v in (projection.items() if isinstance(projection, dict) else
-                                 ((p, 1) for p in projection)) if v}
-        return {k: v for k, v in doc.items() if k in wanted or k == "_id"}
+        spec = dict(projection) if isinstance(projection, dict) else dict.fromkeys(projection, 1)
+        keep_id = spec.pop("_id", 1)
+        if any(spec.values()) or not spec and keep_id:   # {"_id": 1} alone includes only _id
+            if not all(spec.values()):
+                raise ValueError("a projection either includes or excludes fields")
+            doc = {k: v for k, v in doc.items() if k in spec or k == "_id"}
+        else:
+            for path in spec:
+                parent, key = _parent(doc, path, False)
+                if parent is not None:
+                    parent.pop(key, None)
+        if not keep_id:
+            doc.pop("_id", None)
+        return doc
 
     def find_one(self, filter: dict | None = None, projection=None):
         found = self.find(filter, projection, limit=1)
         return found[0] if found else None
 
     def count_documents(self, filter: dict) -> int:
-        return sum(1 for d in self._rows(filter) if matches(d, filter))
+        return len(self._found(filter))
 
     def _update(self, query: dict, update: dict, upsert: bool, many: bool) -> UpdateResult:
         if not update or not all(k.startswith("$") for k in update):
             raise ValueError("update must use operators ($set, $inc, …)")
         with self.database.lock:   # read-modify-write is atomic for this process
-            matched = modified = 0
-            for doc in self._rows(query):
-                if not matches(doc, query):
-                    continue
-                matched += 1
-                before = json.dumps(doc, sort_keys=True)
-                apply_update(doc, update)
-                if json.dumps(doc, sort_keys=True) != before:
-                    self._check_unique(doc, own_id=doc["_id"])
-                    self._write(doc, insert=False)
+            found = self._found(query, 0 if many else 1)
+            modified = 0
+            for before, doc in found:   # a stored text is what _dumps gives for its decoded document
+                after = _dumps(apply_update(doc, update))
+                if after != before:
+                    self._write(doc, after, insert=False)
                     modified += 1
-                if not many:
-                    break
-            if matched or not upsert:
-                return UpdateResult(matched, modified)
-            doc = apply_update(_seed_from_query(query), update, inserting=True)
+            if found or not upsert:
+                return UpdateResult(len(found), modified)
+            doc = apply_update(_seed_from_query(_aware(query)), update, inserting=True)
             doc.setdefault("_id", uuid.uuid4().hex)
-            self._check_unique(doc)
-            self._write(doc, insert=True)
+            self._write(doc, _dumps(doc), insert=True)
             return UpdateResult(0, 0, doc["_id"])
 
     def update_one(self, filter: dict, update: dict, upsert: bool = False) -> UpdateResult:
@@ -404,19 +479,46 @@ class Collection:
 
     def _delete(self, query: dict, many: bool) -> DeleteResult:
         with self.database.lock:
-            deleted = 0
-            for doc in self._rows(query):
-                if matches(doc, query):
-                    self.database.conn.execute(f'DELETE FROM "{self._table}" WHERE id = ?', (self._key(doc["_id"]),))
-                    deleted += 1
-                    if not many:
-                        break
-            return DeleteResult(deleted)
+            found = self._found(query, 0 if many else 1)
+            for _, doc in found:
+                self.database.conn.execute(f'DELETE FROM "{self._table}" WHERE id = ?', (_id_key(doc["_id"]),))
+            return DeleteResult(len(found))
 
     def drop(self) -> None:
         with self.database.lock:
             self.database.conn.execute(f'DROP TABLE IF EXISTS "{self._table}"')
         self._indexed.clear()
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Rewrite a file of layout 0 (datetimes as strings prefixed "\\x1edt:", indexes on the raw JSON values)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] >= _FORMAT:
+        return
+
+    def old(value):
+        if isinstance(value, str) and value.startswith("\x1edt:"):
+            return datetime.strptime(value[4:], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+        if isinstance(value, dict):
+            return {k: old(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [old(v) for v in value]
+        return value
+
+    conn.execute("BEGIN IMMEDIATE")
+    tables = conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'c_%'").fetchall()
+    for (table,) in tables:
+        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? "
+                               "AND sql IS NOT NULL", (table,)).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        docs = [old(json.loads(text)) for (text,) in conn.execute(f'SELECT doc FROM "{table}"').fetchall()]
+        conn.execute(f'DELETE FROM "{table}"')
+        conn.executemany(f'INSERT INTO "{table}" (id, doc) VALUES (?, ?)',
+                         [(_id_key(doc["_id"]), _dumps(doc)) for doc in docs])
+        for _, sql in indexes:
+            conn.execute(_index_sql(table, _INDEXED_FIELD.findall(sql), "UNIQUE" in sql.upper()))
+    conn.execute(f"PRAGMA user_version = {_FORMAT}")
+    conn.execute("COMMIT")
 
 
 class Database:
@@ -428,6 +530,7 @@ class Database:
         if self.path != ":memory:":
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
+        _upgrade(self.conn)
         self.lock = threading.RLock()
         self._collections: dict[str, Collection] = {}
 

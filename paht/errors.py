@@ -27,6 +27,8 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                              "The Idempotency-Key was already used for a different submission."),
     "INVALID_MULTIPART": (400, "Biểu mẫu gửi lên không đúng định dạng multipart/form-data.",
                           "The multipart body is malformed (e.g. no boundary)."),
+    "INTERACTION_NOT_FOUND": (404, "Không tìm thấy tương tác này trong phản ánh.",
+                              "No such interaction on this report."),
     "BAD_REQUEST": (400, "Yêu cầu không hợp lệ.", "The request is malformed."),
     "DEAD_LETTER_NOT_FOUND": (404, "Không tìm thấy thông điệp lỗi.", "No such dead letter."),
     "UNSUPPORTED_CONTENT_TYPE": (415, "Định dạng yêu cầu không được hỗ trợ (cần multipart/form-data hoặc JSON).",

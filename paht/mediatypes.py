@@ -15,8 +15,9 @@ from mutagen.wave import WAVE
 from PIL import Image, ImageFile
 
 # 50 MP holds every phone's default photo and the 48/50-MP sensor modes (8160×6120 = 49.9 MP); the opt-in
-# 64/108/200-MP modes are refused. The limit bounds what one decode may allocate: Pillow keeps up to 4 bytes a
-# pixel, so a full-size PNG or HEIC is at most 200 MB, and a JPEG is decoded at 1/8 scale (under 4 MB).
+# 64/108/200-MP modes are refused. The limit is what bounds one decode's memory, linearly (bench/media_memory.py):
+# a baseline JPEG decodes at 1/8 scale (under 5 MB), a progressive one needs libjpeg's coefficients (~3 bytes a
+# pixel, 150 MB), a PNG Pillow's full image (≤ 4 bytes a pixel, 200 MB), a HEIC libheif's planes too (~7, 350 MB).
 MAX_PIXELS = 50_000_000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS   # Pillow itself refuses twice this at open
 # Pillow only warns between the limit and twice it; open_image() refuses those itself, before any decoding

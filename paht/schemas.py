@@ -57,6 +57,11 @@ class Reporter(Strict):
     account_proof: str | None = Field(None, max_length=128)   # from the sign-in service (paht.accounts)
 
 
+def lead_agency(report: dict) -> str | None:
+    """The agency leading a report now: the one place this is read from its assignment."""
+    return next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
+
+
 def reporter_key(reporter: dict) -> str | None:
     """Who sent it, for history and duplicates: the phone (digits only), else the account, else the e-mail."""
     phone = "".join(ch for ch in (reporter.get("phone") or "") if ch.isdigit())
@@ -99,6 +104,7 @@ class ReportIn(Strict):
     urgent: bool = False
     keep_private: bool = False
     media_meta: list[MediaMeta] = Field(default_factory=list, max_length=20)
+    follows: str | None = Field(None, pattern=r"^PA-\d{6}-[0-9A-F]{8}$")   # the earlier report this one re-reports
 
 
 class SupplementIn(Strict):
@@ -147,6 +153,7 @@ class StaffActionIn(Strict):
     result_text: str | None = Field(None, max_length=20000)   # submit_result, approve with an edited text
     new_due: Timestamp | None = None                          # extend
     kind: Literal["format", "content"] | None = None          # rework
+    interaction_id: str | None = Field(None, max_length=100)  # reply: the reporter's message answered
     question: str | None = Field(None, max_length=2000)       # request_info
     value: Any = None                                          # operator judgements (classify, urgency, identity)
     after_photos: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20)

@@ -62,6 +62,12 @@ def retry_backoff_seconds() -> float:
     return float(os.environ.get("PAHT_RETRY_BACKOFF_SECONDS", "0.5"))
 
 
+# ---- periodic reports ---------------------------------------------------------------------------------------
+def report_check_seconds() -> float:
+    """How often the rating service looks for periodic reports that fell due."""
+    return float(os.environ.get("PAHT_REPORT_CHECK_SECONDS", "60"))
+
+
 # ---- secrets ------------------------------------------------------------------------------------------------
 def _secret(variable: str, filename: str, generated_ok: bool) -> bytes | None:
     configured = os.environ.get(variable)

@@ -51,6 +51,9 @@ def _check(pack, case: dict) -> tuple[bool, str]:
         actions = sorted(a["action"] for a in result["actions"])
         if "actions" in expect and actions != sorted(expect["actions"]):
             problems.append(f"actions {actions} ≠ {sorted(expect['actions'])}")
+        rules = sorted(a["rule"] for a in result["actions"])
+        if "rules" in expect and rules != sorted(expect["rules"]):
+            problems.append(f"rules {rules} ≠ {sorted(expect['rules'])}")
     return not problems, "; ".join(problems)
 
 

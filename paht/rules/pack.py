@@ -104,7 +104,8 @@ class Pack:
 
     def _penalties(self, fired: list[dict], facts: dict) -> dict:
         return {"actions": [{"action": r["then"]["action"], "duration": r["then"].get("duration"), "rule": r["id"],
-                             "article": r["article"], "message": r.get("message")} for r in fired]}
+                             "article": r["article"], "title": r.get("title"), "message": r.get("message")}
+                            for r in fired]}
 
     # the rest of the pack
     def render_letter(self, context: dict) -> str:

@@ -33,12 +33,17 @@ FACTS: dict[str, dict[str, object]] = {
         "suggested_agency": "", "designated_agency": "", "returned_count": 0,
     },
     "sla": {"step": "process", "urgent": False, "multi_agency": False, "designated": False},
+    # subject citizen: one reporter's record; subject agency: one agency's counters over one period (day, week,
+    # month, quarter, year), computed from the reports' timelines and deadlines (services/rating/scorecards.py)
     "penalties": {
-        "subject": "agency", "abusive_submissions_total": 0, "violations_month": 0, "late_count": 0,
-        "late_over_limit_count": 0, "extended_without_result": 0, "satisfaction_rate": 1.0, "rated_count": 0,
-        "corrective_directives": 0, "unanswered_interactions_rate": 0.0, "missed_hotline_calls": 0,
-        "late_returns_rate": 0.0, "substandard_results_rate": 0.0, "repeat_violations_rate": 0.0,
-        "reported_times": 0,
+        "subject": "agency", "abusive_submissions_total": 0, "violations_month": 0,
+        "period": "month", "received": 0, "resolved": 0, "on_time": 0, "late_count": 0, "late_over_limit_count": 0,
+        "extended_count": 0, "extended_without_result": 0, "returns_count": 0, "late_returns_count": 0,
+        "late_returns_rate": 0.0, "results_count": 0, "rework_count": 0, "substandard_results_rate": 0.0,
+        "corrective_directives": 0, "interactions_count": 0, "unanswered_interactions": 0,
+        "unanswered_interactions_rate": 0.0, "missed_hotline_calls": 0, "repeat_violations": 0,
+        "repeat_violations_rate": 0.0, "rereported_over_3": 0, "rated_count": 0, "satisfied_rate": 1.0,
+        "satisfied_or_accepted_rate": 1.0,
     },
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from paht.schemas import Decision
+from paht.schemas import Decision, lead_agency
 
 from .schemas import Extension, Result
 
@@ -21,10 +21,6 @@ class Refused(Exception):
 
     def answer(self) -> dict:
         return {"error": {"code": self.code, "detail": self.detail, "fields": self.fields}}
-
-
-def lead_of(report: dict) -> str | None:
-    return next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
 
 
 def co_agencies(report: dict) -> list[str]:
@@ -76,7 +72,7 @@ def require_state(report: dict, *states: str) -> None:
 def require_lead(report: dict, actor: dict, roles=AGENCY_ROLES) -> None:
     if actor.get("role") not in roles:
         raise Refused("FORBIDDEN", f"role {actor.get('role')} may not do this")
-    if actor.get("agency") != lead_of(report):
+    if actor.get("agency") != lead_agency(report):
         raise Refused("FORBIDDEN", "only the lead agency may do this")
 
 
@@ -212,18 +208,45 @@ def _rework(report, actor, body, pack, now):
     return "rework_requested", "in_progress", {}, {"kind": kind, "note": body.get("note")}
 
 
+def _directive(report, actor, body, pack, now):
+    """A corrective directive (văn bản chỉ đạo chấn chỉnh) recorded against an agency, by the centre."""
+    require_centre(actor)
+    target = known_agency(pack, body.get("agency") or lead_agency(report) or require_field(body, "agency"))
+    return "directive", None, {}, {"agency": target, "note": require_field(body, "note")}
+
+
+def _missed_call(report, actor, body, pack, now):
+    """The centre's call about this report that the agency did not answer (the operator records it)."""
+    require_centre(actor)
+    target = known_agency(pack, body.get("agency") or lead_agency(report) or require_field(body, "agency"))
+    return "missed_call", None, {}, {"agency": target}
+
+
+def _reply(report, actor, body, pack, now):
+    """The assigned agency answers a reporter's message (intake checked it exists and is unanswered)."""
+    if actor.get("role") not in AGENCY_ROLES or actor.get("agency") not in {a["id"] for a in
+                                                                            report.get("assigned_agencies") or []}:
+        raise Refused("FORBIDDEN", "only an assigned agency answers the reporter")
+    return "interaction_replied", None, {}, {"interaction_id": require_field(body, "interaction_id"),
+                                            "note": require_field(body, "note"), "agency": actor.get("agency")}
+
+
 ACTIONS = {
     "acknowledge": _acknowledge, "return": _return, "request_info": _request_info, "extend": _extend,
     "forward": _forward, "submit_result": _submit_result, "approve": _approve, "send_back": _send_back,
-    "designate": _designate, "rework": _rework,
+    "designate": _designate, "rework": _rework, "directive": _directive, "missed_call": _missed_call,
+    "reply": _reply,
 }
+# actions that are not the work on the report itself, so a co-agency's reply is its own
+NOT_WORK = ("directive", "missed_call", "reply")
 
 
 def decide(report: dict, action: str, actor: dict, body: dict, pack, now: datetime, event_id: str) -> Decision:
     """Raises Refused; otherwise the Decision to apply."""
     if action not in ACTIONS:
         raise Refused("UNKNOWN_ACTION", action)
-    if is_co_agency(report, actor) and report["state"] in ("in_progress", "result_submitted"):
+    if is_co_agency(report, actor) and report["state"] in ("in_progress", "result_submitted") \
+            and action not in NOT_WORK:
         kind, to_state, patch, detail = _co_work(report, actor, body, action)
     else:
         kind, to_state, patch, detail = ACTIONS[action](report, actor, body, pack, now)

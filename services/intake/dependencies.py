@@ -37,6 +37,9 @@ class ReportStore:
         self.dead = db["dead_letters"]
         self.reports.create_index([("state", 1)])
         self.reports.create_index([("pack", 1)])
+        self.reports.create_index([("pack", 1), ("updated_at", 1)])
+        self.reports.create_index([("submitted_at", 1)])
+        self.reports.create_index([("follows", 1)])
         self.reports.create_index([("purge_announced", 1)])
         self.outbox.create_index([("sent", 1)])
         self.users.create_index([("token_hash", 1)], unique=True)
@@ -53,6 +56,19 @@ class ReportStore:
 
     def get(self, report_id: str) -> dict | None:
         return self.reports.find_one({"_id": report_id})
+
+    def accountable(self, queries: list[dict], projection: dict | None = None) -> list[dict]:
+        """Every report matching any of `queries`, once each (for the scorecards)."""
+        found: dict[str, dict] = {}
+        for query in queries:
+            for report in self.reports.find(query, projection):
+                found.setdefault(report["_id"], report)
+        return list(found.values())
+
+    def followers(self, pack: str, end: datetime) -> list[dict]:
+        """Reports filed as follow-ups of an earlier one (`follows`), up to `end`."""
+        return list(self.reports.find({"pack": pack, "follows": {"$exists": True}, "submitted_at": {"$lt": end}},
+                                      {"follows": 1, "submitted_at": 1}))
 
     def find(self, query: dict, limit: int = 200) -> list[dict]:
         return list(self.reports.find(query, sort=[("submitted_at", -1)], limit=limit))

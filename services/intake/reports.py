@@ -81,7 +81,7 @@ def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, rep
                       "actor": {"role": "reporter", "channel": report_in.channel}, "detail": {}, "event_id": None}],
         "applied_events": [],
         "version": 0,
-    }
+    } | ({"follows": report_in.follows} if report_in.follows else {})
 
 
 def supplement_decision(report: dict, supplement: SupplementIn, media: list[MediaRecord], now: datetime) -> Decision:
@@ -127,6 +127,29 @@ def _public_timeline(report: dict) -> list[dict]:
             for e in report["timeline"] if e.get("from") != e["to"]]
 
 
+def interactions(report: dict) -> list[dict]:
+    """The reporter's messages on a report and the agency's answers, in order (no reporter data)."""
+    found: dict[str, dict] = {}
+    for entry in report.get("timeline") or []:
+        detail = entry.get("detail") or {}
+        if entry["kind"] == "interaction":
+            found[entry["event_id"]] = {"id": entry["event_id"], "message": detail.get("message"), "at": entry["at"],
+                                        "reply": None, "replied_at": None}
+        elif entry["kind"] == "interaction_replied" and detail.get("interaction_id") in found:
+            found[detail["interaction_id"]].update(reply=detail.get("note"), replied_at=entry["at"],
+                                                   replied_by=detail.get("agency"))
+    return list(found.values())
+
+
+def check_reply(report: dict, interaction_id: str | None) -> None:
+    """A reply answers one unanswered message of this report."""
+    match = next((item for item in interactions(report) if item["id"] == interaction_id), None)
+    if match is None:
+        raise ApiError("INTERACTION_NOT_FOUND", fields={"interaction_id": interaction_id})
+    if match["replied_at"] is not None:
+        raise ApiError("ACTION_NOT_ALLOWED", detail="already answered")
+
+
 def public_view(report: dict) -> dict:
     """What anyone may read about a report: never the reporter's data."""
     publication = report.get("publication") or {}
@@ -142,6 +165,7 @@ def public_view(report: dict) -> dict:
         "deadlines": sorted(report.get("deadlines", {}).values(), key=lambda d: str(d.get("opened_at", ""))),
         "late": any(d.get("late") for d in report.get("deadlines", {}).values()),
         "timeline": _public_timeline(report),
+        "interactions": interactions(report),
         "submitted_at": report["submitted_at"],
     }
     if report["state"] == "published" and publication:

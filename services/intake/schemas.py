@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 STAFF_ROLES = ("operator", "agency_staff", "agency_leader", "admin")
 STAFF_ACTIONS = ("acknowledge", "return", "request_info", "extend", "forward", "submit_result", "approve",
-                 "send_back", "designate", "publish", "rework", "judge")
+                 "send_back", "designate", "publish", "rework", "judge", "directive", "missed_call", "reply")
 
 
 class StaffQuery(BaseModel):
@@ -28,3 +28,8 @@ class FeedQuery(BaseModel):
 class DeadLetterQuery(BaseModel):
     status: Literal["open", "replayed", "dropped"] = "open"
     limit: int = Field(100, ge=1, le=1000)
+
+
+class ScorecardQuery(BaseModel):
+    pack: str | None = Field(None, max_length=64)
+    period: str | None = Field(None, pattern=r"^\d{4}(-(\d{2}(-\d{2})?|W\d{2}|Q[1-4]))?$")

@@ -1,10 +1,11 @@
 """intake: the system of record for reports, and the HTTP API (DESIGN.md §3). Entrypoints only; logic is elsewhere."""
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
@@ -31,6 +32,7 @@ from paht.schemas import (
     ReportIn,
     StaffActionIn,
     SupplementIn,
+    lead_agency,
 )
 from paht.states import IllegalTransition
 from paht.web import (
@@ -42,10 +44,12 @@ from paht.web import (
     read_json,
     validation_fields,
 )
+from paht.worktime import calendar_for
 
+from . import accountability
 from . import reports as domain
 from .dependencies import STORAGE_ERRORS, RateLimits, Reports, outbox_grace
-from .schemas import STAFF_ACTIONS, DeadLetterQuery, FeedQuery, StaffQuery
+from .schemas import STAFF_ACTIONS, DeadLetterQuery, FeedQuery, ScorecardQuery, StaffQuery
 from .staff import CENTRE_ROLES, authenticate, in_province, may_see, staff_filter
 from .uploads import parse_part, read_media
 
@@ -220,6 +224,23 @@ class IntakeService(Observable):
         return user
 
     @rpc
+    def agency_counters(self, pack_id, start, end):
+        """Intake's share of one pack's agency scorecards for [start, end) (ISO datetimes)."""
+        start, end = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        pack = get_pack(pack_id)
+        reports = self.store.accountable(accountability.relevant_query(pack_id, start, end))
+        followers: dict[str, list] = {}
+        for follow_up in self.store.followers(pack_id, end):
+            followers.setdefault(follow_up["follows"], []).append(follow_up["submitted_at"])
+        known = {report["_id"] for report in reports}
+        reports += [r for r in (self.store.get(rid) for rid in followers if rid not in known) if r]
+        leads = {r["_id"]: lead_agency(r) for r in reports if r["_id"] in followers}
+        limit = pack.parameters.get("late_report_limit")
+        calendar = calendar_for(pack.meta)
+        reached = (lambda at: calendar.add(at, limit["amount"], limit["unit"])) if limit else None
+        return jsonable(accountability.agency_counters(reports, followers, leads, start, end, clock.now(), reached))
+
+    @rpc
     def get_report(self, report_id):
         report = self.store.get(report_id)
         return jsonable(domain.snapshot(report)) if report else None
@@ -235,6 +256,9 @@ class IntakeService(Observable):
         except KeyError:
             raise ApiError("UNKNOWN_PACK", fields={"pack": report_in.pack}) from None
         self.within_rate(domain.reporter_key(report_in))
+        followed = self.store.get(report_in.follows) if report_in.follows else None
+        if report_in.follows and (followed is None or followed["pack"] != report_in.pack):
+            raise ApiError("VALIDATION_FAILED", fields={"follows": "no such report in this pack"})
         files = read_media(request, settings.max_upload_bytes())
         now = clock.now()
         token = secrets.token_urlsafe(18)
@@ -437,6 +461,8 @@ class IntakeService(Observable):
         if action not in STAFF_ACTIONS:
             raise ApiError("UNKNOWN_ACTION", fields={"action": action})
         report = self.staff_reported(user, report_id)
+        if action == "reply":
+            domain.check_reply(report, body.interaction_id)
         body = body.model_copy(update={"after_photos": domain.result_photos(report, body.after_photos, files)})
         target = {"judge": self.verification, "publish": self.publishing}.get(action, self.handling)
         actor = actors.signed(user_actor(user), report_id, action)
@@ -445,19 +471,61 @@ class IntakeService(Observable):
             self.put_media(files, [])
         return self.apply_answer(answer)
 
+    @http("GET", "/api/v1/staff/scorecards")
+    @guarded
+    def scorecards(self, request):
+        """A pack's agencies over a period: counters, rates and the pack's penalty findings with their articles.
+        The centre sees every agency; an agency account its own row of its own pack."""
+        user = authenticate(self.store, request)
+        query = self.validated(ScorecardQuery, request.args.to_dict())
+        pack_id = self.known_pack(query.pack if user.get("pack") is None else query.pack or user["pack"])
+        if user.get("pack") not in (None, pack_id):
+            raise ApiError("NOT_FOUND")
+        cards = self.rating.scorecards(pack_id, query.period) if query.period else \
+            self.rating.province_report(pack_id)
+        if "error" in cards:
+            raise ApiError(cards["error"]["code"], fields={"period": cards["error"].get("detail")})
+        if user["role"] not in CENTRE_ROLES:
+            cards = dict(cards, agencies=[a for a in cards["agencies"] if a["agency"] == user.get("agency")],
+                         late=[item for item in cards["late"] if item.get("agency") == user.get("agency")],
+                         totals=None)
+        return json_response(cards)
+
     @http("GET", "/api/v1/staff/province-report")
     @guarded
     def province_report(self, request):
-        """Agencies' lateness, satisfaction and the pack's penalties (operator, admin)."""
-        user = authenticate(self.store, request)
-        if user["role"] not in ("operator", "admin"):
-            raise ApiError("FORBIDDEN")
-        pack_id = request.args.get("pack", "")
+        """This month's scorecards (the same as /scorecards without a period)."""
+        return self.scorecards(request)
+
+    @http("GET", "/api/v1/staff/periodic-reports")
+    @guarded
+    def periodic_reports(self, request):
+        """The pack's periodic reports made so far (operator, admin), newest first, with due and made times."""
+        self.centre_user(request)
+        pack_id = self.known_pack(request.args.get("pack", ""))
+        reports = self.rating.periodic_reports(pack_id)
+        return json_response({"pack": pack_id, "reports": reports, "count": len(reports)})
+
+    @http("GET", "/api/v1/staff/periodic-reports/<string:name>")
+    @guarded
+    def periodic_report_file(self, request, name):
+        self.centre_user(request)
+        report_id, _, fmt = name.rpartition(".")
+        if fmt not in ("xlsx", "csv", "json"):
+            raise ApiError("NOT_FOUND")
+        answer = self.rating.periodic_file(report_id, fmt)
+        if answer is None:
+            raise ApiError("NOT_FOUND")
+        filename = report_id.replace(":", "_") + "." + fmt
+        return Response(base64.b64decode(answer["data_b64"]), content_type=answer["content_type"],
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    def known_pack(self, pack_id) -> str:
         try:
-            get_pack(pack_id)
+            get_pack(pack_id or "")
         except KeyError:
             raise ApiError("UNKNOWN_PACK", fields={"pack": pack_id}) from None
-        return json_response({"pack": pack_id, "agencies": self.rating.province_report(pack_id)})
+        return pack_id
 
     # ---- test clock ---------------------------------------------------------------------------------------
     @http("POST", "/api/v1/_clock/advance")

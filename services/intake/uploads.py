@@ -5,7 +5,7 @@ from pydantic import BaseModel, ValidationError
 
 from paht.errors import ApiError
 from paht.mediatypes import MediaRejected, validate
-from paht.settings import MAX_FORM_FIELD_BYTES
+from paht.settings import MAX_FORM_FIELD_BYTES, MAX_MEDIA_PARTS
 from paht.web import parse_json, validation_fields
 
 
@@ -44,8 +44,11 @@ def read_media(request, max_bytes: int) -> list[tuple[str, str, str, bytes]]:
     does not decode as a supported photo, video or audio (paht.mediatypes.validate)."""
     if not (request.mimetype or "").startswith("multipart/form-data"):
         return []
+    parts = request.files.getlist("media")
+    if len(parts) > MAX_MEDIA_PARTS:
+        raise ApiError("PAYLOAD_TOO_LARGE", fields={"media": f"at most {MAX_MEDIA_PARTS} files"})
     files = []
-    for index, storage in enumerate(request.files.getlist("media")):
+    for index, storage in enumerate(parts):
         data = storage.stream.read(max_bytes + 1)
         name = storage.filename or f"media-{index}"
         field = {f"media[{index}]": name}

@@ -11,6 +11,8 @@ class RatingStore:
         self.ratings = db["ratings"]
         self.interactions = db["interactions"]
         self.ratings.create_index([("agency", 1)])
+        self.periodic = db["periodic_reports"]
+        self.periodic.create_index([("pack", 1)])
 
     def record_rating(self, report_id: str, pack: str, rating: dict) -> None:
         self.ratings.update_one({"_id": report_id}, {"$set": {"pack": pack, **rating}}, upsert=True)
@@ -21,6 +23,22 @@ class RatingStore:
 
     def all_ratings(self, pack: str | None = None) -> list[dict]:
         return list(self.ratings.find({} if pack is None else {"pack": pack}))
+
+    # periodic reports: made once when due, kept as made
+    def keep_periodic(self, doc: dict) -> bool:
+        """Store a periodic report unless it exists (True when this call stored it)."""
+        result = self.periodic.update_one({"_id": doc["_id"]}, {"$setOnInsert": {k: v for k, v in doc.items()
+                                                                                 if k != "_id"}}, upsert=True)
+        return bool(result.upserted_id)
+
+    def has_periodic(self, report_id: str) -> bool:
+        return self.periodic.find_one({"_id": report_id}, {"_id": 1}) is not None
+
+    def periodic_list(self, pack: str) -> list[dict]:
+        return list(self.periodic.find({"pack": pack}, {"content": 0}, sort=[("generated_at", -1)]))
+
+    def periodic_report(self, report_id: str) -> dict | None:
+        return self.periodic.find_one({"_id": report_id})
 
     def purge_report(self, report_id: str) -> None:
         """Retention (intake's `report_purged`): the reporter's messages on the report are deleted and their

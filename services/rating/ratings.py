@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from paht.schemas import Decision
+from paht.schemas import Decision, lead_agency
 
 from .schemas import RatingRecord
 
@@ -26,7 +26,7 @@ def rating_decision(report: dict, levels: list[dict], level: str, comment: str |
     chosen = next((item for item in levels if item["id"] == level), None)
     if chosen is None:
         raise Refused("INVALID_RATING", "levels: " + ", ".join(item["id"] for item in levels))
-    lead = next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
+    lead = lead_agency(report)
     rating = RatingRecord(level=chosen["id"], label=chosen["label"], counts_as=chosen["counts_as"], comment=comment,
                           at=now.isoformat(), agency=lead, article=article).model_dump()
     return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"], kind="rated",
@@ -40,16 +40,3 @@ def interaction_decision(report: dict, message: str, now: datetime, event_id: st
     return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
                     kind="interaction", source="rating", actor={"role": "reporter"}, detail={"message": message},
                     patch={"interactions_open": True})
-
-
-def scorecard(ratings: list[dict]) -> dict:
-    """Satisfaction per agency: (satisfied + accepted) / rated, the rate the penalties rules compare with 70 %."""
-    cards: dict[str, dict] = {}
-    for rating in ratings:
-        card = cards.setdefault(rating.get("agency") or "?", {"rated": 0, "satisfied": 0, "accepted": 0,
-                                                               "unsatisfied": 0})
-        card["rated"] += 1
-        card[rating["counts_as"]] = card.get(rating["counts_as"], 0) + 1
-    for card in cards.values():
-        card["satisfaction_rate"] = (card["satisfied"] + card["accepted"]) / card["rated"] if card["rated"] else None
-    return cards

@@ -1,18 +1,22 @@
 """rating: the reporter's rating and follow-up messages, and agency scorecards for the province's reports."""
 from __future__ import annotations
 
+import base64
 import uuid
 
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
-from paht import clock
+from paht import clock, periods, settings
 from paht.bus import on_report_purged
-from paht.rules import get_pack
+from paht.events import jsonable
+from paht.rules import get_pack, list_packs
 from paht.web import Observable
 
+from . import periodic
 from .dependencies import Ratings
-from .penalties import province_report
-from .ratings import Refused, interaction_decision, rating_decision, scorecard
+from .ratings import Refused, interaction_decision, rating_decision
+from .scorecards import province_scorecards
 
 
 class RatingService(Observable):
@@ -20,6 +24,7 @@ class RatingService(Observable):
 
     store = Ratings()
     sla = RpcProxy("sla")
+    intake = RpcProxy("intake")
 
     @rpc
     def rate(self, report, level, comment):
@@ -46,11 +51,65 @@ class RatingService(Observable):
         """Retention: the reporter's messages and rating comment on the report are forgotten."""
         self.store.purge_report(purged.report_id)
 
+    # ---- the province's view of its agencies ------------------------------------------------------------------
     @rpc
-    def scorecards(self, pack=None):
-        return scorecard(self.store.all_ratings(pack))
+    def scorecards(self, pack_id, period_label):
+        """One pack's agency scorecards for a period (YYYY-MM-DD, YYYY-Www, YYYY-MM, YYYY-Qn, YYYY)."""
+        pack = get_pack(pack_id)
+        try:
+            period = periods.parse(period_label, pack.meta.get("timezone", "Asia/Ho_Chi_Minh"),
+                                   periodic.cutoff(pack))
+        except periods.BadPeriod as exc:
+            return {"error": {"code": "VALIDATION_FAILED", "detail": str(exc)}}
+        return jsonable(self.compute(pack, period, min(period.end, clock.now())))
+
+    def compute(self, pack, period, until):
+        """Counters up to `until` (the period's end, or earlier for a report due before its period ends)."""
+        start, end = period.start.isoformat(), min(period.end, until).isoformat()
+        return province_scorecards(pack, period, self.intake.agency_counters(pack.id, start, end),
+                          self.sla.agency_lateness(pack.id, start, end), clock.now())
+
+    @timer(interval=settings.report_check_seconds())
+    def make_due_reports(self):
+        """Every periodic report the packs' schedules make due, once (a stopped service catches up when it runs)."""
+        now = clock.now()
+        for pack_id in list_packs():
+            pack = get_pack(pack_id)
+            for item in periodic.schedule(pack):
+                due = periodic.latest_due(pack, item, now)
+                if due is None or self.store.has_periodic(periodic.report_id(pack_id, due.kind, due.period.label)):
+                    continue
+                content = self.compute(pack, due.period, due.generate_at)
+                self.store.keep_periodic({
+                    "_id": periodic.report_id(pack_id, due.kind, due.period.label), "pack": pack_id,
+                    "kind": due.kind, "period": due.period.label, "start": due.period.start, "end": due.period.end,
+                    "due": due.due, "generated_at": now, "to": item.get("to"), "article": item.get("article"),
+                    "partial": due.generate_at < due.period.end, "content": content})
+
+    @rpc
+    def periodic_reports(self, pack_id):
+        return jsonable(self.store.periodic_list(pack_id))
+
+    @rpc
+    def periodic_file(self, report_id, fmt):
+        """A stored periodic report as xlsx, csv or json: {"content_type", "data_b64", "pack"}; None if unknown."""
+        doc = self.store.periodic_report(report_id)
+        return None if doc is None else file_answer(doc["content"], fmt, doc["pack"])
+
+    @rpc
+    def report_file(self, pack_id, period_label, fmt):
+        """The scorecards of any period, made now, as a file (the command line's `paht report`)."""
+        content = self.scorecards(pack_id, period_label)
+        return content if "error" in content else file_answer(content, fmt, pack_id)
 
     @rpc
     def province_report(self, pack_id):
-        """Late or failing agencies for the province: counters and the pack's penalty decisions."""
-        return province_report(get_pack(pack_id), self.store.all_ratings(pack_id), self.sla.missed(pack_id))
+        """This month's scorecards (the pack's own month): late or failing agencies and the penalty findings."""
+        pack = get_pack(pack_id)
+        tz = pack.meta.get("timezone", "Asia/Ho_Chi_Minh")
+        return self.scorecards(pack_id, periods.containing("month", clock.now(), tz, periodic.cutoff(pack)).label)
+
+
+def file_answer(content: dict, fmt: str, pack_id: str) -> dict:
+    render, content_type = periodic.RENDERERS[fmt]
+    return {"content_type": content_type, "data_b64": base64.b64encode(render(content)).decode(), "pack": pack_id}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from paht.schemas import Decision
+from paht.schemas import Decision, lead_agency
 from paht.worktime import calendar_for
 
 from .schemas import PublicDeadline
@@ -62,11 +62,12 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
     due = calendar.add(start, rule["amount"], rule["unit"])
     warn_at = float(rule.get("warn_at") or 0.75)
     warn_due = start + (due - start) * warn_at
-    lead = next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
+    lead = lead_agency(report)
     return {
         "_id": f"{report['id']}:{step}:{cause_event_id}",
         "report_id": report["id"], "pack": report["pack"], "step": step, "agency": lead,
-        "cause_event_id": cause_event_id, "opened_at": opened_at, "starts_at": start, "due": due, "warn_due": warn_due, "warned": False,
+        "cause_event_id": cause_event_id, "opened_at": opened_at, "starts_at": start, "due": due,
+        "warn_due": warn_due, "warned": False,
         "amount": rule["amount"], "unit": rule["unit"], "rule": rule["rule"], "article": rule["article"],
         "on_miss": rule.get("on_miss") or {"action": "flag_late"}, "status": "open", "active": True,
         "message": rule.get("message"),
@@ -110,3 +111,29 @@ MISSED_MESSAGES = {
     "SUPPLEMENT_TIMEOUT": "Phản ánh bị từ chối vì quá thời hạn bổ sung thông tin theo yêu cầu.",
     "IDENTITY_TIMEOUT": "Phản ánh bị từ chối vì không xác minh được danh tính người phản ánh trong thời hạn.",
 }
+
+
+def agency_lateness(deadlines: list[dict], start: datetime, end: datetime) -> tuple[dict[str, dict], list[dict]]:
+    """The sla service's share of the agencies' scorecards for [start, end): deadlines each agency missed, the
+    processing steps it closed in time, late wrong-jurisdiction returns, extensions that ran out without a
+    result; and the list of every missed deadline (the "late list" of the periodic report)."""
+    cards: dict[str, dict] = {}
+    late = []
+    for deadline in deadlines:
+        agency = deadline.get("agency")
+        if not agency:
+            continue
+        card = cards.setdefault(agency, {"late_count": 0, "on_time": 0, "late_returns_count": 0,
+                                         "extended_without_result": 0})
+        missed_at = deadline.get("missed_at")
+        if deadline.get("status") == "missed" and missed_at is not None and start <= missed_at < end:
+            card["late_count"] += 1
+            card["late_returns_count"] += deadline["step"] == "return"
+            card["extended_without_result"] += deadline["step"] == "process" and bool(deadline.get("extended"))
+            late.append({key: deadline.get(key) for key in ("report_id", "agency", "step", "due", "missed_at",
+                                                             "rule", "article", "extended")})
+        elif deadline.get("status") == "closed" and deadline["step"] == "process":
+            closed_at = deadline.get("closed_at")
+            card["on_time"] += closed_at is not None and start <= closed_at < end
+    late.sort(key=lambda item: (item["missed_at"], item["report_id"]))
+    return cards, late

@@ -15,6 +15,8 @@ class DeadlineStore:
         self.deadlines.create_index([("status", 1), ("due", 1)])
         self.deadlines.create_index([("status", 1), ("warn_due", 1)])
         self.deadlines.create_index([("report_id", 1)])
+        self.deadlines.create_index([("pack", 1), ("missed_at", 1)])
+        self.deadlines.create_index([("pack", 1), ("closed_at", 1)])
         self.versions = db["report_versions"]
 
     def advance_version(self, report_id: str, version: int) -> bool:
@@ -62,14 +64,13 @@ class DeadlineStore:
 
     def move(self, deadline_id: str, new_due: datetime, warn_due: datetime) -> None:
         self.deadlines.update_one({"_id": deadline_id, "status": "open"},
-                                  {"$set": {"due": new_due, "warn_due": warn_due, "warned": False}})
+                                  {"$set": {"due": new_due, "warn_due": warn_due, "warned": False, "extended": True}})
 
-    def missed_by_agency(self, pack: str, agency: str | None = None) -> list[dict]:
-        """One province's missed deadlines (never another's: agency ids repeat across packs)."""
-        query = {"status": "missed", "pack": pack}
-        if agency is not None:
-            query["agency"] = agency
-        return list(self.deadlines.find(query))
+    def ended_between(self, pack: str, start: datetime, end: datetime) -> list[dict]:
+        """One province's deadlines missed or closed in [start, end)."""
+        missed = self.deadlines.find({"pack": pack, "missed_at": {"$gte": start, "$lt": end}})
+        closed = self.deadlines.find({"pack": pack, "closed_at": {"$gte": start, "$lt": end}})
+        return list({d["_id"]: d for d in list(missed) + list(closed)}.values())
 
 
 class Deadlines(DependencyProvider):

@@ -15,7 +15,7 @@ from paht.rules import get_pack
 from paht.web import Observable
 from paht.worktime import calendar_for
 
-from .deadlines import STEP_OF_CAUSE, deadline_decision, new_deadline, step_for
+from .deadlines import STEP_OF_CAUSE, agency_lateness, deadline_decision, new_deadline, step_for
 from .dependencies import Deadlines
 
 
@@ -137,5 +137,9 @@ class SlaService(Observable):
         return fired
 
     @rpc
-    def missed(self, pack, agency=None):
-        return jsonable(self.deadlines.missed_by_agency(pack, agency))
+    def agency_lateness(self, pack, start, end):
+        """The sla service's share of one pack's agency scorecards for [start, end) (ISO datetimes)."""
+        deadlines = self.deadlines.ended_between(pack, datetime.fromisoformat(start), datetime.fromisoformat(end))
+        cards, late = agency_lateness(deadlines, datetime.fromisoformat(start), datetime.fromisoformat(end))
+        return jsonable({"agencies": cards, "late": late})
+

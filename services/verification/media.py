@@ -168,8 +168,8 @@ def inspect_media(data: bytes, filename: str, content_type: str | None, app_capt
 
 
 def analysis_image(image: Image.Image) -> Image.Image:
-    """The picture reduced to ANALYSIS_SIZE, in RGB. A JPEG never exists at full size (DCT scaling); other formats
-    are decoded at full size once (at most 4 bytes × MAX_PIXELS) and reduced in place, never converted."""
+    """The picture reduced to ANALYSIS_SIZE, in RGB. A JPEG never exists at full size (DCT scaling); PNG and HEIC
+    are decoded at full size once (bounded by MAX_PIXELS) and reduced in place, never converted at full size."""
     if image.format in ("JPEG", "MPO"):
         pixels = image.width * image.height
         scale = next((s for s in (1, 2, 4) if pixels <= JPEG_DECODE_PIXELS * s * s), 8)

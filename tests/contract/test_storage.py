@@ -133,3 +133,15 @@ def test_concurrent_green_writers_lose_nothing(db):
     pool.waitall()
     doc = db.g.find_one({"_id": "counter"})
     assert doc["n"] == 200 and len(doc["items"]) == 200
+
+
+def test_exclusion_projection_and_sorting_mixed_types(db):
+    db.p.insert_one({"_id": "p", "a": 1, "b": {"c": 2, "d": 3}, "e": 4})
+    assert db.p.find_one({"_id": "p"}, {"e": 0, "b.c": 0}) == {"_id": "p", "a": 1, "b": {"d": 3}}
+    assert db.p.find_one({"_id": "p"}, {"a": 1, "_id": 0}) == {"a": 1}
+    values = {"dt": datetime(2027, 1, 1, tzinfo=UTC), "str": "2027", "int": 3, "none": None, "sub": {"k": 1},
+              "array": [4, "a"], "empty": [], "true": True}
+    db.s.insert_many([{"_id": k, "v": v} for k, v in values.items()] + [{"_id": "missing"}])
+    assert [d["_id"] for d in db.s.find({}, sort=[("v", 1), ("_id", 1)])] == [
+        "empty", "missing", "none", "int", "array", "str", "sub", "true", "dt"]
+    assert [d["_id"] for d in db.s.find({}, sort=[("v", -1), ("_id", 1)])][:5] == ["dt", "true", "sub", "array", "str"]

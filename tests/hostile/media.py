@@ -268,3 +268,25 @@ def prebuild() -> None:
     for builder in (png_bomb_1bit_30000, png_bomb_15000, png_header_claims_huge, jpeg_sof_claims, gif, bmp, tiff,
                     webp, ico, zip_archive, random_blob, png_bad_idat_crc, png_bad_zlib, png_no_idat):
         builder()
+
+
+def noisy_jpeg(captured_at, seed: int, size=(760, 570), quality: int = 90) -> bytes:
+    """A camera JPEG (EXIF capture time like paht.demo_media.camera_jpeg) of noise: about half a megabyte, the size
+    of an ordinary phone photo rather than a thumbnail."""
+    from paht.demo_media import (
+        DATETIME_ORIGINAL,
+        EXIF_IFD,
+        MAKE,
+        MODEL,
+        OFFSET_TIME_ORIGINAL,
+    )
+
+    image = Image.frombytes("RGB", size, random_bytes(size[0] * size[1] * 3, seed))
+    exif = Image.Exif()
+    exif[MAKE], exif[MODEL] = "PAHT", "Demo Camera"
+    offset = captured_at.strftime("%z")
+    exif.get_ifd(EXIF_IFD)[DATETIME_ORIGINAL] = captured_at.strftime("%Y:%m:%d %H:%M:%S")
+    exif.get_ifd(EXIF_IFD)[OFFSET_TIME_ORIGINAL] = f"{offset[:3]}:{offset[3:]}"
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality, exif=exif)
+    return out.getvalue()

@@ -15,9 +15,11 @@ import os
 import re
 import time
 from collections import Counter, defaultdict
+from datetime import timedelta
 
 import pytest
 
+from paht import clock
 from paht.rules import get_pack, list_packs
 from tests.hostile import media
 from tests.hostile.client import (
@@ -104,6 +106,9 @@ class Corpus:
     def photo(self) -> bytes:
         return fresh_photo(seed=next(self.seeds))[1]
 
+    def big_photo(self) -> bytes:
+        return media.noisy_jpeg(clock.now() - timedelta(hours=1), seed=next(self.seeds))
+
     def operator_count(self) -> int | None:
         """The operator's report count; None when the listing itself fails (reported once, by the case that
         broke it)."""
@@ -118,10 +123,11 @@ class Corpus:
         return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
     def timeline_length(self, report_id) -> int | str:
+        """The report's timeline entries, leaving out the deadlines sla opens and closes on its own time."""
         answer = self.get(f"/api/v1/staff/reports/{report_id}", self.ctx["operator"])
         if answer.status != 200:
             return f"<staff view {answer.status} {self.code_of(answer)}>"
-        return len(answer.json()["timeline"])
+        return sum(1 for step in answer.json()["timeline"] if not str(step.get("kind", "")).startswith("deadline"))
 
     def public(self, report_id):
         return self.get(f"/api/v1/reports/{report_id}")
@@ -158,8 +164,9 @@ class Corpus:
     def prepare(self):
         tokens = self.system.tokens
         self.ctx.update(operator=tokens["operator"], admin=tokens["admin"], report=self.report, photo=self.photo,
+                        big_photo=self.big_photo,
                         level=get_pack(PACK).rating_levels()[0]["id"])
-        names = ["A", "P1", "P2", "P3", "P4", "P5", "PC", "C"]
+        names = ["A", "P1", "P2", "P3", "P4", "P5", "P6", "PC", "C"]
         photos = {}
         for key in names:
             photos[key] = self.photo()
@@ -169,7 +176,8 @@ class Corpus:
             self.ctx[key], self.ctx[f"{key}_token"] = answer.json()["id"], answer.json()["tracking_token"]
         views = self.wait([self.ctx[k] for k in names], lambda v: v.get("state") == "dispatched", 30,
                           "setup reports dispatched")
-        self.ctx["A_photo_sha"] = hashlib.sha256(photos["A"]).hexdigest()
+        for key in names:
+            self.ctx[f"{key}_photo_sha"] = hashlib.sha256(photos[key]).hexdigest()
         for key in names:
             lead = next(a["id"] for a in views[self.ctx[key]]["assigned_agencies"] if a["role"] == "lead")
             self.ctx[f"{key}_lead"] = lead
@@ -185,12 +193,12 @@ class Corpus:
                 agency_packs[agency].add(pack)
         other_pack, other_pack_id = other_pack_agency(tokens, PACK, agency_packs, prefer=self.ctx["A_lead"])
         self.ctx["other_pack_staff"] = agency_token(tokens, other_pack_id, "agency_staff", other_pack)
-        for key in ["P1", "P2", "P3", "P4", "P5", "PC"]:
+        for key in ["P1", "P2", "P3", "P4", "P5", "P6", "PC"]:
             answer = self.post(f"/api/v1/staff/reports/{self.ctx[key]}/acknowledge", {}, self.ctx[f"{key}_staff"])
             assert answer.status == 200, f"acknowledge {key}: {answer.status} {answer.text()}"
         answer = self.post(f"/api/v1/reports/{self.ctx['C']}/cancel", {}, tracking=self.ctx["C_token"])
         assert answer.status == 200, f"cancel C: {answer.status} {answer.text()}"
-        self.wait([self.ctx[k] for k in ["P1", "P2", "P3", "P4", "P5", "PC"]],
+        self.wait([self.ctx[k] for k in ["P1", "P2", "P3", "P4", "P5", "P6", "PC"]],
                   lambda v: v.get("state") == "in_progress", 15, "setup reports in progress")
         self.wait([self.ctx["C"]], lambda v: v.get("state") == "cancelled", 15, "setup report cancelled")
         self.settle([self.ctx[k] for k in names])
@@ -229,9 +237,7 @@ class Corpus:
         got = [(a.status, self.code_of(a)) for a in answers]
         matched = all(g in accepted or (g[0] == case.status and case.code is None and g[0] < 400) for g in got)
         if not matched:
-            detail = "; ".join(f"{a.status} {self.code_of(a)}" + (f" ({a.text(120)!r})" if a.status >= 500 or
-                                                                    a.status == 0 else "") for a in answers)
-            problems.append(f"got {detail}")
+            problems.append("got " + "; ".join(self.summary(a) for a in answers))
         for answer in answers:
             problems += self.error_body_problems(answer)
         created = {a.json().get("id") for a in early + answers if a.status == 201 and self.is_json(a)}
@@ -277,6 +283,17 @@ class Corpus:
         self.failed[case.name] = problems
         self.problems.append(f"[{case.kind}] {case.name} (expected {expected}"
                              + (f"; {case.note}" if case.note else "") + "): " + "; ".join(problems))
+
+    @classmethod
+    def summary(cls, answer) -> str:
+        """status, code and (for a surprise) what the error said about itself."""
+        text = f"{answer.status} {cls.code_of(answer)}"
+        error = answer.error
+        if error and (error.get("detail") or error.get("fields")):
+            text += f" (detail {error.get('detail')!r:.100}, fields {json.dumps(error.get('fields'))[:100]})"
+        elif answer.status >= 500 or answer.status == 0 or (answer.status >= 400 and not error):
+            text += f" ({answer.text(100)!r})"
+        return text
 
     @staticmethod
     def is_json(answer) -> bool:

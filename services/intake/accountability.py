@@ -1,0 +1,124 @@
+"""What each agency did in a period, read from the reports' timelines (intake's share of the scorecards; the sla
+service counts the missed deadlines). Nothing is counted on the side: a rerun for a past period gives the same."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime
+
+from paht.states import STATES, TERMINAL
+
+OPEN_STATES = [state for state in STATES if state not in TERMINAL]
+
+# counters this module computes; the sla service adds late_count, on_time, late_returns_count,
+# extended_without_result
+COUNTERS = ("received", "resolved", "returns_count", "extended_count", "results_count", "rework_count",
+            "corrective_directives", "missed_hotline_calls", "interactions_count", "unanswered_interactions",
+            "late_over_limit_count", "repeat_violations", "rereported_over_3", "rated_count")
+
+
+def relevant_query(pack: str, start: datetime, end: datetime) -> list[dict]:
+    """Store queries for the reports whose timeline can count in [start, end): touched since `start`, or still
+    open (an open report may cross the processing limit without anything happening to it)."""
+    return [{"pack": pack, "submitted_at": {"$lt": end}, "updated_at": {"$gte": start}},
+            {"pack": pack, "submitted_at": {"$lt": end}, "state": {"$in": OPEN_STATES}}]
+
+
+def _at(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[str, str | None], start: datetime,
+                    end: datetime, now: datetime, limit_reached=None) -> dict[str, dict]:
+    """Counters per agency for [start, end).
+
+    `followers[report_id]` are the submission times of the reports filed as follow-ups of that report (`follows`);
+    `leads[report_id]` the lead agency of a followed report; `limit_reached(received_at)` the moment a report
+    received then runs past the pack's `late_report_limit` (None: the pack sets none).
+    """
+    counts: dict[str, Counter] = defaultdict(Counter)
+    rated: dict[str, Counter] = defaultdict(Counter)
+
+    def count(agency, name, when):
+        if agency and start <= when < end:
+            counts[agency][name] += 1
+
+    for report in reports:
+        _walk(report, count, rated, start, end, now, limit_reached)
+        _follow_ups(report, followers.get(report["_id"]), leads.get(report["_id"]), count, start, end)
+    cards = {}
+    for agency in set(counts) | set(rated):
+        card = {name: counts[agency][name] for name in COUNTERS}
+        card["rated_count"] = sum(rated[agency].values())
+        card["rated_by"] = dict(rated[agency])
+        cards[agency] = card
+    return cards
+
+
+def _walk(report: dict, count, rated, start, end, now, limit_reached) -> None:
+    lead, received_at, crossing_counted = None, None, False
+    interactions: dict[str, datetime] = {}
+    replied: dict[str, datetime] = {}
+    for entry in report.get("timeline") or []:
+        kind, at, detail = entry["kind"], _at(entry["at"]), entry.get("detail") or {}
+        actor_agency = (entry.get("actor") or {}).get("agency")
+        if kind in ("routed", "designated"):
+            lead, received_at, crossing_counted = detail.get("lead"), at, False
+            count(lead, "received", at)
+        elif kind == "returned":
+            count(actor_agency, "returns_count", at)
+            crossing_counted = _crossing(lead, received_at, at, count, limit_reached, crossing_counted)
+            lead, received_at = None, None
+        elif kind == "extended":
+            count(actor_agency or lead, "extended_count", at)
+        elif kind == "result_submitted":
+            count(actor_agency or lead, "results_count", at)
+            crossing_counted = _crossing(lead, received_at, at, count, limit_reached, crossing_counted)
+        elif kind == "rework_requested" and detail.get("kind") == "content":
+            count(lead, "rework_count", at)      # "kết quả xử lý không đảm bảo nội dung"
+        elif kind in ("published", "delivered_privately"):
+            count(lead, "resolved", at)
+        elif kind == "directive":
+            count(detail.get("agency") or lead, "corrective_directives", at)
+        elif kind == "missed_call":
+            count(detail.get("agency") or lead, "missed_hotline_calls", at)
+        elif kind == "interaction":
+            interactions[entry.get("event_id")] = at
+            count(lead, "interactions_count", at)
+        elif kind == "interaction_replied":
+            replied[detail.get("interaction_id")] = at
+    if report.get("state") not in TERMINAL:
+        _crossing(lead, received_at, None, count, limit_reached, crossing_counted, now)
+    for interaction_id, at in interactions.items():
+        if start <= at < end and not (interaction_id in replied and replied[interaction_id] < end):
+            count(lead, "unanswered_interactions", at)
+    rating = report.get("rating")
+    if rating and lead and start <= _at(rating["at"]) < end:
+        rated[rating.get("agency") or lead][rating.get("counts_as", "unknown")] += 1
+
+
+def _crossing(lead, received_at, finished_at, count, limit_reached, counted, now=None) -> bool:
+    """A report whose processing ran past the reporting limit counts once, in the period it crossed the limit."""
+    if counted or lead is None or received_at is None or limit_reached is None:
+        return counted
+    crossing = limit_reached(received_at)
+    if finished_at is not None and finished_at <= crossing:
+        return counted
+    if now is not None and crossing > now:
+        return counted
+    count(lead, "late_over_limit_count", crossing)
+    return True
+
+
+def _follow_ups(report: dict, times: list[datetime] | None, lead: str | None, count, start, end) -> None:
+    """Reports filed again by their reporter (`follows`): after the result was published the problem came back
+    ("vi phạm được lặp lại"); more than 3 re-reports is its own count ("phản ánh lại quá 03 lần")."""
+    if not times or lead is None:
+        return
+    resolved_at = next((_at(e["at"]) for e in report.get("timeline") or []
+                        if e["kind"] in ("published", "delivered_privately")), None)
+    times = sorted(times)
+    after_result = [t for t in times if resolved_at is not None and t > resolved_at]
+    if after_result:
+        count(lead, "repeat_violations", after_result[0])
+    if len(times) > 3:
+        count(lead, "rereported_over_3", times[3])

@@ -1,0 +1,153 @@
+"""Periodic reports on the pack's schedule (pack.yaml `reports`): when each falls due, and the report as XLSX
+(Vietnamese headings, one sheet per section), CSV (the per-agency table) and JSON."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from openpyxl import Workbook
+
+from paht import periods
+from paht.events import jsonable
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: str
+    period: periods.Period
+    due: datetime
+    generate_at: datetime     # the period's end, or its due time when that comes first (then data up to it)
+    item: dict
+
+
+def reports_meta(pack) -> dict:
+    return pack.meta.get("reports") or {}
+
+
+def cutoff(pack) -> int | None:
+    return reports_meta(pack).get("cutoff_day")
+
+
+def due_of(item: dict, period: periods.Period) -> datetime:
+    """`days_after_end: N`; `day_of_month: D` (the first day D on or after the period's last day); `month_day:
+    "MM-DD"` (that day in the year of the period's last day). Due at the start of that day (\"trước ngày …\")."""
+    rule = item.get("due") or {"days_after_end": 0}
+    zone = period.end.tzinfo
+    last_day = (period.end - timedelta(days=1)).date()
+    if "days_after_end" in rule:
+        return period.end + timedelta(days=int(rule["days_after_end"]))
+    if "day_of_month" in rule:
+        day = int(rule["day_of_month"])
+        candidate = date(last_day.year, last_day.month, day)
+        if candidate < last_day:
+            month = last_day.month % 12 + 1
+            candidate = date(last_day.year + (month == 1), month, day)
+        return datetime.combine(candidate, time(0), zone)
+    month, day = (int(part) for part in str(rule["month_day"]).split("-"))
+    return datetime.combine(date(last_day.year, month, day), time(0), zone)
+
+
+def latest_due(pack, item: dict, now: datetime) -> Due | None:
+    """The most recent period of this kind whose report should exist by `now` (a stopped system catches up on
+    it once; older periods are made on demand)."""
+    tz = pack.meta.get("timezone", "Asia/Ho_Chi_Minh")
+    period = periods.containing(item["period"], now, tz, cutoff(pack))
+    for _ in range(3):    # this period (its due time may come before its end), else the ones before it
+        due = due_of(item, period)
+        generate_at = min(period.end, due)
+        if generate_at <= now:
+            return Due(item["kind"], period, due, generate_at, item)
+        period = periods.previous(period, tz, cutoff(pack))
+    return None
+
+
+def schedule(pack) -> list[dict]:
+    return list(reports_meta(pack).get("schedule") or [])
+
+
+def report_id(pack_id: str, kind: str, label: str) -> str:
+    return f"{pack_id}:{kind}:{label}"
+
+
+# ---- exports --------------------------------------------------------------------------------------------------
+COUNTER_HEADINGS = [
+    ("received", "Tiếp nhận"), ("resolved", "Đã công khai kết quả"), ("on_time", "Xử lý đúng hạn"),
+    ("late_count", "Bước trễ hạn"), ("late_over_limit_count", "Quá thời hạn báo cáo"),
+    ("extended_count", "Gia hạn"), ("extended_without_result", "Gia hạn không có kết quả"),
+    ("returns_count", "Trả lại (sai thẩm quyền)"), ("late_returns_count", "Trả lại quá hạn"),
+    ("late_returns_rate", "Tỷ lệ trả lại quá hạn"), ("results_count", "Kết quả gửi duyệt"),
+    ("rework_count", "Kết quả không đảm bảo nội dung"), ("substandard_results_rate", "Tỷ lệ không đảm bảo"),
+    ("corrective_directives", "Văn bản chỉ đạo chấn chỉnh"), ("missed_hotline_calls", "Không nghe máy"),
+    ("interactions_count", "Tương tác"), ("unanswered_interactions", "Tương tác chưa phản hồi"),
+    ("unanswered_interactions_rate", "Tỷ lệ chưa phản hồi"), ("repeat_violations", "Vi phạm lặp lại"),
+    ("repeat_violations_rate", "Tỷ lệ lặp lại"), ("rereported_over_3", "Bị phản ánh lại quá 3 lần"),
+    ("rated_count", "Lượt đánh giá"), ("satisfied_rate", "Tỷ lệ hài lòng"),
+    ("satisfied_or_accepted_rate", "Tỷ lệ hài lòng và chấp nhận"),
+]
+LATE_HEADINGS = [("report_id", "Mã phản ánh"), ("agency", "Đơn vị"), ("step", "Bước"), ("due", "Hạn"),
+                 ("missed_at", "Trễ lúc"), ("rule", "Quy tắc"), ("article", "Điều khoản")]
+FINDING_HEADINGS = ["Mã đơn vị", "Tên đơn vị", "Quy tắc", "Điều khoản", "Nội dung"]
+SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách trễ hạn", "Báo cáo UBND tỉnh", "Không xét Hoàn thành xuất sắc")
+
+
+def agency_rows(content: dict) -> list[list]:
+    return [[a["agency"], a["name"]] + [a["counters"].get(key) for key, _ in COUNTER_HEADINGS]
+            for a in content["agencies"]]
+
+
+def finding_rows(content: dict, kind: str) -> list[list]:
+    return [[a["agency"], a["name"], f["rule"], f["article"], f.get("title") or f.get("message") or ""]
+            for a in content["agencies"] for f in a[kind]]
+
+
+def _text(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def to_xlsx(content: dict) -> bytes:
+    book = Workbook()
+    totals = book.active
+    totals.title = SHEETS[0]
+    totals.append(["Quy chế", content["pack_name"] or content["pack"]])
+    totals.append(["Kỳ báo cáo", content["period"]])
+    totals.append(["Từ", _text(content["start"])])
+    totals.append(["Đến (không gồm)", _text(content["end"])])
+    totals.append(["Lập lúc", _text(content["generated_at"])])
+    for key, heading in COUNTER_HEADINGS:
+        if key in (content.get("totals") or {}):
+            totals.append([heading, content["totals"][key]])
+    per_agency = book.create_sheet(SHEETS[1])
+    per_agency.append(["Mã đơn vị", "Tên đơn vị"] + [heading for _, heading in COUNTER_HEADINGS])
+    for row in agency_rows(content):
+        per_agency.append(row)
+    late = book.create_sheet(SHEETS[2])
+    late.append([heading for _, heading in LATE_HEADINGS])
+    for item in content["late"]:
+        late.append([_text(item.get(key)) for key, _ in LATE_HEADINGS])
+    for title, kind in ((SHEETS[3], "report_to_province"), (SHEETS[4], "not_eligible_excellent")):
+        sheet = book.create_sheet(title)
+        sheet.append(FINDING_HEADINGS)
+        for row in finding_rows(content, kind):
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def to_csv(content: dict) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Mã đơn vị", "Tên đơn vị"] + [heading for _, heading in COUNTER_HEADINGS])
+    writer.writerows(agency_rows(content))
+    return ("\ufeff" + out.getvalue()).encode("utf-8")    # with a BOM: spreadsheet programs then read UTF-8
+
+
+def to_json(content: dict) -> bytes:
+    return json.dumps(jsonable(content), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+RENDERERS = {"xlsx": (to_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+             "csv": (to_csv, "text/csv; charset=utf-8"), "json": (to_json, "application/json; charset=utf-8")}

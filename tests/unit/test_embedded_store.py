@@ -1,0 +1,203 @@
+"""paht.embedded on its own (no broker): typed encoding, queries that never mix types, indexes across reopening,
+projections and sorting. The store keeps datetimes to the microsecond and returns them aware, in UTC."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from paht.embedded import Database, DuplicateKeyError
+
+UTC = timezone.utc
+NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
+OLD_PREFIX = "\x1edt:"   # how the first layout marked datetimes
+
+offsets = st.builds(lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-23 * 60 - 59, 23 * 60 + 59))
+datetimes = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                         timezones=st.none() | st.just(UTC) | offsets)
+texts = (st.text()   # any unicode but lone surrogates (UTF-8 cannot hold them)
+         | st.text("\x00\x01\x1e\x1f\"\\$dt:Z0-. ")   # control characters, escapes, marker and date pieces
+         | st.sampled_from(["$date", "$", "$$date", "_id", ""])
+         | st.builds(lambda d, prefix: prefix + d.isoformat(), datetimes, st.sampled_from(["", OLD_PREFIX, "\x00"])))
+floats = st.floats(allow_nan=False, allow_infinity=False)   # JSON holds finite floats only
+scalars = st.none() | st.booleans() | st.integers(-2 ** 63, 2 ** 63 - 1) | floats | texts | datetimes
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                      | st.dictionaries(texts, inner, max_size=4), max_leaves=20)
+documents = st.dictionaries(texts.filter(lambda k: k != "_id"), values, max_size=6)
+
+
+def as_stored(value):
+    """What the store gives back: datetimes in UTC (naive ones read as UTC), microseconds kept; tuples as lists."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, dict):
+        return {k: as_stored(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_stored(v) for v in value]
+    return value
+
+
+def same(a, b) -> bool:
+    """Equal, and of the same types all the way down (True is not 1, a str is not a datetime), keys in order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, datetime):
+        return a == b and b.tzinfo == UTC
+    return a == b
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+@example({"description": OLD_PREFIX + "x", "when": {"$date": "2020-01-01T00:00:00.000000Z"}, "$$date": {"$": 1}})
+def test_any_document_round_trips(document):
+    db = Database(":memory:")
+    inserted = db.c.insert_one(document).inserted_id
+    assert same(db.c.find_one({"_id": inserted}), as_stored(document))
+    assert db.c.update_one({"_id": inserted}, {"$set": {}}).modified_count == 0   # re-encoding gives the same text
+
+
+kinds = st.integers(-5, 5) | st.floats(-5, 5, allow_nan=False) | texts | datetimes
+probes = st.one_of(kinds, st.sampled_from(["2020-01-01T00:00:00.000000Z", "a", "a\x00b", ""]))
+
+
+def kind(value):
+    return {bool: "bool", int: "number", float: "number", str: "str", datetime: "datetime"}[type(value)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(kinds, max_size=12), probes, st.booleans())
+@example(["a\x00b", "a\x00c", "a", "b"], "a\x00b", True)   # SQLite's json_extract cuts strings at a NUL
+@example(["a\x00b", "a"], "a", True)
+def test_equality_and_ranges_never_mix_types(stored, probe, indexed):
+    db = Database(":memory:")
+    if indexed:
+        db.c.create_index([("v", 1)])
+    db.c.insert_many([{"_id": i, "v": v} for i, v in enumerate(stored)])
+    want, values = as_stored(probe), [as_stored(v) for v in stored]
+
+    def ids(query):
+        return sorted(d["_id"] for d in db.c.find(query))
+
+    comparable = [i for i, v in enumerate(values) if kind(v) == kind(want)]
+    assert ids({"v": probe}) == [i for i in comparable if values[i] == want]
+    assert ids({"v": {"$in": [probe]}}) == [i for i in comparable if values[i] == want]
+    assert ids({"v": {"$lte": probe}}) == [i for i in comparable if values[i] <= want]
+    assert ids({"v": {"$lt": probe}}) == [i for i in comparable if values[i] < want]
+    assert ids({"v": {"$gte": probe}}) == [i for i in comparable if values[i] >= want]
+    assert ids({"v": {"$gt": probe}}) == [i for i in comparable if values[i] > want]
+    assert len(db.c.find({"v": {"$gte": probe}}, limit=1)) == min(1, len(ids({"v": {"$gte": probe}})))
+
+
+@pytest.mark.parametrize("indexed", [False, True])
+def test_a_string_that_looks_like_an_old_datetime_stays_a_string(indexed):
+    db = Database(":memory:")
+    if indexed:
+        db.r.create_index([("status", 1), ("due", 1)])
+        db.r.create_index([("description", 1)])
+    text = OLD_PREFIX + "2020-01-01T00:00:00.000000"
+    db.r.insert_one({"_id": "r", "status": "open", "description": text, "due": text})
+    doc = db.r.find_one({"_id": "r"})
+    assert doc["description"] == text and doc["due"] == text
+    assert db.r.find_one({"description": text})["_id"] == "r"
+    assert db.r.find_one({"due": text})["_id"] == "r"
+    assert db.r.find({"status": "open", "due": {"$lte": NOW}}) == []
+    assert db.r.find({"due": datetime(2020, 1, 1, tzinfo=UTC)}) == []
+
+
+def test_datetimes_and_date_like_strings_are_told_apart_by_queries():
+    db = Database(":memory:")
+    db.d.create_index([("status", 1), ("due", 1)])
+    db.d.insert_many([{"_id": "date", "status": "open", "due": NOW - timedelta(days=1)},
+                      {"_id": "naive", "status": "open", "due": (NOW - timedelta(hours=1)).replace(tzinfo=None)},
+                      {"_id": "text", "status": "open", "due": (NOW - timedelta(days=1)).isoformat()},
+                      {"_id": "number", "status": "open", "due": 0}])
+    assert [d["_id"] for d in db.d.find({"status": "open", "due": {"$lte": NOW}}, sort=[("due", 1)])] == [
+        "date", "naive"]
+    assert db.d.find_one({"due": NOW - timedelta(hours=1)})["_id"] == "naive"
+    assert db.d.find_one({"due": (NOW - timedelta(days=1)).isoformat()})["_id"] == "text"
+
+
+def test_a_unique_index_tells_a_datetime_from_the_same_text():
+    db = Database(":memory:")
+    db.u.create_index([("v", 1)], unique=True)
+    db.u.insert_many([{"v": NOW}, {"v": "2027-01-04T08:00:00.000000Z"}, {"v": "2027-01-04T08:00:00.000000"}])
+    with pytest.raises(DuplicateKeyError):
+        db.u.insert_one({"v": NOW.replace(tzinfo=None)})
+
+
+def test_the_sweep_is_narrowed_by_the_index_also_after_reopening(tmp_path):
+    Database(tmp_path / "sla.sqlite3").d.create_index([("status", 1), ("due", 1)])
+    db = Database(tmp_path / "sla.sqlite3")
+    where, params = db.d._narrow({"status": "open", "due": {"$lte": NOW}})
+    plan = db.conn.execute(f'EXPLAIN QUERY PLAN SELECT doc FROM "c_d"{where}', params).fetchall()
+    assert "USING INDEX ix_c_d_status_due (<expr>=? AND <expr><?)" in plan[0][-1]
+
+
+def test_a_compound_unique_index_survives_reopening(tmp_path):
+    path = tmp_path / "svc.sqlite3"
+    db = Database(path)
+    db.u.create_index([("a", 1), ("b", 1)], unique=True)
+    db.u.insert_one({"_id": 1, "a": 1, "b": 2})
+    db.close()
+    db = Database(path)
+    db.u.insert_one({"_id": 2, "a": 1, "b": 3})
+    with pytest.raises(DuplicateKeyError):
+        db.u.insert_one({"_id": 3, "a": 1, "b": 2})
+    with pytest.raises(DuplicateKeyError):
+        db.u.update_one({"_id": 2}, {"$set": {"b": 2}})
+    db.close()
+    db = Database(path)
+    db.u.create_index([("a", 1), ("b", 1)], unique=True)   # as a service does on every start
+    with pytest.raises(DuplicateKeyError):
+        db.u.insert_one({"_id": 3, "a": 1, "b": 3})
+    assert sorted((d["a"], d["b"]) for d in db.u.find({"a": 1})) == [(1, 2), (1, 3)]
+
+
+def test_a_file_of_the_first_layout_is_upgraded(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute('CREATE TABLE "c_d" (id TEXT PRIMARY KEY, doc TEXT NOT NULL)')
+    conn.execute("""CREATE UNIQUE INDEX "ix_c_d_status_due" ON "c_d" (json_extract(doc, '$.status'), """
+                 """json_extract(doc, '$.due'))""")
+    conn.execute("INSERT INTO c_d VALUES (?, ?)", ('"x"', json.dumps(
+        {"_id": "x", "status": "open", "due": OLD_PREFIX + "2027-01-04T07:00:00.000000", "$k": 1})))
+    conn.commit()
+    conn.close()
+    db = Database(path)
+    assert db.d.find_one({"status": "open", "due": {"$lte": NOW}}) == {
+        "_id": "x", "status": "open", "due": NOW - timedelta(hours=1), "$k": 1}
+    with pytest.raises(DuplicateKeyError):
+        db.d.insert_one({"status": "open", "due": NOW - timedelta(hours=1)})
+
+
+def test_projections():
+    db = Database(":memory:")
+    db.p.insert_one({"_id": "p", "a": 1, "b": {"c": 2, "d": 3}, "e": 4})
+    assert db.p.find_one({}, {"e": 0, "b.c": 0}) == {"_id": "p", "a": 1, "b": {"d": 3}}
+    assert db.p.find_one({}, {"a": 0, "_id": 0}) == {"b": {"c": 2, "d": 3}, "e": 4}
+    assert db.p.find_one({}, {"a": 1, "e": 1}) == {"_id": "p", "a": 1, "e": 4}
+    assert db.p.find_one({}, {"a": 1, "_id": 0}) == {"a": 1}
+    assert db.p.find_one({}, ["a"]) == {"_id": "p", "a": 1}
+    assert db.p.find_one({}, {"_id": 1}) == {"_id": "p"}
+    with pytest.raises(ValueError):
+        db.p.find_one({}, {"a": 1, "e": 0})
+
+
+def test_sorting_mixed_types_follows_mongodb_type_order():
+    db = Database(":memory:")
+    values = {"dt": NOW, "str": "2027", "int": 3, "float": 2.5, "none": None, "dict": {"k": 1}, "true": True,
+              "false": False, "empty": [], "array": [4, "a"], "nested": [[1]]}
+    db.s.insert_many([{"_id": k, "v": v} for k, v in values.items()] + [{"_id": "missing"}])
+    ascending = [d["_id"] for d in db.s.find({}, sort=[("v", 1), ("_id", 1)])]
+    assert ascending == ["empty", "missing", "none", "float", "int", "array", "str", "dict", "nested", "false",
+                         "true", "dt"]
+    descending = [d["_id"] for d in db.s.find({}, sort=[("v", -1), ("_id", 1)])]
+    assert descending[:4] == ["dt", "true", "false", "nested"] and descending[5:7] == ["array", "str"]
