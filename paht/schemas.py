@@ -156,7 +156,7 @@ class StaffActionIn(Strict):
     interaction_id: str | None = Field(None, max_length=100)  # reply: the reporter's message answered
     question: str | None = Field(None, max_length=2000)       # request_info
     value: Any = None                                          # operator judgements (classify, urgency, identity)
-    after_photos: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(default_factory=list, max_length=20)
+    after_photos: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=20)
     # submit_result: the sha256 of photos uploaded with this very action (intake checks that)
 
 

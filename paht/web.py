@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 
+from eventlet import wsgi
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
@@ -31,6 +32,10 @@ def error_response(error: ApiError) -> Response:
     return response
 
 
+# eventlet answers a longer header line with a bare 400 before any of this code runs; 16 KiB lets an oversized
+# token or tracking header reach the API, which refuses it in JSON
+wsgi.MAX_HEADER_LINE = 16 * 1024
+
 HTTP_ERRORS = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
@@ -40,9 +45,9 @@ def http_error(exc: HTTPException) -> ApiError:
 
 
 class LimitedRequest(Request):
-    """Every request is bounded before anything reads it (werkzeug answers 413 past these)."""
+    """Every request is bounded before anything reads it (werkzeug answers 413 past these; a JSON part is held to
+    settings.MAX_FORM_FIELD_BYTES when it is parsed)."""
 
-    max_form_memory_size = settings.MAX_FORM_FIELD_BYTES
     max_form_parts = settings.MAX_FORM_PARTS
 
     @property
@@ -52,6 +57,8 @@ class LimitedRequest(Request):
 
 class JsonWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
+        if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            environ["wsgi.input_terminated"] = True   # eventlet de-chunks; werkzeug then reads to the end, bounded
         request = LimitedRequest(environ, shallow=True)
         try:
             provider, values = self.url_map.bind_to_environ(environ).match()
@@ -102,7 +109,7 @@ def parse_json(raw: str | bytes) -> object:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError("INVALID_JSON", detail="not UTF-8") from None
-    if "\ufffd" in raw:   # werkzeug decodes form fields with errors="replace": this is where invalid UTF-8 was
+    elif "\ufffd" in raw:   # a form field werkzeug decoded with errors="replace": where invalid UTF-8 was
         raise ApiError("INVALID_JSON", detail="not UTF-8")
     try:
         value = json.loads(raw, parse_constant=_no_constant)

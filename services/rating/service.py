@@ -4,12 +4,13 @@ from __future__ import annotations
 import base64
 import uuid
 
+from nameko.events import BROADCAST, event_handler
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from paht import clock, periods, settings
 from paht.bus import on_report_purged
-from paht.events import jsonable
+from paht.events import CLOCK_ADVANCED, jsonable
 from paht.rules import get_pack, list_packs
 from paht.web import Observable
 
@@ -69,7 +70,11 @@ class RatingService(Observable):
         return province_scorecards(pack, period, self.intake.agency_counters(pack.id, start, end),
                           self.sla.agency_lateness(pack.id, start, end), clock.now())
 
-    @timer(interval=settings.report_check_seconds())
+    @event_handler("intake", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
+    def on_clock_advanced(self, payload):
+        self.make_due_reports()
+
+    @timer(interval=settings.report_check_seconds(), eager=True)
     def make_due_reports(self):
         """Every periodic report the packs' schedules make due, once (a stopped service catches up when it runs)."""
         now = clock.now()

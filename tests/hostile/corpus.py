@@ -297,8 +297,8 @@ valid("zero-width space inside text", WEIRD, "Ổ\u200bgà lớn trên đường
 valid("Zalgo", WEIRD, "Ơ̷̢̂̉ ̶g̴̡à̸ ̷l̵ớ̴n̶̨ ở đường Lý Thường Kiệt")
 valid("astral and CJK", WEIRD, "𝕆 𝕘𝕒 𝔩𝔬𝔫 — 𠀀 đường Điện Biên Phủ")
 valid("noncharacter and private use inside", WEIRD, "Đèn \uffff hỏng \ue000 ở ngõ 5 Đống Đa")
-valid("U+FFFD replacement character inside text", WEIRD, "Biển báo bị mờ chữ \ufffd\ufffd ở đường Lê Lợi",
-      note="beyond the contract")
+case("U+FFFD inside a multipart report part", WEIRD, submit(rep(description="Biển báo mờ \ufffd\ufffd ở Lê Lợi")),
+     400, "INVALID_JSON", note="werkzeug decodes form fields with errors=replace: U+FFFD is where invalid UTF-8 was")
 valid("description exactly 5,000 characters", WEIRD, ("Ổ gà lớn " * 556)[:4999] + "!")
 valid("SQL injection text", "injection", "'; DROP TABLE reports; -- ổ gà đường Lê Duẩn")
 valid("SQL tautology text", "injection", "1' OR '1'='1 — cống vỡ đường Ngô Quyền")
@@ -585,8 +585,18 @@ case("another province's agency acknowledges A", AUTH,
          headers={"Authorization": "Bearer {other_pack_staff}"}), *FB, also=(NF,), target="A")
 case("another province's agency reads A", AUTH,
      Req("GET", "/api/v1/staff/reports/{A}", headers={"Authorization": "Bearer {other_pack_staff}"}), *FB, also=(NF,))
-case("agency staff reads the province report", AUTH,
-     Req("GET", f"/api/v1/staff/province-report?pack={PACK}", headers={"Authorization": "Bearer {A_staff}"}), *FB)
+def own_rows_only(answers, ctx) -> list[str]:
+    body = answers[-1].json()
+    others = sorted({row.get("agency") for row in body.get("agencies", []) if row.get("agency") != ctx["A_lead"]})
+    return [f"an agency account sees other agencies' rows: {others[:5]}"] if others else []
+
+
+case("agency staff reads the province report (its own row only)", AUTH,
+     Req("GET", f"/api/v1/staff/province-report?pack={PACK}", headers={"Authorization": "Bearer {A_staff}"}), 200,
+     check=own_rows_only, note="beyond the contract")
+case("another province's agency reads this province's report", AUTH,
+     Req("GET", f"/api/v1/staff/province-report?pack={PACK}", headers={"Authorization": "Bearer {other_pack_staff}"}),
+     *NF, also=(FB,), note="beyond the contract")
 for action in ["delete", "__init__", "ACKNOWLEDGE", "act", "x" * 300, "acknowledge%00", "judge%2F..", "_clock"]:
     case(f"unknown action {action[:40]}", AUTH,
          Req("POST", f"/api/v1/staff/reports/{{A}}/{action}", json={}, headers={"Authorization": "Bearer {A_staff}"}),
