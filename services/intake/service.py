@@ -124,8 +124,9 @@ class IntakeService(Observable):
             announced = self.store.rebuild_announcement(entry)
             if announced is None:
                 self.store.drop_outbox(entry["_id"])  # the change it announced never happened
-            else:
-                self.announce(announced)
+                continue
+            if not self.announce_later_if_down(announced):
+                return   # the broker is away: the rest waits for the next round
 
     @rpc
     @timer(interval=3600, eager=True)
@@ -296,12 +297,14 @@ class IntakeService(Observable):
         if wait is not None:
             raise ApiError("RATE_LIMITED", retry_after=wait)
 
-    def announce_later_if_down(self, announced):
+    def announce_later_if_down(self, announced) -> bool:
         """The change is stored with its outbox entry: if the broker is down now, the outbox timer sends it."""
         try:
             self.announce(announced)
+            return True
         except Exception as exc:  # noqa: BLE001 — any publishing failure leaves the entry for the outbox timer
             log.warning("announcement %s left in the outbox: %s", announced.event_id, exc)
+            return False
 
     def put_media(self, files, metas) -> list[MediaRecord]:
         by_name = {m.filename: m for m in metas if m.filename}
@@ -403,7 +406,7 @@ class IntakeService(Observable):
         except IllegalTransition as exc:
             raise ApiError("ACTION_NOT_ALLOWED", detail=str(exc)) from None
         if announced is not None:
-            self.announce(announced)
+            self.announce_later_if_down(announced)
         report = self.store.get(decision.report_id)
         return json_response({"id": report["_id"], "state": report["state"], "event_id": decision.event_id})
 

@@ -90,7 +90,9 @@ COUNTER_HEADINGS = [
 LATE_HEADINGS = [("report_id", "Mã phản ánh"), ("agency", "Đơn vị"), ("step", "Bước"), ("due", "Hạn"),
                  ("missed_at", "Trễ lúc"), ("rule", "Quy tắc"), ("article", "Điều khoản")]
 FINDING_HEADINGS = ["Mã đơn vị", "Tên đơn vị", "Quy tắc", "Điều khoản", "Nội dung"]
-SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách trễ hạn", "Báo cáo UBND tỉnh", "Không xét Hoàn thành xuất sắc")
+SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách trễ hạn", "Báo cáo UBND tỉnh", "Không xét Hoàn thành xuất sắc",
+          "Tiêu chí của quy chế")
+ACTION_NAMES = {"report_to_province": "Báo cáo UBND tỉnh", "not_eligible_excellent": "Không xét Hoàn thành xuất sắc"}
 
 
 def agency_rows(content: dict) -> list[list]:
@@ -132,6 +134,11 @@ def to_xlsx(content: dict) -> bytes:
         sheet.append(FINDING_HEADINGS)
         for row in finding_rows(content, kind):
             sheet.append(row)
+    criteria = book.create_sheet(SHEETS[5])
+    criteria.append(["Quy tắc", "Điều khoản", "Tiêu chí", "Hệ quả", "Đơn vị vi phạm trong kỳ"])
+    for item in content.get("criteria") or []:
+        criteria.append([item["rule"], item["article"], item["title"], ACTION_NAMES[item["action"]],
+                         ", ".join(item["agencies"])])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

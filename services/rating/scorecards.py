@@ -12,6 +12,7 @@ SUMMED = ("received", "resolved", "on_time", "late_count", "late_over_limit_coun
           "corrective_directives", "missed_hotline_calls", "interactions_count", "unanswered_interactions",
           "repeat_violations", "rereported_over_3", "rated_count")
 EMPTY = dict.fromkeys(SUMMED, 0)
+AGENCY_FINDINGS = ("report_to_province", "not_eligible_excellent")
 
 
 def _rate(part: int, whole: int, none: float = 0.0) -> float:
@@ -51,10 +52,15 @@ def province_scorecards(pack, period: Period, intake_cards: dict, sla_part: dict
             "not_eligible_excellent": [a for a in actions if a["action"] == "not_eligible_excellent"],
         })
     totals = {name: sum(a["counters"][name] for a in agencies) for name in SUMMED}
+    criteria = [{"rule": rule["id"], "article": rule["article"], "title": rule.get("title") or rule.get("message"),
+                 "action": rule["then"]["action"],
+                 "agencies": [a["agency"] for a in agencies
+                              if any(f["rule"] == rule["id"] for f in a[rule["then"]["action"]])]}
+                for rule in pack.stages.get("penalties", []) if rule["then"]["action"] in AGENCY_FINDINGS]
     return {
         "pack": pack.id, "pack_name": pack.meta.get("name"), "period": period.label, "kind": period.kind,
         "start": period.start, "end": period.end, "generated_at": generated_at, "totals": totals,
-        "agencies": agencies, "late": sla_part["late"],
+        "agencies": agencies, "late": sla_part["late"], "criteria": criteria,
     }
 
 

@@ -257,6 +257,8 @@ def test_the_monthly_report_is_made_once_when_due_the_same_on_demand_and_opens_i
 
     book = load_workbook(io.BytesIO(to_xlsx(stored["content"])))
     assert book.sheetnames == list(SHEETS)
+    criteria = list(book[SHEETS[5]].iter_rows(values_only=True))[1:]
+    assert len(criteria) == 3 + 8 and all(row[1].startswith("Điều") for row in criteria)   # TTH Đ14 k2, k3, Đ19 k2
     per_agency = list(book[SHEETS[1]].iter_rows(values_only=True))
     assert per_agency[0][:3] == ("Mã đơn vị", "Tên đơn vị", "Tiếp nhận")
     assert [row[0] for row in per_agency[1:]] == [B, A]
