@@ -2,7 +2,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install up demo test unit integration chaos rules-check bench clean
+.PHONY: install up demo test unit integration chaos rules-check monitoring-check k8s-check lock lock-check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ demo: install
 	$(BIN)/paht demo
 
 ## The whole suite: rule packs, unit, contract and integration tests (real RabbitMQ).
-test: install
+test: install monitoring-check k8s-check lock-check
 	scripts/ensure-rabbitmq
 	$(BIN)/paht rules check
 	$(BIN)/paht rules test
@@ -39,6 +39,43 @@ integration: install
 chaos: install
 	scripts/ensure-rabbitmq
 	PAHT_CHAOS=1 $(BIN)/pytest -q -s tests/chaos
+
+## Alerts and dashboards (deploy/monitoring/): promtool checks the PrometheusRule's rules and every dashboard query,
+## then runs the alerts' unit tests (promtool: Debian's `prometheus` package; .ci/run installs it).
+MONITORING_OUT := var/monitoring
+monitoring-check: install
+	@command -v promtool >/dev/null || { echo "promtool not found: apt-get install -y prometheus"; exit 1; }
+	rm -rf $(MONITORING_OUT) && $(BIN)/python deploy/monitoring/extract_rules.py $(MONITORING_OUT)
+	promtool check rules $(MONITORING_OUT)/paht-rules.yaml $(MONITORING_OUT)/dashboard-exprs.yaml
+	cd $(MONITORING_OUT) && promtool test rules $(notdir $(wildcard deploy/monitoring/tests/*.yaml))
+
+## Kubernetes (deploy/k8s/): the rules ConfigMaps list exactly the files of rules/ (scripts/k8s-rules), and both
+## overlays render and validate strictly: built-in kinds against Kubernetes' schemas (kubernetes-validate, an unknown
+## kind is an error), RabbitmqCluster and MongoDBCommunity against their CRDs in deploy/k8s/crds/. A few seconds.
+## The rules ConfigMaps read rules/ outside the kustomization's directory, hence the load restrictor.
+KUSTOMIZE := kubectl kustomize --load-restrictor LoadRestrictionsNone
+k8s-check: install
+	@command -v kubectl >/dev/null || { echo "kubectl not found (it renders deploy/k8s): https://kubernetes.io/docs/tasks/tools/"; exit 1; }
+	$(BIN)/python scripts/k8s-rules --check
+	mkdir -p var/k8s
+	for overlay in dev production; do \
+	  $(KUSTOMIZE) deploy/k8s/overlays/$$overlay > var/k8s/$$overlay.yaml || exit 1; \
+	  $(BIN)/python deploy/k8s/validate.py var/k8s/$$overlay.yaml || exit 1; \
+	done
+	$(BIN)/python deploy/k8s/validate.py deploy/k8s/base/secret.template.yaml
+
+## requirements.lock (the image's packages, pinned with hashes) from pyproject.toml and deploy/lock-extras.in, with
+## pip-tools in a throwaway venv; `make lock-check` (part of `make test`, about a minute) proves the lock installs.
+lock: install
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/python -m venv "$$tmp/venv" && \
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null "$$tmp/venv/bin/pip" install -q 'pip-tools>=7.4' && \
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" "$$tmp/venv/bin/pip-compile" --quiet \
+	  --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --output-file requirements.lock pyproject.toml deploy/lock-extras.in
+
+lock-check:
+	scripts/check-lock
 
 bench: install
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -41,10 +41,11 @@ def main() -> None:
         api.staff(report_id, "acknowledge", staff)
         api.staff(report_id, "submit_result", staff, [camera_jpeg(api.now(), seed=1000 + i)], result_text="Đã vá.")
         api.staff(report_id, "approve", leader)
+        api.staff(report_id, "publish", tokens["operator"])
         api.wait(report_id, lambda v: v["state"] == "published", timeout=30)
         to_publish.append((time.perf_counter() - start) * 1000)
     print(summary("submission → dispatched", to_dispatch))
-    print(summary("submission → published (3 staff actions)", to_publish))
+    print(summary("submission → published (4 staff actions)", to_publish))
 
 
 if __name__ == "__main__":

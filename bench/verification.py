@@ -11,9 +11,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._stats import measure, summary  # noqa: E402
+from paht import storage  # noqa: E402
 from paht.demo_media import camera_jpeg  # noqa: E402
 from paht.mediatypes import validate  # noqa: E402
-from services.verification.evidence import FingerprintIndex, inspect_media, photo_facts  # noqa: E402
+from services.verification.dependencies import StoredFingerprintIndex  # noqa: E402
+from services.verification.evidence import inspect_media, photo_facts  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=7)))
 
@@ -45,7 +47,7 @@ def main() -> None:
                                          NOW), 10)
     print(summary("evidence, five 4000x3000 photos", five))
     rng = random.Random(9)
-    index = FingerprintIndex()
+    index = StoredFingerprintIndex(storage.open_database("verification", "memory://")["fingerprints"])
     words = "duong ngap rac den cay ga o sut lun cong nuoc thai chay xe".split()
     for n in range(100_000):
         index.add(f"R{n}", f"phone:{rng.randrange(30_000)}", [f"{rng.getrandbits(64):016x}"],

@@ -63,12 +63,19 @@ class ControlledClock:
         if seconds < 0:
             raise ClockRefused("time only moves forward")
         with self._lock:
-            offset = self._read_offset() + seconds
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"offset_seconds": offset}))
-            os.replace(tmp, self.path)
-            self._offset, self._mtime = offset, self.path.stat().st_mtime_ns
+            return self._write(self._read_offset() + seconds)
+
+    def start_at(self, instant: datetime) -> datetime:
+        """A fresh test system's time: deterministic whatever the hour the suite runs at."""
+        with self._lock:
+            return self._write((instant - datetime.now(UTC)).total_seconds())
+
+    def _write(self, offset: float) -> datetime:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"offset_seconds": offset}))
+        os.replace(tmp, self.path)
+        self._offset, self._mtime = offset, self.path.stat().st_mtime_ns
         return self.now()
 
 

@@ -16,6 +16,7 @@ from .demo_media import camera_jpeg
 from .geo import WardIndex
 from .rules import get_pack, list_packs
 from .schemas import lead_agency
+from .worktime import calendar_for
 
 SCENARIOS = ["good"] * 5 + ["identity_check", "no_media", "old_photo", "no_gps", "urgent_fire"]
 DESCRIPTIONS = {
@@ -99,7 +100,7 @@ def clock_tz(meta: dict):
 
 
 def work_report(api: Api, view: dict, tokens: dict, log: list) -> None:
-    """An agency acknowledges, submits a result, its leader approves."""
+    """An agency acknowledges, submits a result, its leader approves, the centre publishes."""
     lead = lead_agency(view)
     accounts_of_lead = tokens.get(view["pack"], {}).get(lead)
     if accounts_of_lead is None:
@@ -109,12 +110,25 @@ def work_report(api: Api, view: dict, tokens: dict, log: list) -> None:
     after = [camera_jpeg(api.now(), seed=hash(view["id"]) % 10**6)]
     steps = [("acknowledge", staff, {}, ()),
              ("submit_result", staff, {"result_text": "Đơn vị đã kiểm tra hiện trường và khắc phục xong."}, after),
-             ("approve", leader, {}, ())]
+             ("approve", leader, {}, ()),
+             ("publish", tokens["operator"], {}, ())]          # the centre checks and publishes
     for action, token, body, photos in steps:
         answer = api.staff(view["id"], action, token, photos, **body)
         if not answer.ok:
             log.append(f"{view['id']}: {action} → {answer.status_code} {answer.text[:200]}")
             return
+
+
+def into_office_hours(api: Api, packs: list[str]) -> datetime:
+    """Reports sent outside the packs' hours wait for the morning (that is the rule); the demo moves the
+    system's clock to the next time every pack is open instead of waiting."""
+    now = api.now()
+    opening = max(calendar_for(get_pack(pack).meta).next_opening(now) for pack in packs)
+    if opening > now:
+        print(f"outside office hours: moving the clock to {opening + timedelta(hours=1):%d/%m %H:%M}")
+        api.advance((opening - now).total_seconds() + 3600)
+        now = api.now()
+    return now
 
 
 def run_demo(args) -> int:
@@ -132,7 +146,7 @@ def run_demo(args) -> int:
         return 1
     rng = random.Random(args.seed if args.seed is not None else time.time_ns())
     packs = [args.pack] if args.pack else list_packs()
-    now = api.now()
+    now = into_office_hours(api, packs)
     started = time.monotonic()
     submitted = []
     for i in range(args.reports):

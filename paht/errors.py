@@ -29,6 +29,11 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                           "The multipart body is malformed (e.g. no boundary)."),
     "INTERACTION_NOT_FOUND": (404, "Không tìm thấy tương tác này trong phản ánh.",
                               "No such interaction on this report."),
+    "INTERACTION_LOCKED": (403, "Chức năng tương tác của người phản ánh đang bị khóa do tương tác vi phạm quy định.",
+                           "The reporter's interactions are locked for violations."),
+    "PROHIBITED_INTERACTION": (422, ("Nội dung tương tác có từ ngữ không chuẩn mực, thiếu tính xây dựng: tương tác "
+                                     "không được ghi nhận và được tính là một lần vi phạm."),
+                               "The message contains prohibited wording: it is refused and counted as a violation."),
     "BAD_REQUEST": (400, "Yêu cầu không hợp lệ.", "The request is malformed."),
     "DEAD_LETTER_NOT_FOUND": (404, "Không tìm thấy thông điệp lỗi.", "No such dead letter."),
     "UNSUPPORTED_CONTENT_TYPE": (415, "Định dạng yêu cầu không được hỗ trợ (cần multipart/form-data hoặc JSON).",

@@ -1,4 +1,8 @@
-"""The content-addressed media file store shared by intake (writes) and verification/publishing (read)."""
+"""The content-addressed media file store shared by intake (writes) and verification/publishing (read).
+
+Chosen by `MONGO_URI` in one place (`open_media_store`): with a MongoDB URI the files live in GridFS (database
+`<PAHT_DB_PREFIX>media`, bucket `media`), so every replica of every service reads the same files; otherwise on the
+local disk under PAHT_MEDIA_DIR (or var/media). Both have the same API: put / read / exists / delete."""
 from __future__ import annotations
 
 import hashlib
@@ -44,15 +48,64 @@ class MediaStore:
             return False
 
 
+class GridFSMediaStore:
+    """The same store in MongoDB's GridFS: a file's name is the SHA-256 of its content. Two writers of the same
+    new file may both store it (two revisions of one name, same bytes): reading takes either, deleting removes
+    all, so nothing is lost or left behind."""
+
+    def __init__(self, db, bucket: str = "media"):
+        import gridfs
+        self.bucket = gridfs.GridFSBucket(db, bucket_name=bucket)
+        self.files = db[f"{bucket}.files"]
+        self.files.create_index([("filename", 1), ("uploadDate", 1)])
+
+    def put(self, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        if not self.exists(digest):
+            self.bucket.upload_from_stream(digest, data, metadata={"sha256": digest, "size": len(data)})
+        return digest
+
+    def read(self, sha256: str) -> bytes:
+        import gridfs
+        try:
+            return self.bucket.open_download_stream_by_name(sha256).read()
+        except gridfs.errors.NoFile:
+            raise FileNotFoundError(sha256) from None
+
+    def exists(self, sha256: str) -> bool:
+        return self.files.find_one({"filename": sha256}, {"_id": 1}) is not None
+
+    def delete(self, sha256: str) -> bool:
+        """Remove every stored copy (retention); False when there was none (deleting is idempotent)."""
+        import gridfs
+        deleted = False
+        for stored in list(self.files.find({"filename": sha256}, {"_id": 1})):
+            try:
+                self.bucket.delete(stored["_id"])
+                deleted = True
+            except gridfs.errors.NoFile:   # another replica deleted it meanwhile
+                pass
+        return deleted
+
+
 def media_root() -> Path:
     return Path(os.environ.get("PAHT_MEDIA_DIR", var_dir() / "media"))
 
 
+def open_media_store(uri: str | None = None):
+    """GridFS when MONGO_URI is a MongoDB URI, the local file store otherwise."""
+    from . import storage
+    uri = uri or os.environ.get("MONGO_URI")
+    if storage.is_mongodb(uri):
+        return GridFSMediaStore(storage.open_database("media", uri))
+    return MediaStore(media_root())
+
+
 class MediaFiles(DependencyProvider):
-    """nameko dependency: the media store at PAHT_MEDIA_DIR (or var/media)."""
+    """nameko dependency: the media store of `open_media_store` (GridFS, or PAHT_MEDIA_DIR / var/media)."""
 
     def setup(self):
-        self.store = MediaStore(media_root())
+        self.store = open_media_store()
 
     def get_dependency(self, worker_ctx):
         return self.store

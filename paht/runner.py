@@ -60,6 +60,10 @@ def ensure_broker(uri: str, out=print) -> bool:
 def service_env(var: Path) -> dict:
     env = dict(os.environ)
     env.setdefault("PAHT_VAR_DIR", str(var))
+    if env.get("PAHT_ENV") == "production":   # the services as configured: real clock, no demo accounts
+        env.setdefault("AMQP_URI", DEFAULT_AMQP)
+        env["PYTHONPATH"] = str(repo_root()) + os.pathsep + env.get("PYTHONPATH", "")
+        return env
     env.setdefault("PAHT_ENV", "dev")
     env.setdefault("PAHT_CLOCK", "controlled")   # local runs: `paht demo` moves time to show deadlines
     env.setdefault("PAHT_DEMO_TOKENS", str(var / "demo-tokens.json"))
@@ -207,17 +211,27 @@ def retire_classic_queues(uri: str, out=print) -> None:
 def up(args) -> int:
     from .demo_users import all_agencies, ensure_tokens
     from .rules import get_pack, list_packs
+    from .settings import production_problems, production_refusal
 
     var = Path(os.environ.get("PAHT_VAR_DIR", repo_root() / "var")).resolve()
     (var / "logs").mkdir(parents=True, exist_ok=True)
     env = service_env(var)
+    production = env.get("PAHT_ENV") == "production"
+    problems = production_problems(env)
+    if problems:   # the services would refuse the same way, one by one: say it once, start nothing
+        print(production_refusal(problems))
+        return 1
     if not ensure_broker(env["AMQP_URI"]):
         return 1
     retire_classic_queues(env["AMQP_URI"])
-    agencies = all_agencies(list_packs, get_pack)
-    ensure_tokens(Path(env["PAHT_DEMO_TOKENS"]), agencies)
-    print(f"demo accounts: {sum(map(len, agencies.values()))} agencies of {len(agencies)} packs, "
-          f"tokens in {env['PAHT_DEMO_TOKENS']}")
+    if production:
+        print("production: staff accounts from `paht users` (and the identity provider, if configured); "
+              "no demo accounts")
+    else:
+        agencies = all_agencies(list_packs, get_pack)
+        ensure_tokens(Path(env["PAHT_DEMO_TOKENS"]), agencies)
+        print(f"demo accounts: {sum(map(len, agencies.values()))} agencies of {len(agencies)} packs, "
+              f"tokens in {env['PAHT_DEMO_TOKENS']}")
     supervisor = Supervisor(SERVICES, lambda name: start_service(name, env, var / "logs"), stop,
                             out=lambda line: print(line, flush=True), log_dir=var / "logs")
     supervisor.start_all()

@@ -17,7 +17,8 @@ from pydantic import (
 
 CATEGORIES = (
     "roads_traffic", "lighting_power", "water_drainage", "waste_sanitation", "trees_parks", "urban_order",
-    "construction_land", "security_order", "fire_rescue", "health", "education", "admin_procedures", "other",
+    "construction_land", "security_order", "fire_rescue", "natural_disaster", "health", "education",
+    "admin_procedures", "other",
 )
 CHANNELS = ("app", "portal", "hotline", "email", "zalo", "facebook", "open311")
 REASON_CODES = (
@@ -55,6 +56,10 @@ class Reporter(Strict):
     address: str | None = Field(None, max_length=500)
     account_id: str | None = Field(None, max_length=100)
     account_proof: str | None = Field(None, max_length=128)   # from the sign-in service (paht.accounts)
+    account_token: str | None = Field(None, max_length=8192)  # an OIDC token of the citizen identity provider
+    # the reporter's consent that the agencies handling the report see their contact data (ST-22/ST-23 Điều 4
+    # khoản 5, TTH Điều 5 khoản 5, VL Điều 7 khoản 5); without it agency accounts see a masked form
+    share_contact: bool | None = None
 
 
 def lead_agency(report: dict) -> str | None:
@@ -153,6 +158,7 @@ class StaffActionIn(Strict):
     result_text: str | None = Field(None, max_length=20000)   # submit_result, approve with an edited text
     new_due: Timestamp | None = None                          # extend
     kind: Literal["format", "content"] | None = None          # rework
+    letter_number: str | None = Field(None, max_length=60)    # publish: the letter's "Số" (else the report id)
     interaction_id: str | None = Field(None, max_length=100)  # reply: the reporter's message answered
     question: str | None = Field(None, max_length=2000)       # request_info
     value: Any = None                                          # operator judgements (classify, urgency, identity)

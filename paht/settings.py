@@ -99,3 +99,77 @@ def account_secret() -> bytes | None:
     """The key the province's sign-in service signs account assertions with (PAHT_ACCOUNT_SECRET); local and test
     systems make their own so the demo app can sign in. Without it no account counts as verified."""
     return _secret("PAHT_ACCOUNT_SECRET", "account-secret", test_endpoints_enabled())
+
+
+# ---- production -----------------------------------------------------------------------------------------------
+class ProductionRefused(SystemExit):
+    """A production process that must not start; its message names every setting to fix."""
+
+
+def production_problems(env=None) -> list[str]:
+    """What keeps a `PAHT_ENV=production` process from starting, each naming its setting and the fix (empty
+    outside production). `env` defaults to the process environment (`paht up` checks the one it passes on)."""
+    env = os.environ if env is None else env
+    if env.get("PAHT_ENV", "") != "production":
+        return []
+    problems = []
+    uri = env.get("MONGO_URI", "")
+    if not uri.startswith(("mongodb://", "mongodb+srv://")):
+        shown = f"{uri.split(':', 1)[0]}://…" if "://" in uri else "not set" if not uri else "not a URI"
+        problems.append(f"MONGO_URI is {shown}: production keeps its data in MongoDB; set "
+                        "MONGO_URI=mongodb://USER:PASSWORD@HOST:27017/?replicaSet=rs0 (or mongodb+srv://…)")
+    if env.get("PAHT_CLOCK", "real") != "real":
+        problems.append(f"PAHT_CLOCK={env.get('PAHT_CLOCK')}: production runs on the real clock; unset PAHT_CLOCK "
+                        "(or set PAHT_CLOCK=real)")
+    if env.get("PAHT_DEMO_TOKENS"):
+        problems.append("PAHT_DEMO_TOKENS is set: demo accounts are for local runs only; unset it and create staff "
+                        "accounts with `paht users add` (or sign staff in through the province's identity provider, "
+                        "PAHT_OIDC_ISSUER/PAHT_OIDC_JWKS_URL/PAHT_OIDC_AUDIENCE)")
+    if not env.get("PAHT_INTERNAL_SECRET"):
+        problems.append("PAHT_INTERNAL_SECRET is not set: every service of the system needs the same secret to sign "
+                        "staff actors; set it, e.g. PAHT_INTERNAL_SECRET=$(openssl rand -hex 32), in every service")
+    for prefix in ("PAHT_OIDC", "PAHT_CITIZEN_OIDC"):
+        named = [f"{prefix}_{part}" for part in ("ISSUER", "JWKS_URL", "AUDIENCE")]
+        missing = [name for name in named if not env.get(name)]
+        if 0 < len(missing) < len(named):
+            problems.append(f"{', '.join(missing)} not set: a provider's tokens are checked against its issuer, keys "
+                            f"and audience together; set all of {', '.join(named)} (or none)")
+    return problems
+
+
+def production_refusal(problems: list[str]) -> str:
+    return "PAHT_ENV=production: refusing to start:\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+def check_production(env=None) -> None:
+    """Raise ProductionRefused (a SystemExit with the message) when `production_problems` finds any."""
+    problems = production_problems(env)
+    if problems:
+        raise ProductionRefused(production_refusal(problems))
+
+
+# ---- staff sign-in ------------------------------------------------------------------------------------------------
+def session_minutes() -> int:
+    """How long a staff login token (`POST /api/v1/auth/login`) stays valid."""
+    return max(1, _int("PAHT_SESSION_MINUTES", 60))
+
+
+def oidc(prefix: str = "PAHT_OIDC") -> dict | None:
+    """An OpenID Connect provider whose signed tokens PAHT accepts: `PAHT_OIDC_*` for staff (the province's
+    identity provider, e.g. Keycloak), `PAHT_CITIZEN_OIDC_*` for citizens' app accounts. None unless the issuer, the
+    JWKS URL and the audience are all set (a token is checked against all three)."""
+    issuer, jwks_url, audience = (os.environ.get(f"{prefix}_{part}") for part in ("ISSUER", "JWKS_URL", "AUDIENCE"))
+    if not (issuer and jwks_url and audience):
+        return None
+    return {
+        "issuer": issuer,
+        "jwks_url": jwks_url,
+        "audience": audience,
+        "role_claim": os.environ.get(f"{prefix}_ROLE_CLAIM", "paht_role"),
+        "pack_claim": os.environ.get(f"{prefix}_PACK_CLAIM", "paht_pack"),
+        "agency_claim": os.environ.get(f"{prefix}_AGENCY_CLAIM", "paht_agency"),
+        "name_claim": os.environ.get(f"{prefix}_NAME_CLAIM", "name"),
+        "subject_claim": os.environ.get(f"{prefix}_SUBJECT_CLAIM", "sub"),
+        "jwks_ttl": float(os.environ.get(f"{prefix}_JWKS_TTL_SECONDS", "600")),
+        "leeway": float(os.environ.get(f"{prefix}_LEEWAY_SECONDS", "30")),
+    }

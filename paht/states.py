@@ -27,11 +27,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
     "forwarded_for_monitoring": frozenset(),
 }
+# the only ways out of a closed report, each for one cause: a "Không hài lòng" rating sends the result back for
+# processing where the pack says so (Tây Ninh Điều 10 khoản 4; services/rating)
+CAUSE_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("published", "in_progress"): frozenset({"reprocess_requested"}),
+    ("delivered_privately", "in_progress"): frozenset({"reprocess_requested"}),
+}
 
 # report fields a decision may set; anything else in a patch is refused
 PATCHABLE = frozenset({
     "reasons", "warnings", "category", "ward", "facts", "assigned_agencies", "route", "urgent", "identity_status",
     "result", "publication", "rating", "interactions_open", "deadlines", "extension",
+    "extensions", "secret", "non_public",   # every extension of a step; the centre's privacy marks
 })
 # intake itself may also merge what the reporter sends with a supplement
 INTAKE_PATCHABLE = PATCHABLE | {"reporter", "description", "location", "media"}
@@ -56,7 +63,8 @@ def plan(report: dict, decision: Decision) -> dict | None:
     state = report["state"]
     if decision.from_states is not None and state not in decision.from_states:
         raise IllegalTransition(f"{decision.kind}: report is {state}, expected one of {decision.from_states}")
-    if decision.to_state is not None and decision.to_state != state and not allowed(state, decision.to_state):
+    if decision.to_state is not None and decision.to_state != state and not allowed(state, decision.to_state) \
+            and decision.kind not in CAUSE_TRANSITIONS.get((state, decision.to_state), ()):
         raise IllegalTransition(f"{decision.kind}: {state} → {decision.to_state} is not allowed")
     patchable = INTAKE_PATCHABLE if decision.source == "intake" else PATCHABLE
     unknown = {key.split(".")[0] for key in decision.patch} - patchable

@@ -14,22 +14,37 @@ from pathlib import Path
 from pymongo import ASCENDING, DESCENDING, ReturnDocument  # noqa: F401 — re-exported for services
 from pymongo.errors import DuplicateKeyError  # noqa: F401 — re-exported: both stores raise it
 
-from . import embedded
+from . import embedded, settings
 from .clock import var_dir
 
 _clients: dict[str, object] = {}
 
 
+def is_mongodb(uri: str | None) -> bool:
+    return bool(uri) and uri.startswith(("mongodb://", "mongodb+srv://"))
+
+
+def mongo_client(uri: str):
+    """One pymongo client per URI and process (aware UTC datetimes)."""
+    from datetime import timezone
+
+    from pymongo import MongoClient
+    client = _clients.get(uri)
+    if client is None:
+        client = _clients[uri] = MongoClient(uri, tz_aware=True, tzinfo=timezone.utc)
+    return client
+
+
 def open_database(service: str, uri: str | None = None, var: str | os.PathLike | None = None):
+    # every service opens its store in a DependencyProvider's setup: the one place a production process that is
+    # not safe to run (settings.production_problems) refuses to start
+    settings.check_production()
     uri = uri or os.environ.get("MONGO_URI") or "embedded://"
-    if uri.startswith(("mongodb://", "mongodb+srv://")):
+    if is_mongodb(uri):
         from datetime import timezone
 
         from bson.codec_options import CodecOptions
-        from pymongo import MongoClient
-        client = _clients.get(uri)
-        if client is None:
-            client = _clients[uri] = MongoClient(uri, tz_aware=True, tzinfo=timezone.utc)
+        client = mongo_client(uri)
         prefix = os.environ.get("PAHT_DB_PREFIX", "paht_")
         return client.get_database(prefix + service,
                                    codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc))

@@ -3,21 +3,27 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
 
+import eventlet
 from eventlet import wsgi
+from kombu import Connection
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY
+from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import clock, settings
+from . import clock, metrics, settings
 from .errors import ApiError
 from .events import jsonable
 
 log = logging.getLogger(__name__)
 
-MESSAGES_HANDLED = Counter("paht_messages_total", "Bus messages handled", ["service", "kind", "outcome"])
+MESSAGES_HANDLED = metrics.MESSAGES_HANDLED   # (imported from here by paht.bus and intake)
 
 
 def json_response(body, status: int = 200) -> Response:
@@ -36,6 +42,7 @@ def error_response(error: ApiError) -> Response:
 # token or tracking header reach the API, which refuses it in JSON
 wsgi.MAX_HEADER_LINE = 16 * 1024
 
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})   # else "other"
 HTTP_ERRORS = {404: "ROUTE_NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
 
 
@@ -60,12 +67,17 @@ class JsonWsgiApp(WsgiApp):
         if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
             environ["wsgi.input_terminated"] = True   # eventlet de-chunks; werkzeug then reads to the end, bounded
         request = LimitedRequest(environ, shallow=True)
+        started, route = time.perf_counter(), "unmatched"
         try:
-            provider, values = self.url_map.bind_to_environ(environ).match()
-            request.path_values = values
-            answer = provider.handle_request(request)
+            rule, values = self.url_map.bind_to_environ(environ).match(return_rule=True)
+            request.path_values, route = values, rule.rule
+            answer = rule.endpoint.handle_request(request)
         except HTTPException as exc:
             answer = error_response(http_error(exc))
+        method = environ.get("REQUEST_METHOD", "")
+        metrics.HTTP_SECONDS.labels(self.server.container.service_name, method if method in HTTP_METHODS else "other",
+                                    route, metrics.status_class(answer.status_code)).observe(
+            time.perf_counter() - started)
         return answer(environ, start_response)
 
 
@@ -158,12 +170,127 @@ def guarded(handler):
     return wrapper
 
 
+HEALTH_CHECK_SECONDS = 2.0   # each readiness check; a probe must not hold one of the service's workers for long
+
+
+def _database_of(store):
+    """The database behind a service's store: the first attribute that is a collection (pymongo or embedded)."""
+    from pymongo.collection import Collection as MongoCollection
+
+    from . import embedded
+
+    for value in vars(store).values():
+        if isinstance(value, (MongoCollection, embedded.Collection)):
+            return value.database
+    return None
+
+
+def ping_database(database) -> None:
+    """Raises unless the database answers: MongoDB's `ping` command, a trivial query on the embedded store."""
+    from . import embedded
+
+    if isinstance(database, embedded.Database):
+        with database.lock:
+            database.conn.execute("SELECT 1").fetchone()
+    else:
+        database.command("ping")
+
+
+class HealthChecks(DependencyProvider):
+    """What `/healthz/ready` asks, found generically from the service's container: the broker (a fresh connection
+    to the container's AMQP_URI), every database behind a dependency holding a `store`, and the rule packs."""
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def databases(self) -> list:
+        found = {}
+        for dependency in self.container.dependencies:
+            store = getattr(dependency, "store", None)
+            database = _database_of(store) if store is not None and hasattr(store, "__dict__") else None
+            if database is not None:
+                found.setdefault(id(database), database)
+        return list(found.values())
+
+    def check_broker(self) -> dict:
+        config = self.container.config
+        with Connection(config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                        connect_timeout=HEALTH_CHECK_SECONDS) as connection:
+            connection.ensure_connection(max_retries=0)   # one attempt: the probe itself is retried
+        return {}
+
+    def check_store(self) -> dict:
+        databases = self.databases()
+        for database in databases:
+            ping_database(database)
+        return {"databases": len(databases)}
+
+    @staticmethod
+    def check_packs() -> dict:
+        from .rules import list_packs
+
+        packs = list_packs()
+        if not packs:
+            raise RuntimeError("no rule packs found")
+        return {"packs": len(packs)}
+
+    @staticmethod
+    def _outcome(check) -> dict:
+        try:
+            with eventlet.Timeout(HEALTH_CHECK_SECONDS + 1):
+                return {"ok": True, **check()}
+        except (Exception, eventlet.Timeout) as exc:  # noqa: BLE001 — any failure is an answer, never a 500
+            error = "timed out" if isinstance(exc, eventlet.Timeout) else f"{type(exc).__name__}: {exc}"
+            return {"ok": False, "error": error[:300]}
+
+    def run(self) -> dict:
+        """Every check, side by side (a probe takes at most about HEALTH_CHECK_SECONDS + 1)."""
+        checks = {"broker": self.check_broker, "store": self.check_store, "packs": self.check_packs}
+        pile = eventlet.GreenPile(len(checks))
+        for check in checks.values():
+            pile.spawn(self._outcome, check)
+        return dict(zip(checks, pile))
+
+    @staticmethod
+    def required() -> set[str]:
+        """The checks that make the service unready when they fail: PAHT_READY_CHECKS (comma-separated; default
+        all three). Intake leaves out `broker` in Kubernetes: its outbox keeps accepting reports while the broker is
+        away, so it should keep receiving traffic (the failed check is still reported)."""
+        configured = os.environ.get("PAHT_READY_CHECKS")
+        if configured is None:
+            return {"broker", "store", "packs"}
+        return {name.strip() for name in configured.split(",") if name.strip()}
+
+
 class Observable:
-    """Mixin: `GET /healthz` and `GET /metrics` for a service class (its `name` is used in the answer)."""
+    """Mixin: `GET /healthz`, `/healthz/live`, `/healthz/ready` and `/metrics` for a service class (its `name` is
+    used in the answers). Kubernetes probes liveness with /healthz/live (the process answers HTTP) and readiness
+    with /healthz/ready (broker reachable, store answering, rule packs present: 503 naming the failing check;
+    PAHT_READY_CHECKS narrows which checks count)."""
+
+    health_checks = HealthChecks()
 
     @http("GET", "/healthz")
     def healthz(self, request):
         return json_response({"status": "ok", "service": self.name, "time": clock.now()})
+
+    @http("GET", "/healthz/live")
+    def healthz_live(self, request):
+        return json_response({"status": "alive", "service": self.name})
+
+    @http("GET", "/healthz/ready")
+    def healthz_ready(self, request):
+        checks = self.health_checks.run()
+        required = self.health_checks.required()
+        failing = sorted(name for name, result in checks.items() if not result["ok"] and name in required)
+        if failing:
+            log.warning("not ready: %s", ", ".join(f"{name} ({checks[name]['error']})" for name in failing))
+            return json_response({"status": "not_ready", "service": self.name, "failing": failing,
+                                  "checks": checks}, 503)
+        return json_response({"status": "ready", "service": self.name, "checks": checks})
+
+    # every worker timed by service, entrypoint and type, and logged with the report/event it handles
+    observed_workers = metrics.ObservedWorkers()
 
     @http("GET", "/metrics")
     def metrics(self, request):

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from . import PackError, get_pack, list_packs, load_pack, rules_root
-from .cases import run_cases
+from .audit import audit
+from .cases import COVERAGE_MIN, coverage, run_cases
 from .diff import diff_packs, format_table
 
 
@@ -21,12 +22,19 @@ def _pack(name: str):
 
 
 def check(dirs) -> int:
+    """Each pack loads (schema, vocabulary, values, references) and holds nothing that can never take effect."""
     failed = 0
     for pack_dir in dirs:
         try:
             pack = load_pack(pack_dir)
         except PackError as exc:
             print(f"FAIL {pack_dir}: {exc}")
+            failed += 1
+            continue
+        problems = audit(pack)
+        if problems:
+            for problem in problems:
+                print(f"FAIL {pack.id}: {problem}")
             failed += 1
             continue
         counts = ", ".join(f"{stage} {len(rules)}" for stage, rules in pack.stages.items())
@@ -50,7 +58,14 @@ def test(dirs) -> int:
                 failed += 1
                 print(f"FAIL {pack.id} {r.file}:{r.line} {r.name} [{r.article}]: {r.detail}")
         passed = sum(r.ok for r in results)
-        print(f"{'ok  ' if passed == len(results) else 'FAIL'} {pack.id}: {passed}/{len(results)} cases")
+        covered = coverage(pack, results)
+        if not covered.ok:
+            failed += 1
+        print(f"{'ok  ' if passed == len(results) and covered.ok else 'FAIL'} {pack.id}: {passed}/{len(results)} cases, "
+              f"rule coverage {len(covered.covered)}/{covered.total} ({covered.share:.0%}"
+              f"{'' if covered.ok else f', under {COVERAGE_MIN:.0%}'})")
+        if covered.missing:
+            print(f"     no worked case makes these take effect: {', '.join(covered.missing)}")
     return 1 if failed else 0
 
 

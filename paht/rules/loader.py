@@ -10,7 +10,14 @@ import jsonschema
 
 from .compiler import Compiler
 from .errors import PackError
-from .vocabulary import ACTIONS, REASON_CODES, ROUTE_TARGETS, UNITS
+from .vocabulary import (
+    ACTION_FIELDS,
+    ACTIONS,
+    CHECKS,
+    REASON_CODES,
+    ROUTE_TARGETS,
+    UNITS,
+)
 from .yamlfile import line_of, plain, read_yaml
 
 STAGES = ("acceptance", "routing", "sla", "penalties")
@@ -63,8 +70,26 @@ def load_agencies(pack_dir: Path) -> dict[str, dict]:
 
 
 class _StageChecker:
-    def __init__(self, stage: str, path: Path, parameters: dict, agencies: dict):
+    def __init__(self, stage: str, path: Path, parameters: dict, agencies: dict, domains: dict | None = None):
         self.stage, self.path, self.parameters, self.agencies = stage, path, parameters, agencies
+        self.domains = domains or {}
+        self.parameters_used: set[str] = set()
+
+    def duration_parameter(self, reference, where) -> dict:
+        name = str(reference)[1:]
+        param = self.parameters.get(name)
+        if not str(reference).startswith("$") or param is None or "amount" not in param:
+            raise PackError(f"unknown duration parameter {reference} (a parameter of pack.yaml with amount and unit)",
+                            *where)
+        self.parameters_used.add(name)
+        return param
+
+    @staticmethod
+    def check_duration(amount, unit, what: str, where) -> None:
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
+            raise PackError(f"{what} amount is a positive number, not {amount!r}", *where)
+        if unit not in UNITS:
+            raise PackError(f"{what} without a valid unit (one of {', '.join(UNITS)}), got {unit!r}", *where)
 
     def check_then(self, rule: dict, where) -> dict:
         then = plain(rule["then"])
@@ -72,37 +97,57 @@ class _StageChecker:
         if action not in ACTIONS[self.stage]:
             raise PackError(f"unknown action {action!r} for stage {self.stage} (one of {', '.join(ACTIONS[self.stage])})",
                             *where)
+        extra = sorted(set(then) - {"action"} - set(ACTION_FIELDS[action]))
+        if extra:
+            takes = ", ".join(ACTION_FIELDS[action]) or "nothing else"
+            raise PackError(f"{action} does not take {', '.join(extra)} (it takes {takes})", *where)
         if action in ("reject", "request_supplement", "warn") and then.get("reason") not in REASON_CODES:
             raise PackError(f"{action} needs a reason from DESIGN.md's codes, got {then.get('reason')!r}", *where)
+        if "check" in then:
+            if then["check"] not in CHECKS:
+                raise PackError(f"unknown check {then['check']!r} (one of {', '.join(CHECKS)})", *where)
+            if not rule.get("rejection_message"):
+                raise PackError(f"a warn with check {then['check']} needs the rejection_message the reporter reads "
+                                "when the operator rejects it", *where)
         if action == "route":
+            if not isinstance(then.get("co", []), list):
+                raise PackError("route co is a list of agencies", *where)
             for target in [then.get("lead")] + list(then.get("co") or []):
                 if target is None:
                     raise PackError("route needs a lead", *where)
                 if target not in ROUTE_TARGETS and not self.known_agency(target):
-                    raise PackError(f"unknown agency {target!r} in route", *where)
+                    raise PackError(f"unknown agency {target!r} in route (an id of agencies.yaml or "
+                                    f"{', '.join(ROUTE_TARGETS)})", *where)
         if action == "set_deadline":
             if "deadline" in then:
-                name = then.pop("deadline")[1:]
-                param = self.parameters.get(name)
-                if param is None or "amount" not in param:
-                    raise PackError(f"unknown duration parameter ${name}", *where)
+                if "amount" in then or "unit" in then:
+                    raise PackError("set_deadline takes deadline: $parameter or amount and unit, not both", *where)
+                param = self.duration_parameter(then.pop("deadline"), where)
                 then["amount"], then["unit"] = param["amount"], param["unit"]
             if "amount" not in then:
                 raise PackError("set_deadline needs amount and unit (or deadline: $parameter)", *where)
-            if then.get("unit") not in UNITS:
-                raise PackError(f"deadline without a valid unit (one of {', '.join(UNITS)})", *where)
+            self.check_duration(then["amount"], then.get("unit"), "deadline", where)
             on_miss = then.get("on_miss") or {"action": "flag_late"}
             if on_miss.get("action") not in ("flag_late", "reject"):
                 raise PackError("on_miss action is flag_late or reject", *where)
+            if set(on_miss) - {"action", "reason"}:
+                raise PackError(f"on_miss takes action and reason, not {', '.join(sorted(set(on_miss) - {'action', 'reason'}))}",
+                                *where)
             if on_miss["action"] == "reject" and on_miss.get("reason") not in REASON_CODES:
-                raise PackError("on_miss reject needs a reason code", *where)
+                raise PackError(f"on_miss reject needs a reason code, got {on_miss.get('reason')!r}", *where)
+            if on_miss["action"] == "flag_late" and "reason" in on_miss:
+                raise PackError("on_miss flag_late takes no reason", *where)
             then["on_miss"] = on_miss
-        if action in ("lock_account", "lock_interaction") and isinstance(then.get("duration"), str):
-            name = then["duration"][1:]
-            if name not in self.parameters:
-                raise PackError(f"unknown parameter ${name}", *where)
-            param = self.parameters[name]
-            then["duration"] = {"amount": param["amount"], "unit": param["unit"]}
+        if action in ("lock_account", "lock_interaction") and "duration" in then:
+            duration = then["duration"]
+            if isinstance(duration, str):
+                param = self.duration_parameter(duration, where)
+                duration = {"amount": param["amount"], "unit": param["unit"]}
+            elif set(duration) - {"amount", "unit"}:
+                raise PackError(f"duration takes amount and unit, not {', '.join(sorted(set(duration) - {'amount', 'unit'}))}",
+                                *where)
+            self.check_duration(duration.get("amount"), duration.get("unit"), "duration", where)
+            then["duration"] = {"amount": duration["amount"], "unit": duration["unit"]}
         return then
 
     def known_agency(self, agency_id: str) -> bool:
@@ -122,14 +167,28 @@ class _StageChecker:
             if rule["id"] in seen:
                 raise PackError(f"duplicate rule id (first at line {seen[rule['id']]})", *where)
             seen[rule["id"]] = line_of(rule)
-            compiler = Compiler(self.stage, self.parameters, where)
-            compiled = compiler.condition(plain(rule.get("when")))
+            compiler = Compiler(self.stage, self.parameters, where, self.domains)
+            compiled = compiler.condition(rule.get("when"))
+            then = self.check_then(rule, where)
+            self.parameters_used |= compiler.parameters_used
             rules.append({"id": rule["id"], "article": rule["article"], "title": rule.get("title"),
-                          "when": plain(rule.get("when")), "then": self.check_then(rule, where),
+                          "when": plain(rule.get("when")), "then": then,
                           "message": rule.get("message"), "message_en": rule.get("message_en"),
+                          "rejection_message": rule.get("rejection_message"),
+                          "rejection_message_en": rule.get("rejection_message_en"),
                           "line": line_of(rule), "file": self.path.name, "condition": compiled,
-                          "facts_used": sorted(compiler.used)})
+                          "facts_used": sorted(compiler.used),
+                          "literals": {fact: sorted(values, key=str) for fact, values in compiler.literals.items()}})
         return rules
+
+
+def load_categories(pack_dir: Path) -> set[str] | None:
+    """The category ids of the categories.yaml beside the pack (else of the rules folder)."""
+    from . import rules_root
+    for path in (pack_dir.parent / "categories.yaml", rules_root() / "categories.yaml"):
+        if path.exists():
+            return {item["id"] for item in read_yaml(path)["categories"]}
+    return None
 
 
 def load_pack(path):
@@ -144,10 +203,16 @@ def load_pack(path):
     if meta["id"] != pack_dir.name:
         raise PackError(f"id {meta['id']!r} differs from the folder name {pack_dir.name!r}", str(meta_path), 1)
     parameters = plain(meta.get("parameters") or {})
+    parameter_lines = {name: line_of(value, line_of(meta)) for name, value in (meta.get("parameters") or {}).items()}
     agencies = load_agencies(pack_dir)
-    stages = {}
+    domains = {"@categories": load_categories(pack_dir), "@agencies": set(agencies) if agencies else None}
+    stages, parameters_used = {}, set()
     for stage in STAGES:
         stage_path = pack_dir / f"{stage}.yaml"
         if stage_path.exists():
-            stages[stage] = _StageChecker(stage, stage_path, parameters, agencies).load()
-    return Pack(pack_dir, plain(meta), parameters, agencies, stages)
+            checker = _StageChecker(stage, stage_path, parameters, agencies, domains)
+            stages[stage] = checker.load()
+            parameters_used |= checker.parameters_used
+    pack = Pack(pack_dir, plain(meta), parameters, agencies, stages)
+    pack.parameters_used, pack.parameter_lines = parameters_used, parameter_lines
+    return pack

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
 
+from paht.metrics import RULE_EVALUATION_SECONDS, timed
+
 from .engine import StageEngine, complete_facts
 
 DECISION_ORDER = ("reject", "request_supplement", "forward_for_monitoring")
@@ -36,8 +38,9 @@ class Pack:
         return [self._rules[rule_id] for rule_id in self._engine.fired(stage, facts)]
 
     def evaluate(self, stage: str, facts: dict) -> dict:
-        fired = self.fired(stage, facts)
-        return getattr(self, f"_{stage}")(fired, facts)
+        with timed(RULE_EVALUATION_SECONDS.labels(self.id, stage)):
+            fired = self.fired(stage, facts)
+            return getattr(self, f"_{stage}")(fired, facts)
 
     # stage decisions
     @staticmethod
@@ -46,20 +49,39 @@ class Pack:
         return {"code": then.get("reason"), "rule": rule["id"], "article": rule["article"],
                 "message": rule.get("message") or "", "message_en": rule.get("message_en"), "action": then["action"]}
 
+    @classmethod
+    def _rejection(cls, rule: dict) -> dict:
+        """The reason of a rule that rejects; a warn whose check the operator rejected reads its rejection_message."""
+        if rule["then"]["action"] != "warn":
+            return cls._reason(rule)
+        return dict(cls._reason(rule), action="reject", message=rule.get("rejection_message") or "",
+                    message_en=rule.get("rejection_message_en"), check=rule["then"].get("check"))
+
     def _acceptance(self, fired: list[dict], facts: dict) -> dict:
+        """The decision of the rules, with the operator's checks: a `warn` rule with a `check` the operator
+        rejected (facts["operator_checks"][check] == "rejected") rejects the report with the rule's reason; one
+        not judged yet is a pending check (verification holds an otherwise accepted report until it is judged)."""
+        judged = facts.get("operator_checks") or {}
         by_action: dict[str, list[dict]] = {}
         for rule in fired:
-            by_action.setdefault(rule["then"]["action"], []).append(rule)
+            action = rule["then"]["action"]
+            if action == "warn" and judged.get(rule["then"].get("check")) == "rejected":
+                action = "reject"
+            by_action.setdefault(action, []).append(rule)
         decision, reasons = "accepted", []
         for action in DECISION_ORDER:
             if by_action.get(action):
                 decision = ACCEPTANCE_OUTCOME[action]
-                reasons = [self._reason(r) for r in by_action[action] if r["then"].get("reason")]
+                reasons = [self._rejection(r) for r in by_action[action] if r["then"].get("reason")]
                 if action == "forward_for_monitoring":
                     reasons = []
                 break
-        return {"decision": decision, "reasons": reasons,
-                "warnings": [self._reason(r) for r in by_action.get("warn", [])],
+        warnings = [dict(self._reason(r), check=r["then"].get("check"),
+                         status=judged.get(r["then"].get("check"), "pending") if r["then"].get("check") else None)
+                    for r in fired if r["then"]["action"] == "warn"]
+        pending = [{"name": w["check"], "rule": w["rule"], "article": w["article"], "message": w["message"]}
+                   for w in warnings if w["status"] == "pending"]
+        return {"decision": decision, "reasons": reasons, "warnings": warnings, "pending_checks": pending,
                 "fired": [r["id"] for r in fired],
                 "monitoring_rule": next(({"rule": r["id"], "article": r["article"]}
                                          for r in by_action.get("forward_for_monitoring", [])), None)}

@@ -32,7 +32,8 @@ FACTS: dict[str, dict[str, object]] = {
         "category": "roads_traffic", "urgent": False, "ward_code": "", "ward_found": False, "inside_province": True,
         "suggested_agency": "", "designated_agency": "", "returned_count": 0,
     },
-    "sla": {"step": "process", "urgent": False, "multi_agency": False, "designated": False},
+    # rework_kind: the centre's rework request (`format` | `content`), "" for every other step
+    "sla": {"step": "process", "urgent": False, "multi_agency": False, "designated": False, "rework_kind": ""},
     # subject citizen: one reporter's record; subject agency: one agency's counters over one period (day, week,
     # month, quarter, year), computed from the reports' timelines and deadlines (services/rating/scorecards.py)
     "penalties": {
@@ -57,6 +58,7 @@ ACTIONS = {
 STEPS = (
     "receive", "dispatch", "acknowledge", "return", "request_info", "process", "forward", "co_process", "compile",
     "approve", "publish", "rework", "supplement", "identity_check", "designate", "interaction_reply",
+    "co_return", "clarify", "agree",
 )
 UNITS = ("min", "h", "d", "wh", "wd")
 ROUTE_TARGETS = ("ward_committee", "suggested", "designated")
@@ -65,3 +67,56 @@ OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "exists")
 # the unit a numeric fact is measured in, so `$photo_max_age` given in days compares with hours
 FACT_UNITS = {"photo_age_h": "h"}
 HOURS_PER = {"min": 1 / 60, "h": 1, "d": 24}
+
+# ---- values (`paht rules check` compares every value a rule tests or sets with these) -------------------------
+# the values an enum-like fact takes; "@categories" = the ids of rules/categories.yaml, "@agencies" = the pack's
+# agencies.yaml ids ("" = none given)
+FACT_VALUES: dict[str, tuple | str] = {
+    "channel": ("app", "portal", "hotline", "email", "zalo", "facebook", "open311"),
+    "category": "@categories",
+    "identity_status": ("unverified", "pending", "confirmed", "false"),
+    "out_of_scope_kind": ("", "complaint", "denunciation", "dispute", "lawsuit"),
+    "subject": ("citizen", "agency"),
+    "period": ("day", "week", "month", "quarter", "year"),
+    "step": STEPS,
+    "rework_kind": ("", "format", "content"),
+    "suggested_agency": "@agencies",
+    "designated_agency": "@agencies",
+}
+# facts that are shares (0..1): "dưới 70%" is lt: 0.7, never lt: 70
+FRACTION_FACTS = ("ela_score",)   # and every fact whose name ends in _rate
+
+# the steps code opens a deadline for: services/sla/deadlines.py STEP_OF_STATE and STEP_OF_CAUSE, and the steps
+# services/sla/service.py opens from causes (return, co_process). An sla rule timing any other step never runs, so
+# `paht rules check` refuses it; tests/unit/test_rules_values.py keeps this list equal to the code.
+OPENED_STEPS = (
+    "receive", "supplement", "dispatch", "designate", "acknowledge", "process", "approve", "publish", "rework",
+    "identity_check", "return", "co_process",
+    # services/sla/deadlines.py OPENED_STEPS: judged after the fact, side steps, the designated agency's agreement
+    "request_info", "co_return", "forward", "compile", "interaction_reply", "clarify", "agree",
+)
+
+# pack.yaml parameters the code reads itself (not through a rule's $name); any other parameter that no rule
+# references is refused by `paht rules check`; tests/unit/test_rules_values.py keeps this list equal to the code
+CODE_PARAMETERS = ("extension_max_fraction", "late_report_limit")
+
+# operator checks: a `warn` rule with `check: <name>` holds the report in `submitted` until the operator judges
+# the check (judge {"name": <name>, "value": "confirmed" | "rejected"}); rejected → the rule's reason rejects it
+CHECKS = {
+    "photo_age_unknown": "no usable capture time: the operator checks the photo was taken within the limit",
+    "capture_time_future": "the file says it was captured after it was sent",
+    "capture_time_conflict": "the app's capture time and the file's own differ",
+    "capture_time_client_asserted": "the photo age rests on the app's word only",
+    "edited_thumbnail": "the picture differs from the thumbnail the file carries (a weak sign of editing)",
+}
+CHECK_OUTCOMES = ("confirmed", "rejected")
+
+# the `then` fields each action takes (besides `action`)
+ACTION_FIELDS = {
+    "accept": (), "reject": ("reason",), "request_supplement": ("reason",), "warn": ("reason", "check"),
+    "forward_for_monitoring": (),
+    "route": ("lead", "co", "immediate"), "unresolved": (),
+    "set_deadline": ("amount", "unit", "deadline", "warn_at", "on_miss"), "no_deadline": (),
+    "lock_account": ("duration",), "lock_interaction": ("duration",), "report_to_province": (),
+    "not_eligible_excellent": (),
+}

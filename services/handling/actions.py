@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from paht.schemas import Decision, lead_agency
+from paht.states import TERMINAL
+from paht.worktime import calendar_for
 
 from .schemas import Extension, Result
 
@@ -122,6 +124,11 @@ def _request_info(report, actor, body, pack, now):
 
 
 def _extend(report, actor, body, pack, now):
+    """An extension of the processing step with the agency's written notice and commitment (the note), shown to
+    the reporter. Where the pack caps extensions (`extension_max_fraction`, ST-22 Điều 10 khoản 2 điểm c: "không
+    quá ½ thời gian quy định"), every extension of this deadline counts against its ORIGINAL time: the new due
+    date may lie at most fraction × the step's prescribed time (its own amount and unit, in the pack's working
+    time) after the due date the step had before any extension."""
     require_state(report, "in_progress")
     require_lead(report, actor)
     new_due = body.get("new_due")
@@ -130,19 +137,39 @@ def _extend(report, actor, body, pack, now):
                       {"new_due": "required", "note": "required"})
     new_due = datetime.fromisoformat(new_due)
     deadline = (report.get("deadlines") or {}).get("process")
-    if deadline is None:
+    if deadline is None or deadline.get("closed_at"):
         raise Refused("ACTION_NOT_ALLOWED", "no open processing deadline to extend")
     opened, due = datetime.fromisoformat(deadline["opened_at"]), datetime.fromisoformat(deadline["due"])
     if new_due <= due:
         raise Refused("VALIDATION_FAILED", "the new date must be after the current deadline", {"new_due": "too early"})
+    earlier = [e for e in report.get("extensions") or []
+               if e.get("step") == "process" and e.get("deadline_opened_at") == deadline["opened_at"]]
+    original_due = datetime.fromisoformat(earlier[0]["previous_due"]) if earlier else due
     limit = pack.parameters.get("extension_max_fraction")
-    if limit is not None and new_due - due > (due - opened) * float(limit["value"]):
-        raise Refused("EXTENSION_TOO_LONG", f"at most {limit['value']} of the step's time ({limit.get('article')})",
-                      {"new_due": "beyond the pack's limit"})
+    if limit is not None:
+        latest = extension_limit(pack, deadline, opened, original_due, float(limit["value"]))
+        if new_due > latest:
+            raise Refused("EXTENSION_TOO_LONG",
+                          f"at most {limit['value']} of the step's time in all, until {latest.isoformat()} "
+                          f"({limit.get('article')})",
+                          {"new_due": "beyond the pack's limit", "latest_due": latest.isoformat()})
     extension = Extension(step="process", previous_due=due.isoformat(), new_due=new_due.isoformat(),
                           reason=body["note"], by=actor.get("agency"), at=now.isoformat(),
                           article=(limit or {}).get("article")).model_dump()
-    return "extended", None, {"extension": extension}, extension
+    extension.update(deadline_opened_at=deadline["opened_at"], original_due=original_due.isoformat(),
+                     number=len(earlier) + 1)
+    history = list(report.get("extensions") or []) + [extension]
+    return "extended", None, {"extension": extension, "extensions": history}, extension
+
+
+def extension_limit(pack, deadline: dict, opened: datetime, original_due: datetime, fraction: float) -> datetime:
+    """The latest due date all extensions of a deadline together may reach: fraction × the step's prescribed time
+    after its original due date, in the pack's working time when the deadline says its amount and unit (6 wd →
+    3 wd more), else in calendar time from when it opened."""
+    amount, unit = deadline.get("amount"), deadline.get("unit")
+    if amount and unit:
+        return calendar_for(pack.meta).add(original_due, float(amount) * fraction, unit)
+    return original_due + (original_due - opened) * fraction
 
 
 def _forward(report, actor, body, pack, now):
@@ -200,12 +227,45 @@ def _designate(report, actor, body, pack, now):
 
 
 def _rework(report, actor, body, pack, now):
+    """The centre's check before publication sends an approved result back to the lead agency: `format` (not in
+    the form of the appendix) or `content` (inaccurate, incomplete, photos of the fixed scene missing). The
+    timeline cause `rework_requested` with `detail.kind` opens the matching rework deadline (sla)."""
     require_state(report, "approved")
     require_centre(actor)
     kind = body.get("kind")
     if kind not in ("format", "content"):
         raise Refused("VALIDATION_FAILED", "kind is format or content", {"kind": "format | content"})
-    return "rework_requested", "in_progress", {}, {"kind": kind, "note": body.get("note")}
+    rework = (pack.meta.get("publication") or {}).get("rework") or {}
+    return "rework_requested", "in_progress", {}, {"kind": kind, "note": body.get("note"),
+                                                   "article": (rework.get(kind) or {}).get("article")}
+
+
+def _mark(report, actor, body, pack, field: str, setting: str):
+    """The centre marks (or, with value false, unmarks) a report before it is closed."""
+    require_centre(actor)
+    if report["state"] in TERMINAL:
+        raise Refused("ACTION_NOT_ALLOWED", f"report is {report['state']}: it is closed")
+    rule = (pack.meta.get("publication") or {}).get(setting)
+    if not rule:
+        raise Refused("ACTION_NOT_ALLOWED", f"the pack's regulation has no {setting} clause (publication.{setting})")
+    value = body.get("value")
+    if value is not None and not isinstance(value, bool):
+        raise Refused("VALIDATION_FAILED", "value is true or false", {"value": "true | false"})
+    value = value is not False
+    return {field: value}, {"value": value, "article": rule.get("article")}
+
+
+def _mark_secret(report, actor, body, pack, now):
+    """State secrets (bí mật nhà nước): never published; the result is delivered to the reporter privately."""
+    patch, detail = _mark(report, actor, body, pack, "secret", "state_secrets")
+    return "marked_secret", None, patch, detail
+
+
+def _mark_non_public(report, actor, body, pack, now):
+    """A sensitive report received non-publicly (tiếp nhận không công khai): no description or result in public,
+    the result delivered privately."""
+    patch, detail = _mark(report, actor, body, pack, "non_public", "non_public")
+    return "marked_non_public", None, patch, detail
 
 
 def _directive(report, actor, body, pack, now):
@@ -231,14 +291,49 @@ def _reply(report, actor, body, pack, now):
                                             "note": require_field(body, "note"), "agency": actor.get("agency")}
 
 
+def _clarify(report, actor, body, pack, now):
+    """The rated agency clarifies a result its reporter rated "Không hài lòng", where the pack makes it do so
+    (rating_scale.unsatisfied.action `clarify`: TTH Điều 13 khoản 2, VL Điều 14 khoản 2). Ends the `clarify` step."""
+    require_state(report, "published", "delivered_privately")
+    require_lead(report, actor)
+    unsatisfied = (pack.meta.get("rating_scale") or {}).get("unsatisfied") or {}
+    if unsatisfied.get("action") != "clarify" or (report.get("rating") or {}).get("counts_as") != "unsatisfied":
+        raise Refused("ACTION_NOT_ALLOWED", "only a result rated unsatisfied is clarified, where the pack says so")
+    return "clarified", None, {}, {"note": require_field(body, "note"), "article": unsatisfied.get("article")}
+
+
+def _agree(report, actor, body, pack, now):
+    """The agency the province designated to coordinate agrees to the result before publication (TTH Điều 16
+    khoản 4, VL Điều 17 khoản 4), within its `agree` deadline: `{"note"}` agrees; `{"value": false, "note"}` does
+    not, and the report goes back to processing ("thực hiện lại Bước 3"). The centre may record the agency's
+    answer on its behalf (the seeds have the centre ask it: "chuyển kết quả ... để xin ý kiến thống nhất")."""
+    require_state(report, "approved")
+    pending = (report.get("deadlines") or {}).get("agree") or {}
+    if not pending or pending.get("closed_at"):
+        raise Refused("ACTION_NOT_ALLOWED", "no agreement of a designated agency is awaited")
+    if actor.get("role") not in CENTRE_ROLES and (actor.get("role") not in AGENCY_ROLES
+                                                  or actor.get("agency") != pending.get("agency")):
+        raise Refused("FORBIDDEN", "only the designated agency (or the centre recording its answer) agrees")
+    value = body.get("value")
+    if value is not None and not isinstance(value, bool):
+        raise Refused("VALIDATION_FAILED", "value is true (agree) or false (do not agree)", {"value": "true | false"})
+    detail = {"agency": pending.get("agency"), "article": pending.get("article")}
+    if actor.get("role") in CENTRE_ROLES:
+        detail["recorded_by"] = actor.get("name") or actor.get("role")
+    if value is False:
+        return "agreement_refused", "in_progress", {}, dict(detail, note=require_field(body, "note"))
+    return "agreed", None, {}, detail
+
+
 ACTIONS = {
     "acknowledge": _acknowledge, "return": _return, "request_info": _request_info, "extend": _extend,
     "forward": _forward, "submit_result": _submit_result, "approve": _approve, "send_back": _send_back,
     "designate": _designate, "rework": _rework, "directive": _directive, "missed_call": _missed_call,
-    "reply": _reply,
+    "reply": _reply, "mark_secret": _mark_secret, "mark_non_public": _mark_non_public,
+    "clarify": _clarify, "agree": _agree,
 }
 # actions that are not the work on the report itself, so a co-agency's reply is its own
-NOT_WORK = ("directive", "missed_call", "reply")
+NOT_WORK = ("directive", "missed_call", "reply", "mark_secret", "mark_non_public")
 
 
 def decide(report: dict, action: str, actor: dict, body: dict, pack, now: datetime, event_id: str) -> Decision:

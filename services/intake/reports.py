@@ -20,9 +20,12 @@ def hash_token(token: str) -> str:
 
 
 def reporter_record(reporter) -> dict:
-    """The reporter as stored: the account counts as signed in only with a valid proof (kept as a flag)."""
-    record = reporter.model_dump(exclude={"account_proof"})
-    record["account_verified"] = accounts.verified(reporter.account_id, reporter.account_proof)
+    """The reporter as stored: the account counts as signed in only with a valid proof — the citizens' identity
+    provider's token for it (`account_token`) or the sign-in service's HMAC (`account_proof`) — kept as a flag;
+    neither credential is stored."""
+    record = reporter.model_dump(exclude={"account_proof", "account_token"})
+    record["account_verified"] = accounts.verified(reporter.account_id, reporter.account_proof,
+                                                   getattr(reporter, "account_token", None))
     return record
 
 
@@ -150,36 +153,136 @@ def check_reply(report: dict, interaction_id: str | None) -> None:
         raise ApiError("ACTION_NOT_ALLOWED", detail="already answered")
 
 
-def public_view(report: dict) -> dict:
-    """What anyone may read about a report: never the reporter's data."""
+def pending_checks(report: dict) -> list[dict]:
+    """The operator's checks a report waits for in `submitted` (verification's holding `warn` rules, kept with
+    their status in the report's warnings)."""
+    if report["state"] != "submitted":
+        return []
+    return [{"name": w["check"], "rule": w.get("rule"), "article": w.get("article"), "message": w.get("message")}
+            for w in report.get("warnings") or [] if w.get("check") and w.get("status") == "pending"]
+
+
+def _pack_publication(pack_id: str) -> dict | None:
+    from paht.rules import get_pack
+    try:
+        return get_pack(pack_id).meta.get("publication") or {}
+    except KeyError:
+        return None
+
+
+def withheld(report: dict) -> str | None:
+    """Why the report's description and result are not public, or None: the centre marked it a state secret or a
+    sensitive report received non-publicly, or the reporter asked for secrecy where the pack's regulation then
+    withholds the result (`publication.private_on_request`; Vĩnh Long's request hides personal data only, which
+    is never public anyway). The same reading as publishing's delivery (services/publishing/letters.py)."""
+    if report.get("secret"):
+        return "secret"
+    if report.get("non_public"):
+        return "non_public"
+    if report.get("keep_private"):
+        publication = _pack_publication(report.get("pack", ""))
+        if publication is None or publication.get("private_on_request"):
+            return "private_on_request"
+    return None
+
+
+def _extensions(report: dict, deadlines: list[dict]) -> tuple[list[dict], dict | None]:
+    """Each deadline with the date an extension moved it to, and the agency's latest notice and commitment."""
+    history = [e for e in report.get("extensions") or [] if e.get("new_due")] or \
+        ([report["extension"]] if report.get("extension") else [])
+    moved = []
+    for deadline in deadlines:
+        own = [e for e in history if e.get("step") == deadline.get("step")
+               and e.get("deadline_opened_at", deadline.get("opened_at")) == deadline.get("opened_at")]
+        moved.append(dict(deadline, extended_to=own[-1]["new_due"], extended_from=own[0]["previous_due"])
+                     if own else deadline)
+    latest = history[-1] if history else None
+    notice = None if latest is None else {
+        "step": latest.get("step"), "new_due": latest.get("new_due"), "note": latest.get("reason"),
+        "at": latest.get("at"), "by": latest.get("by"), "article": latest.get("article"),
+        "history": [{"new_due": e.get("new_due"), "previous_due": e.get("previous_due"), "note": e.get("reason"),
+                     "at": e.get("at")} for e in history]}
+    return moved, notice
+
+
+def public_view(report: dict, owner: bool = False) -> dict:
+    """What anyone may read about a report: never the reporter's data. A report withheld from the public (state
+    secret, non-public, secrecy on request) shows no description, messages or result letter; its reporter
+    (`owner`: the tracking token was shown) reads their own description, messages and privately delivered
+    result."""
     publication = report.get("publication") or {}
+    private = withheld(report)
+    hidden = private is not None and not owner
+    deadlines, extension = _extensions(
+        report, sorted(report.get("deadlines", {}).values(), key=lambda d: str(d.get("opened_at", ""))))
     view = {
         "id": report["_id"],
         "state": report["state"],
         "pack": report["pack"],
         "category": report.get("category"),
-        "description": None if report.get("keep_private") else report.get("description"),
+        "description": None if hidden else report.get("description"),
         "ward": report.get("ward"),
         "assigned_agencies": report.get("assigned_agencies", []),
         "reasons": report.get("reasons", []),
-        "deadlines": sorted(report.get("deadlines", {}).values(), key=lambda d: str(d.get("opened_at", ""))),
+        "pending_checks": pending_checks(report),
+        "deadlines": deadlines,
         "late": any(d.get("late") for d in report.get("deadlines", {}).values()),
         "timeline": _public_timeline(report),
-        "interactions": interactions(report),
+        "interactions": [] if hidden else interactions(report),
         "submitted_at": report["submitted_at"],
     }
-    if report["state"] == "published" and publication:
-        view["result"] = {"letter": publication.get("letter"), "published_at": publication.get("published_at")}
+    if extension:
+        view["extension"] = extension
+    if private:
+        view["private"] = True
+    if publication and (report["state"] == "published" and not private
+                        or owner and report["state"] in ("published", "delivered_privately")):
+        view["result"] = {"letter": publication.get("letter"), "published_at": publication.get("published_at"),
+                          "private": bool(publication.get("private"))}
     if report.get("rating"):
         view["rating"] = {"level": report["rating"].get("level"), "label": report["rating"].get("label")}
     return view
 
 
-def staff_view(report: dict) -> dict:
-    view = public_view(report)
+AGENCY_ROLES = ("agency_staff", "agency_leader")
+
+
+def agencies_see_contact(report: dict) -> bool:
+    """Whether the agencies handling a report may see its reporter's contact data: the reporter consented
+    (`reporter.share_contact`), or the pack gives it to them (`publication.reporter_contact.agencies`: `consent`
+    — only with consent —, `unless_private` — unless the reporter asked for secrecy —, or `always`)."""
+    reporter = report.get("reporter") or {}
+    if reporter.get("share_contact"):
+        return True
+    access = ((_pack_publication(report.get("pack", "")) or {}).get("reporter_contact") or {}).get("agencies",
+                                                                                                   "consent")
+    if access == "always":
+        return True
+    return access == "unless_private" and not report.get("keep_private") and not report.get("secret")
+
+
+def masked_reporter(reporter: dict | None) -> dict:
+    """The reporter as an agency without the right to their contact data sees them: the name's initials and the
+    phone's first and last two digits; no e-mail, address, citizen id or account."""
+    reporter = reporter or {}
+    name = " ".join(f"{word[0]}." for word in (reporter.get("name") or "").split() if word) or None
+    digits = "".join(ch for ch in reporter.get("phone") or "" if ch.isdigit())
+    phone = f"{digits[:2]}{'*' * (len(digits) - 4)}{digits[-2:]}" if len(digits) > 4 else None
+    return {"name": name, "phone": phone, "account_verified": reporter.get("account_verified"),
+            "share_contact": reporter.get("share_contact"), "masked": True}
+
+
+def staff_view(report: dict, viewer: dict | None = None) -> dict:
+    """The full record for staff; an agency account (`viewer` with an agency role) sees the reporter masked
+    unless `agencies_see_contact`. The centre sees everything."""
+    view = public_view(report, owner=True)
+    agency = (viewer or {}).get("role") in AGENCY_ROLES
     view.update({
         "description": report.get("description"),
-        "reporter": report.get("reporter"),
+        "reporter": masked_reporter(report.get("reporter"))
+        if agency and not agencies_see_contact(report) else report.get("reporter"),
+        "secret": bool(report.get("secret")),
+        "non_public": bool(report.get("non_public")),
         "location": report.get("location"),
         "urgent": report.get("urgent"),
         "keep_private": report.get("keep_private"),

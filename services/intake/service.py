@@ -48,6 +48,7 @@ from paht.worktime import calendar_for
 
 from . import accountability
 from . import reports as domain
+from . import staff as staff_auth
 from .dependencies import STORAGE_ERRORS, RateLimits, Reports, outbox_grace
 from .schemas import STAFF_ACTIONS, DeadLetterQuery, FeedQuery, ScorecardQuery, StaffQuery
 from .staff import CENTRE_ROLES, authenticate, in_province, may_see, staff_filter
@@ -127,6 +128,14 @@ class IntakeService(Observable):
                 continue
             if not self.announce_later_if_down(announced):
                 return   # the broker is away: the rest waits for the next round
+
+    @timer(interval=15, eager=True)
+    def refresh_gauges(self):
+        """paht_reports{pack,state} (open reports), the outbox backlog and open dead letters, from the store."""
+        try:
+            self.store.observe_gauges(list_packs(), clock.now())
+        except STORAGE_ERRORS as exc:
+            log.warning("gauges not refreshed: %s", exc)
 
     @rpc
     @timer(interval=3600, eager=True)
@@ -339,7 +348,10 @@ class IntakeService(Observable):
     @http("GET", "/api/v1/reports/<string:report_id>")
     @guarded
     def public_report(self, request, report_id):
-        return json_response(domain.public_view(self.reported(report_id)))
+        """The public view; with the report's `X-Tracking-Token` the reporter's own view, which includes a result
+        delivered privately (a wrong token is 403)."""
+        owner = bool(request.headers.get("X-Tracking-Token"))
+        return json_response(domain.public_view(self.reported(report_id, owner, request), owner=owner))
 
     def reported(self, report_id, token_required=False, request=None):
         report = self.store.get(report_id)
@@ -425,7 +437,7 @@ class IntakeService(Observable):
     @guarded
     def staff_report(self, request, report_id):
         user = authenticate(self.store, request)
-        return json_response(domain.staff_view(self.staff_reported(user, report_id)))
+        return json_response(domain.staff_view(self.staff_reported(user, report_id), user))
 
     @http("POST", "/api/v1/staff/reports/<string:report_id>/<string:action>")
     @guarded
@@ -550,6 +562,133 @@ class IntakeService(Observable):
     @guarded
     def read_clock(self, request):
         return json_response({"now": clock.now(), "controlled": clock.get_clock().controlled})
+
+    # ---- staff sign-in and accounts (staff.py; the store: dependencies.StaffAccounts) -------------------------
+    @http("POST", "/api/v1/auth/login")
+    @guarded
+    def login(self, request):
+        """{"username", "password"} → a bearer token for settings.session_minutes() (401 for a wrong password or
+        a disabled account alike)."""
+        self.within_rate(f"login:{request.remote_addr}")
+        given = self.validated(staff_auth.LoginIn, read_json(request))
+        self.within_rate(f"login-user:{given.username.lower()}")
+        session = self.store.accounts.login(given.username, given.password, settings.session_minutes())
+        if session is None:
+            raise ApiError("UNAUTHORIZED", detail="wrong username or password, or the account is disabled")
+        token, expires_at, account = session
+        return json_response({"token": token, "token_type": "Bearer", "expires_at": expires_at,
+                              "expires_in": settings.session_minutes() * 60,
+                              "user": staff_auth.account_view(account)})
+
+    @http("POST", "/api/v1/auth/logout")
+    @guarded
+    def logout(self, request):
+        """Ends the login session whose token is presented."""
+        token = staff_auth.bearer(request)
+        if not token or not self.store.accounts.logout(token):
+            raise ApiError("UNAUTHORIZED")
+        return json_response({"logged_out": True})
+
+    @http("GET", "/api/v1/auth/me")
+    @guarded
+    def who_am_i(self, request):
+        user = authenticate(self.store, request)
+        return json_response({k: user.get(k) for k in ("_id", "username", "role", "pack", "agency", "name", "via",
+                                                        "session_expires_at")} | {"id": user["_id"]})
+
+    def admin_user(self, request) -> dict:
+        user = authenticate(self.store, request)
+        if user["role"] != "admin":
+            raise ApiError("FORBIDDEN")
+        return user
+
+    @http("GET", "/api/v1/admin/users")
+    @guarded
+    def admin_list_users(self, request):
+        """Staff accounts (admin; an admin of one pack sees that pack's), filtered by ?pack=&agency=&role=."""
+        admin = self.admin_user(request)
+        pack = admin.get("pack") or request.args.get("pack") or None
+        users = self.list_users(pack, request.args.get("agency") or None, request.args.get("role") or None)
+        return json_response({"users": users, "count": len(users)})
+
+    @http("POST", "/api/v1/admin/users")
+    @guarded
+    def admin_add_user(self, request):
+        """{"username", "role", "pack", "agency", "name", "password"?} → 201 {"user", "password"} (the password
+        is returned only when generated here)."""
+        admin = self.admin_user(request)
+        account = self.validated(staff_auth.AccountIn, read_json(request))
+        if not staff_auth.may_manage(admin, {"pack": account.pack}):
+            raise ApiError("FORBIDDEN")
+        return json_response(self.new_account(account), 201)
+
+    @http("POST", "/api/v1/admin/users/<string:user_id>/<string:verb>")
+    @guarded
+    def admin_user_action(self, request, user_id, verb):
+        """disable | enable | reset ({"password"?}: a new password, generated when not given)."""
+        admin = self.admin_user(request)
+        account = self.store.accounts.get(user_id)
+        if account is None or not staff_auth.may_manage(admin, account):
+            raise ApiError("NOT_FOUND", detail="no such user")
+        if verb in ("disable", "enable"):
+            return json_response(self.account_switch(account["_id"], verb == "disable"))
+        if verb == "reset":
+            given = self.validated(staff_auth.ResetIn, read_json(request))
+            return json_response(self.account_reset(account["_id"], given.password))
+        raise ApiError("UNKNOWN_ACTION", fields={"action": verb})
+
+    def new_account(self, account) -> dict:
+        from paht.storage import DuplicateKeyError
+        staff_auth.check_account(account, get_pack)
+        password = account.password or secrets.token_urlsafe(12)
+        try:
+            created = self.store.accounts.add(account.username, password, account.role, account.pack or None,
+                                              account.agency or None, account.name)
+        except DuplicateKeyError:
+            raise ApiError("VALIDATION_FAILED", fields={"username": "already taken"}) from None
+        return jsonable({"user": staff_auth.account_view(created),
+                         "password": None if account.password else password})
+
+    def account_switch(self, reference: str, disabled: bool) -> dict:
+        account = self.store.accounts.set_disabled(reference, disabled)
+        if account is None:
+            raise ApiError("NOT_FOUND", detail="no such user")
+        return jsonable({"user": staff_auth.account_view(account)})
+
+    def account_reset(self, reference: str, password: str | None) -> dict:
+        if password is not None:
+            staff_auth.check_password(password)
+        new_password = password or secrets.token_urlsafe(12)
+        account = self.store.accounts.reset_password(reference, new_password)
+        if account is None:
+            raise ApiError("NOT_FOUND", detail="no such user")
+        return jsonable({"user": staff_auth.account_view(account), "password": None if password else new_password})
+
+    # RPC for `paht users` (like the dead-letter RPCs, whoever may use the broker administers the system)
+    @rpc
+    def add_user(self, account):
+        try:
+            return self.new_account(self.validated(staff_auth.AccountIn, account or {}))
+        except ApiError as exc:
+            return exc.body()
+
+    @rpc
+    def list_users(self, pack=None, agency=None, role=None):
+        return jsonable([staff_auth.account_view(a) for a in self.store.accounts.list(pack, agency, role)])
+
+    @rpc
+    def disable_user(self, reference, disabled=True):
+        try:
+            return self.account_switch(str(reference), bool(disabled))
+        except ApiError as exc:
+            return exc.body()
+
+    @rpc
+    def reset_user(self, reference, password=None):
+        try:
+            return self.account_reset(str(reference), password)
+        except ApiError as exc:
+            return exc.body()
 
 
 def user_actor(user: dict) -> dict:

@@ -12,8 +12,9 @@ class PublicationStore:
         self.publications.create_index([("published_at", -1)])
 
     def record(self, report: dict, publication: dict) -> None:
+        private = bool(publication.get("private"))   # a private result is the reporter's alone: no copy here
         public = {"report_id": report["id"], "pack": report["pack"], "category": report.get("category"),
-                  "ward": report.get("ward"), "letter": publication["letter"],
+                  "ward": None if private else report.get("ward"), "letter": None if private else publication["letter"],
                   "published_at": publication["published_at"], "private": publication["private"]}
         self.publications.update_one({"_id": report["id"]}, {"$set": public}, upsert=True)
 

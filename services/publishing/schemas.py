@@ -9,3 +9,6 @@ class Publication(BaseModel):
     published_at: str
     private: bool
     article: str | None = None   # the pack's article for private delivery, when private
+    reason: str | None = None    # why private: secret | non_public | private_on_request
+    edited_by_centre: bool = False   # the centre edited the result text before publishing (biên tập)
+    number: str | None = None    # the letter's "Số"

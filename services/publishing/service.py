@@ -28,7 +28,7 @@ class PublishingService(Observable):
         pack = get_pack(announced.pack)
         if announced.to_state == "approved" and announced.from_state != "approved":
             if (pack.meta.get("publication") or {}).get("operator_review"):
-                return  # the centre edits and publishes it with the `publish` action
+                return  # the centre checks, edits and publishes it (`publish`) or sends it back (`rework`)
             send(self.dispatch, publication_decision(report, pack, clock.now(), derived_id(self.name, announced.event_id),
                                                      {"service": "publishing"}))
         elif announced.to_state in ("published", "delivered_privately") and announced.from_state == "approved":
@@ -36,15 +36,19 @@ class PublishingService(Observable):
 
     @rpc
     def act(self, report, action, actor, body):
-        """The centre's `publish` action, optionally with an edited letter."""
+        """The centre's `publish` action after its check: optionally with the result text it edited
+        (`result_text`, set in the pack's letter form) and the letter's number (`letter_number`). Public, or
+        delivered privately where the report must be (secret, non-public, secrecy on request)."""
         if not actors.authentic(actor, report.get("id", ""), action):
             return actors.FORGED
+        if action != "publish":
+            return {"error": {"code": "UNKNOWN_ACTION", "detail": action}}
         if actor.get("role") not in ("operator", "admin"):
-            return {"error": {"code": "FORBIDDEN"}}
+            return {"error": {"code": "FORBIDDEN", "detail": "only the provincial centre publishes"}}
         if report["state"] != "approved":
-            return {"error": {"code": "ACTION_NOT_ALLOWED", "detail": f"report is {report['state']}"}}
+            return {"error": {"code": "ACTION_NOT_ALLOWED", "detail": f"report is {report['state']}, needs approved"}}
         decision = publication_decision(report, get_pack(report["pack"]), clock.now(), uuid.uuid4().hex, actor,
-                                        letter=body.get("result_text"))
+                                        result_text=body.get("result_text"), letter_number=body.get("letter_number"))
         return {"decision": decision.model_dump(mode="json")}
 
     @rpc

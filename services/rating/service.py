@@ -4,19 +4,28 @@ from __future__ import annotations
 import base64
 import uuid
 
-from nameko.events import BROADCAST, event_handler
+from nameko.events import BROADCAST, EventDispatcher, event_handler
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from paht import clock, periods, settings
-from paht.bus import on_report_purged
+from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.events import CLOCK_ADVANCED, jsonable
-from paht.rules import get_pack, list_packs
+from paht.rules import get_pack, list_packs, rules_root
+from paht.schemas import reporter_key
 from paht.web import Observable
+from paht.wordlists import content_facts, load_wordlists
 
 from . import periodic
 from .dependencies import Ratings
-from .ratings import Refused, interaction_decision, rating_decision
+from .ratings import (
+    Refused,
+    count_violation,
+    interaction_decision,
+    interaction_lock,
+    rating_decision,
+    unsatisfied_follow_up,
+)
 from .scorecards import province_scorecards
 
 
@@ -26,6 +35,7 @@ class RatingService(Observable):
     store = Ratings()
     sla = RpcProxy("sla")
     intake = RpcProxy("intake")
+    dispatch = EventDispatcher()
 
     @rpc
     def rate(self, report, level, comment):
@@ -38,12 +48,37 @@ class RatingService(Observable):
         self.store.record_rating(report["id"], report["pack"], decision.patch["rating"])
         return {"decision": decision.model_dump(mode="json")}
 
+    @on_transition
+    def on_report(self, announced):
+        """A "Không hài lòng" rating sets off what the pack says (rating_scale.unsatisfied)."""
+        if announced.cause != "rated":
+            return
+        follow_up = unsatisfied_follow_up(announced.report, get_pack(announced.pack).meta,
+                                          derived_id(self.name, announced.event_id), clock.now())
+        if follow_up is not None:
+            send(self.dispatch, follow_up)
+
     @rpc
     def interact(self, report, message):
+        """A reporter's message on a report: refused while their interactions are locked; refused and counted as
+        a violation when it has prohibited wording (the word lists verification uses), which may lock them."""
+        now = clock.now()
+        key = reporter_key(report.get("reporter") or {})
+        lock = interaction_lock(self.store.interactions, key, now)
+        if lock is not None:
+            until = lock["until"].isoformat() if lock.get("until") else "until the centre lifts it"
+            return Refused("INTERACTION_LOCKED", f"{lock.get('message') or ''} ({lock['rule']}, {lock['article']}; "
+                                                 f"until {until})").answer()
         try:
-            decision = interaction_decision(report, message, clock.now(), uuid.uuid4().hex)
+            decision = interaction_decision(report, message, now, uuid.uuid4().hex)
         except Refused as refused:
             return refused.answer()
+        phrases = content_facts(message, load_wordlists(rules_root()))
+        if phrases["prohibited_content"]:
+            locked = count_violation(self.store.interactions, get_pack(report["pack"]), key, report["id"],
+                                     decision.event_id, message, phrases["matched_phrases"], now)
+            detail = "counted as a violation" + (f"; interactions locked ({locked['article']})" if locked else "")
+            return Refused("PROHIBITED_INTERACTION", detail).answer()
         self.store.record_interaction(decision.event_id, report["id"], message, decision.occurred_at)
         return {"decision": decision.model_dump(mode="json")}
 

@@ -6,6 +6,8 @@ import time
 
 import requests
 
+from paht.metrics import NOTIFICATION_ATTEMPT_FAILURES, NOTIFICATIONS
+
 log = logging.getLogger(__name__)
 
 
@@ -18,11 +20,14 @@ def notify(url: str, payload: dict, attempts: int = 3, backoff_s: float = 0.5, t
         try:
             answer = http.post(url, json=payload, timeout=timeout_s)
             if answer.status_code < 300:
+                NOTIFICATIONS.labels("webhook", "delivered").inc()
                 return {"delivered": True, "attempts": attempt, "status": answer.status_code, "error": None}
             error = f"HTTP {answer.status_code}"
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
         log.warning("webhook %s attempt %d failed: %s", url, attempt, error)
+        NOTIFICATION_ATTEMPT_FAILURES.labels("webhook").inc()
         if attempt < attempts:
             time.sleep(backoff_s * 2 ** (attempt - 1))
+    NOTIFICATIONS.labels("webhook", "failed").inc()
     return {"delivered": False, "attempts": attempts, "status": None, "error": error}

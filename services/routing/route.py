@@ -1,9 +1,10 @@
 """Routing's domain: the pack's routing rules pick the lead agency and co-agencies of an accepted report."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from paht.schemas import Decision
+from paht.worktime import calendar_for
 
 
 def routing_facts(report: dict) -> dict:
@@ -46,3 +47,57 @@ def routing_decision(report: dict, pack, result: dict, event_id: str, now: datet
                             "rule": result.get("rule"), "article": result.get("article")},
                     patch={"route": route, "assigned_agencies": agencies,
                            "urgent": bool(report.get("urgent")) or route["immediate"]})
+
+
+def intake_opening(pack_meta: dict, at: datetime) -> datetime:
+    """`at` when the pack receives normal reports then, else the next opening: pack.yaml `intake.normal_windows`
+    (local times of day; none = always), on every day or, with `intake.working_days_only`, on working days only
+    (ST-23 Điều 8 khoản 2 "trong giờ hành chính"). services/sla/deadlines.py starts the receiving steps' clocks by
+    the same rule."""
+    intake = pack_meta.get("intake") or {}
+    windows = intake.get("normal_windows")
+    if not windows:
+        return at
+    calendar = calendar_for(pack_meta)
+    local = at.astimezone(calendar.tz)
+    minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
+    spans = sorted((_minutes(a), _minutes(b)) for a, b in windows)
+    for offset in range(400):
+        day = local.date() + timedelta(days=offset)
+        if intake.get("working_days_only") and not calendar.is_working_day(day):
+            continue
+        for begin, end in spans:
+            if offset == 0 and minute >= end:
+                continue
+            if offset == 0 and minute >= begin:
+                return at
+            return datetime.combine(day, time(0), calendar.tz) + timedelta(minutes=begin)
+    return at
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = str(text).split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def held_until(pack, report: dict, result: dict, now: datetime) -> datetime | None:
+    """When a report accepted now may be dispatched, if not at once: a normal (not urgent, not immediate) report
+    received outside the pack's intake hours waits for the next opening (TTH Điều 4 khoản 2, ST-22 Điều 5 khoản 2,
+    ST-23 Điều 8 khoản 2)."""
+    if report.get("urgent") or result.get("immediate"):
+        return None
+    opening = intake_opening(pack.meta, now)
+    return opening if opening > now else None
+
+
+def deferral_decision(report: dict, pack, until: datetime, event_id: str, now: datetime) -> Decision:
+    """What the reporter and the centre read while the report waits: received, dispatched at the opening."""
+    tz = calendar_for(pack.meta).tz
+    intake = pack.meta.get("intake") or {}
+    return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
+                    kind="dispatch_deferred", source="routing", from_states=["accepted"],
+                    actor={"service": "routing"},
+                    detail={"until": until.astimezone(tz).isoformat(), "article": intake.get("article"),
+                            "message": "Phản ánh đã được tiếp nhận ngoài khung giờ tiếp nhận phản ánh thông thường; "
+                                       "phản ánh sẽ được phân phối đến cơ quan xử lý khi bắt đầu khung giờ tiếp nhận "
+                                       f"({until.astimezone(tz):%H:%M %d/%m/%Y})."})

@@ -1,71 +1,135 @@
 """The sla domain: which step a report is in, when that step falls due, and what a missed deadline does."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from paht.schemas import Decision, lead_agency
 from paht.worktime import calendar_for
 
 from .schemas import PublicDeadline
 
-# the step a report in each state is waiting on; terminal states wait on nothing
+# the step a report in each state is waiting on; terminal states wait on nothing. A report waiting for the
+# province to designate an agency (routing_unresolved) waits on no timed step: the designated agency's answer is
+# the `designate` step, from the designation (Điều 16/17 of the seeds)
 STEP_OF_STATE = {
     "submitted": "receive",
     "needs_supplement": "supplement",
     "accepted": "dispatch",
-    "routing_unresolved": "designate",
     "dispatched": "acknowledge",
     "in_progress": "process",
     "result_submitted": "approve",
     "approved": "publish",
 }
-# a rework request opens the short rework step instead of a new processing step
-STEP_OF_CAUSE = {"rework_requested": "rework", "identity_check_started": "identity_check"}
+# a cause that puts the report on another step than its state's: a rework request opens the short rework step
+# instead of a new processing step; the designated agency's agreement lets the centre publish
+STEP_OF_CAUSE = {"rework_requested": "rework", "identity_check_started": "identity_check", "agreed": "publish"}
+# steps judged after the fact: the action came later than the pack allows (the cause → the step it is judged as)
+JUDGED_STEPS = {"returned": "return", "info_requested": "request_info", "co_returned": "co_return"}
+# steps that run beside the report's own step, charged to whoever must act: each ends by its own event, or when
+# the report leaves the states in which it can still happen (None: in any state)
+SIDE_STEPS = {
+    "forward": ("in_progress",),                        # the lead hands the report to its co-agencies
+    "co_process": ("in_progress", "result_submitted"),  # one per co-agency, charged to that co-agency
+    "compile": ("in_progress",),                        # the lead compiles the co-agencies' parts
+    "designate": ("dispatched", "in_progress", "result_submitted"),   # a designated lead's result
+    "interaction_reply": None,                          # one per reporter interaction, ended by the reply
+    "clarify": None,                                    # after a dissatisfied rating, ended by `clarified`
+}
+# the event that ends a side step (besides co_process and interaction_reply, which service.py ends by detail)
+CLOSED_BY = {"forward": "forwarded", "clarify": "clarified"}
+# steps of receiving a report: a normal report received outside the pack's intake hours starts them at the next
+# opening (its dispatch waits for that opening too, services/routing)
+INTAKE_STEPS = ("receive", "supplement", "identity_check", "dispatch", "designate", "acknowledge")
+# every step the code opens a deadline for (the vocabulary's list of opened steps mirrors this)
+OPENED_STEPS = tuple(dict.fromkeys([*STEP_OF_STATE.values(), *STEP_OF_CAUSE.values(), *JUDGED_STEPS.values(),
+                                    *SIDE_STEPS, "agree"]))
 
 
 def step_for(announced) -> str | None:
     return STEP_OF_CAUSE.get(announced.cause) or STEP_OF_STATE.get(announced.to_state)
 
 
-def sla_facts(report: dict, step: str) -> dict:
+def designation_role(pack_meta: dict) -> str:
+    """What the agency the province designates does (pack.yaml `designation.role`): `lead` — it processes the
+    report itself (ST-22 Điều 16 khoản 3, ST-23 Điều 5); `coordinator` — it names the competent agencies and agrees
+    to their result before publication (TTH Điều 16, VL Điều 17)."""
+    return (pack_meta.get("designation") or {}).get("role") or "lead"
+
+
+def sla_facts(report: dict, step: str, rework_kind: str = "", multi_agency: bool | None = None) -> dict:
+    """`multi_agency`: the multi-agency procedure is in force — the lead has forwarded the report to co-agencies
+    (ST-22 Điều 10 khoản 2 điểm b, ST-23 Điều 14 khoản 2 Bước 1); the sla service knows (default: co-agencies are
+    assigned)."""
     agencies = report.get("assigned_agencies") or []
     return {
         "step": step,
         "urgent": bool(report.get("urgent")),
-        "multi_agency": len(agencies) > 1,
+        "multi_agency": len(agencies) > 1 if multi_agency is None else bool(multi_agency),
         "designated": bool((report.get("route") or {}).get("designated_agency")),
+        "rework_kind": rework_kind or "",
     }
 
 
-def start_of_clock(pack_meta: dict, report: dict, step: str, at: datetime) -> datetime:
-    """A normal report received outside the pack's intake hours starts its clock at the next opening."""
-    windows = (pack_meta.get("intake") or {}).get("normal_windows")
-    if step != "receive" or report.get("urgent") or not windows:
+def intake_opening(pack_meta: dict, at: datetime) -> datetime:
+    """`at` when the pack receives normal reports then, else the next opening: pack.yaml `intake.normal_windows`
+    (local times of day; none = always) on every day, or on working days only with `intake.working_days_only`
+    (ST-23 Điều 8 khoản 2: "trong giờ hành chính"). services/routing/route.py holds reports by the same rule."""
+    intake = pack_meta.get("intake") or {}
+    windows = intake.get("normal_windows")
+    if not windows:
         return at
     calendar = calendar_for(pack_meta)
-    probe = at
-    for _ in range(7 * 24 * 4):
-        if calendar.within_windows(probe, windows):
-            return probe
-        probe = (probe + timedelta(minutes=15)).replace(second=0, microsecond=0)
-        probe = probe - timedelta(minutes=probe.minute % 15)
+    local = at.astimezone(calendar.tz)
+    minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
+    spans = sorted((_minutes(a), _minutes(b)) for a, b in windows)
+    for offset in range(400):
+        day = local.date() + timedelta(days=offset)
+        if intake.get("working_days_only") and not calendar.is_working_day(day):
+            continue
+        for begin, end in spans:
+            if offset == 0 and minute >= end:
+                continue
+            if offset == 0 and minute >= begin:
+                return at
+            return datetime.combine(day, time(0), calendar.tz) + timedelta(minutes=begin)
     return at
 
 
-def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event_id: str) -> dict | None:
-    """The deadline document for a step, or None when the pack sets no deadline for it."""
-    rule = pack.evaluate("sla", sla_facts(report, step))
+def _minutes(text: str) -> int:
+    hours, minutes = str(text).split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def start_of_clock(pack_meta: dict, report: dict, step: str, at: datetime) -> datetime:
+    """A normal report received outside the pack's intake hours starts the clock of its receiving steps at the
+    next opening; urgent ones at once."""
+    if step not in INTAKE_STEPS or report.get("urgent"):
+        return at
+    return intake_opening(pack_meta, at)
+
+
+def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event_id: str, *, agency: str | None = None,
+                 subject: str | None = None, role: str = "state", live_states=None, start: datetime | None = None,
+                 rework_kind: str = "", multi_agency: bool | None = None) -> dict | None:
+    """The deadline document for a step, or None when the pack sets no deadline for it.
+
+    `agency` is who must act (default: the lead); `subject` tells apart deadlines of one step that run together
+    (a co-agency's id, an interaction's id); `role` "state" is the report's own step (ended by its next step),
+    "side" one that runs beside it until its own event or until the report leaves `live_states`."""
+    rule = pack.evaluate("sla", sla_facts(report, step, rework_kind, multi_agency))
     if rule.get("decision") != "set_deadline":
         return None
-    start = start_of_clock(pack.meta, report, step, opened_at)
+    start = start or start_of_clock(pack.meta, report, step, opened_at)
     calendar = calendar_for(pack.meta)
     due = calendar.add(start, rule["amount"], rule["unit"])
     warn_at = float(rule.get("warn_at") or 0.75)
     warn_due = start + (due - start) * warn_at
-    lead = lead_agency(report)
+    key = f"{step}:{subject}" if subject else step
     return {
-        "_id": f"{report['id']}:{step}:{cause_event_id}",
-        "report_id": report["id"], "pack": report["pack"], "step": step, "agency": lead,
+        "_id": f"{report['id']}:{key}:{cause_event_id}",
+        "report_id": report["id"], "pack": report["pack"], "step": step, "key": key, "subject": subject,
+        "agency": agency or lead_agency(report), "role": role,
+        "live_states": list(live_states) if live_states is not None else None,
         "cause_event_id": cause_event_id, "opened_at": opened_at, "starts_at": start, "due": due,
         "warn_due": warn_due, "warned": False,
         "amount": rule["amount"], "unit": rule["unit"], "rule": rule["rule"], "article": rule["article"],
@@ -81,7 +145,8 @@ def public_deadline(deadline: dict, late: bool = False, tz=None) -> dict:
     flags_late = (deadline.get("on_miss") or {}).get("action", "flag_late") == "flag_late"
     local = (lambda t: t.astimezone(tz)) if tz else (lambda t: t)
     return PublicDeadline(
-        step=deadline["step"], due=local(deadline["due"]).isoformat(), opened_at=local(deadline["opened_at"]).isoformat(),
+        step=deadline["step"], subject=deadline.get("subject"),
+        due=local(deadline["due"]).isoformat(), opened_at=local(deadline["opened_at"]).isoformat(),
         late=flags_late and (late or deadline.get("status") == "missed"), agency=deadline.get("agency"),
         rule=deadline["rule"], article=deadline["article"], amount=deadline["amount"], unit=deadline["unit"],
     ).model_dump(exclude_none=True)
@@ -92,7 +157,7 @@ def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, l
     entry = public_deadline(deadline, late, tz)
     if closed:
         entry["closed_at"] = now.isoformat()
-    patch = {f"deadlines.{deadline['step']}": entry}
+    patch = {f"deadlines.{deadline.get('key') or deadline['step']}": entry}
     to_state, from_states = None, None
     on_miss = deadline.get("on_miss") or {}
     if kind == "deadline_missed" and on_miss.get("action") == "reject":
@@ -103,7 +168,8 @@ def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, l
     return Decision(event_id=event_id, report_id=deadline["report_id"], occurred_at=now, pack=deadline["pack"],
                     kind=kind, source="sla", to_state=to_state, from_states=from_states, actor={"service": "sla"},
                     detail={"step": deadline["step"], "due": entry["due"], "rule": deadline["rule"],
-                            "article": deadline["article"], "agency": deadline.get("agency")},
+                            "article": deadline["article"], "agency": deadline.get("agency"),
+                            **({"subject": deadline["subject"]} if deadline.get("subject") else {})},
                     patch=patch)
 
 

@@ -18,6 +18,9 @@ class DeadlineStore:
         self.deadlines.create_index([("pack", 1), ("missed_at", 1)])
         self.deadlines.create_index([("pack", 1), ("closed_at", 1)])
         self.versions = db["report_versions"]
+        # what the sla service remembers of a report between announcements: when it reached its current lead,
+        # when processing began, which agency the province designated, when each co-agency was forwarded it
+        self.marks = db["report_marks"]
 
     def advance_version(self, report_id: str, version: int) -> bool:
         """Record that the report's change `version` is being handled; False when a later one already was
@@ -47,6 +50,25 @@ class DeadlineStore:
     def close(self, deadline_id: str, at: datetime) -> None:
         self.deadlines.update_one({"_id": deadline_id, "status": "open"}, {"$set": {"status": "closed"}})
         self.deadlines.update_one({"_id": deadline_id}, {"$set": {"active": False, "closed_at": at}})
+
+    def replace(self, deadline_id: str, at: datetime) -> None:
+        """A running deadline the pack's rule no longer sets (the report became multi-agency): neither met nor
+        missed."""
+        self.deadlines.update_one({"_id": deadline_id, "status": "open"}, {"$set": {"status": "replaced"}})
+        self.deadlines.update_one({"_id": deadline_id}, {"$set": {"active": False, "closed_at": at}})
+
+    def for_report(self, report_id: str, step: str) -> list[dict]:
+        """Every deadline of a step of the report, running or ended."""
+        return list(self.deadlines.find({"report_id": report_id, "step": step}))
+
+    def mark(self, report_id: str, **fields) -> None:
+        self.marks.update_one({"_id": report_id}, {"$set": fields}, upsert=True)
+
+    def unmark(self, report_id: str, *fields: str) -> None:
+        self.marks.update_one({"_id": report_id}, {"$unset": {field: "" for field in fields}})
+
+    def marks_of(self, report_id: str) -> dict:
+        return self.marks.find_one({"_id": report_id}) or {}
 
     def fallen_due(self, now: datetime, limit: int = 1000) -> list[dict]:
         return list(self.deadlines.find({"status": "open", "due": {"$lte": now}}, sort=[("due", 1)], limit=limit))

@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 class PublicDeadline(BaseModel):
     step: str
+    subject: str | None = None      # which co-agency (co_process) or which interaction (interaction_reply)
     due: str
     opened_at: str
     late: bool

@@ -1,14 +1,114 @@
 """Verification's data: media fingerprints, reporter history, operator judgements; and the media files it reads."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from nameko.extensions import DependencyProvider
 
 from paht import storage
+from paht.geo import distance_m
 from paht.worktime import calendar_for
 
-from .evidence import FingerprintIndex
+from .evidence import shingles, similarity
+
+
+class StoredFingerprintIndex:
+    """The duplicate index of `evidence.FingerprintIndex` (same methods, same answers), kept in the store's
+    `fingerprints` collection instead of process memory, so every verification replica sees every report at once.
+
+    Each lookup is one indexed query: by `reporter_key` (a reporter's own earlier reports: duplicates, the same open
+    matter), or by `category` and the grid `cell` (0.001°, ~110 m) of the cells around a point that a radius can
+    reach (other reporters' open reports nearby); the few documents found are then compared as in memory."""
+
+    CELL = 0.001   # degrees: a 100 m radius touches at most 3×3 cells
+
+    def __init__(self, collection):
+        self.docs = collection
+        self.docs.create_index([("reporter_key", 1)])
+        self.docs.create_index([("cell", 1), ("category", 1)])
+        meta = collection.database[f"{collection.name}_meta"]
+        if meta.find_one({"_id": "cells", "degrees": self.CELL}) is None:   # documents of an earlier version
+            for doc in list(self.docs.find({}, {"lat": 1, "lon": 1})):
+                self.docs.update_one({"_id": doc["_id"]},
+                                     {"$set": {"cell": self._cell(doc.get("lat"), doc.get("lon"))}})
+            meta.update_one({"_id": "cells"}, {"$set": {"degrees": self.CELL}}, upsert=True)
+
+    def __len__(self) -> int:
+        return self.docs.count_documents({})
+
+    def _cell(self, lat, lon) -> str | None:
+        if lat is None or lon is None:
+            return None
+        return f"{math.floor(lat / self.CELL)}:{math.floor(lon / self.CELL)}"
+
+    def _cells_around(self, lat, lon, radius_m) -> list[str]:
+        dlat = radius_m / 110_000.0   # a little more than the radius spans (a degree is ≥ 110.5 km)
+        dlon = radius_m / (110_000.0 * max(math.cos(math.radians(abs(lat) + dlat)), 0.01))
+        rows = range(math.floor((lat - dlat) / self.CELL), math.floor((lat + dlat) / self.CELL) + 1)
+        columns = range(math.floor((lon - dlon) / self.CELL), math.floor((lon + dlon) / self.CELL) + 1)
+        return [f"{row}:{column}" for row in rows for column in columns]
+
+    def add(self, report_id, reporter_key, phashes, text, category, lat, lon, open_until, state) -> None:
+        doc = {"reporter_key": reporter_key, "phashes": list(phashes), "text": text, "category": category,
+               "lat": lat, "lon": lon, "cell": self._cell(lat, lon), "open_until": open_until, "state": state}
+        self.docs.update_one({"_id": report_id}, {"$set": doc}, upsert=True)
+
+    def set_state(self, report_id, state, open_until) -> bool:
+        return self.docs.update_one({"_id": report_id},
+                                    {"$set": {"state": state, "open_until": open_until}}).matched_count == 1
+
+    def remove(self, report_id) -> None:
+        self.docs.delete_one({"_id": report_id})
+
+    def _own(self, reporter_key, query: dict | None = None) -> list[dict]:
+        if not reporter_key:
+            return []
+        return list(self.docs.find({"reporter_key": reporter_key, **(query or {})}))
+
+    def same_reporter_duplicate(self, reporter_key, phashes, text, max_hamming=8, min_text_sim=0.8,
+                                exclude=None) -> str | None:
+        """An earlier report of the same reporter with a near-identical image AND near-identical text."""
+        hashes = [int(h, 16) for h in phashes]
+        if not hashes:
+            return None
+        words = shingles(text)
+        for doc in sorted(self._own(reporter_key), key=lambda d: d["_id"]):
+            theirs = [int(h, 16) for h in doc.get("phashes") or []]
+            if doc["_id"] == exclude or not theirs:
+                continue
+            close = any(bin(a ^ b).count("1") <= max_hamming for a in hashes for b in theirs)
+            if close and similarity(words, shingles(doc.get("text") or "")) >= min_text_sim:
+                return doc["_id"]
+        return None
+
+    def open_same_matter(self, reporter_key, category, lat, lon, text, now, exclude=None) -> str | None:
+        """An earlier report of the same reporter, same category, same place (100 m) or text, still open."""
+        words = shingles(text)
+        for doc in sorted(self._own(reporter_key, {"category": category, "open_until": {"$gt": now}}),
+                          key=lambda d: d["_id"]):
+            if doc["_id"] == exclude:
+                continue
+            near = lat is not None and doc.get("lat") is not None and distance_m(lat, lon, doc["lat"],
+                                                                                doc["lon"]) <= 100
+            if near or similarity(words, shingles(doc.get("text") or "")) >= 0.6:
+                return doc["_id"]
+        return None
+
+    def cluster(self, report_id, category, lat, lon, radius_m=100, reporter_key=None) -> list[str]:
+        """Other reporters' open reports of the same category within `radius_m` (information for the operator)."""
+        if lat is None or lon is None:
+            return []
+        found = []
+        for doc in self.docs.find({"cell": {"$in": self._cells_around(lat, lon, radius_m)}, "category": category},
+                                  {"reporter_key": 1, "lat": 1, "lon": 1, "open_until": 1}):
+            if doc["_id"] == report_id or not doc.get("open_until"):
+                continue
+            if reporter_key and doc.get("reporter_key") == reporter_key:
+                continue
+            if distance_m(lat, lon, doc["lat"], doc["lon"]) <= radius_m:
+                found.append(doc["_id"])
+        return sorted(found)
 
 
 class EvidenceStore:
@@ -16,29 +116,15 @@ class EvidenceStore:
         self.fingerprints = db["fingerprints"]
         self.reporters = db["reporters"]
         self.judgements = db["judgements"]
-        self.index = FingerprintIndex()
-        for doc in self.fingerprints.find({}):
-            self._index(doc)
-
-    def _index(self, doc: dict) -> None:
-        self.index.add(doc["_id"], doc.get("reporter_key"), doc.get("phashes", []), doc.get("text", ""),
-                       doc.get("category"), doc.get("lat"), doc.get("lon"), doc.get("open_until"),
-                       doc.get("state"))
+        self.index = StoredFingerprintIndex(self.fingerprints)
 
     def remember(self, report_id: str, reporter_key: str | None, phashes: list[str], text: str, category: str,
                  lat, lon, open_until: datetime | None, state: str) -> None:
-        doc = {"reporter_key": reporter_key, "phashes": phashes, "text": text, "category": category, "lat": lat,
-               "lon": lon, "open_until": open_until, "state": state}
-        self.fingerprints.update_one({"_id": report_id}, {"$set": doc}, upsert=True)
-        self._index({"_id": report_id, **doc})
+        self.index.add(report_id, reporter_key, phashes, text, category, lat, lon, open_until, state)
 
     def remember_state(self, report_id: str, state: str, open_until: datetime | None) -> None:
         """`open_until` None: the matter is not (or no longer) being processed."""
-        doc = self.fingerprints.find_one({"_id": report_id})
-        if doc is None:
-            return
-        self.fingerprints.update_one({"_id": report_id}, {"$set": {"state": state, "open_until": open_until}})
-        self._index({**doc, "state": state, "open_until": open_until})
+        self.index.set_state(report_id, state, open_until)
 
     def history(self, reporter_key: str | None) -> dict | None:
         return self.reporters.find_one({"_id": reporter_key}) if reporter_key else None

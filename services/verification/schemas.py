@@ -5,13 +5,17 @@ from typing import Literal
 
 from pydantic import BaseModel, model_validator
 
+from paht.rules.vocabulary import CHECK_OUTCOMES, CHECKS
 from paht.schemas import CATEGORIES
 
 BOOLEAN_JUDGEMENTS = ("unclear_media", "unclear_or_test", "monitoring_only", "urgent")
+# the operator's checks of the packs' holding `warn` rules (rules/README.md, "Operator checks")
+CHECK_JUDGEMENTS = tuple(CHECKS)
 
 
 class Judgement(BaseModel):
-    name: Literal["unclear_media", "unclear_or_test", "monitoring_only", "urgent", "identity", "category"]
+    name: Literal["unclear_media", "unclear_or_test", "monitoring_only", "urgent", "identity", "category",
+                  *CHECK_JUDGEMENTS]  # type: ignore[valid-type]
     value: bool | str
 
     @model_validator(mode="after")
@@ -22,4 +26,6 @@ class Judgement(BaseModel):
             raise ValueError("identity is confirmed or false")
         if self.name == "category" and self.value not in CATEGORIES:
             raise ValueError("category is one of " + ", ".join(CATEGORIES))
+        if self.name in CHECK_JUDGEMENTS and self.value not in CHECK_OUTCOMES:
+            raise ValueError(f"{self.name} is " + " or ".join(CHECK_OUTCOMES))
         return self

@@ -21,8 +21,10 @@ from .judgements import judgement_decision
 from .verify import (
     acceptance_decision,
     collect_facts,
+    held_for_operator,
     identity_check_decision,
     needs_identity_check,
+    operator_check_decision,
 )
 
 OPEN_MATTER_HORIZON = timedelta(days=60)
@@ -63,8 +65,11 @@ class VerificationService(Observable):
                               self.evidence.history(key), evidence.load_wordlists(rules_root()),
                               self.evidence.judgements_for(report["id"]), now)
         result = pack.evaluate("acceptance", facts)
-        if needs_identity_check(pack, facts, result):
-            decision = identity_check_decision(report, facts, event_id, now)
+        if held_for_operator(result):
+            # the operator's checks first: a rejected one ends the report before anyone checks the reporter
+            decision = operator_check_decision(report, facts, result, event_id, now)
+        elif needs_identity_check(pack, facts, result):
+            decision = identity_check_decision(report, facts, event_id, now, result.get("warnings"))
             self.evidence.mark_identity(key, "pending")
         else:
             decision = acceptance_decision(report, facts, result, event_id, now)

@@ -22,7 +22,7 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
     submitted_at = datetime.fromisoformat(report["submitted_at"]) if isinstance(report["submitted_at"], str) \
         else report["submitted_at"]
     facts = intake_facts(report, pack.meta, submitted_at)
-    facts.update(reporter_facts(report.get("reporter") or {}, history, f"{now:%Y-%m}", now))
+    facts.update(reporter_facts(report.get("reporter") or {}, history, f"{now:%Y-%m}", now, report["id"]))
     photos = evidence.photo_facts(media, submitted_at)
     facts.update({k: v for k, v in photos.items() if k != "exif_gps"})
     facts.update(evidence.location_facts(report.get("location"), photos.get("exif_gps"), ward_index))
@@ -60,6 +60,31 @@ def acceptance_decision(report: dict, facts: dict, result: dict, event_id: str, 
                "facts": {k: v for k, v in facts.items() if not k.startswith("_")}})
 
 
+def held_for_operator(result: dict) -> bool:
+    """An otherwise acceptable report with a `warn` rule's check the operator has not judged waits in `submitted`
+    (E8: photo age unknown, capture time in the future, conflicting or only the app's word, weak edit signs)."""
+    return result["decision"] == "accepted" and bool(result.get("pending_checks"))
+
+
+def pending_check_names(report: dict) -> set[str]:
+    """The checks the report already waits for (from its warnings, as the last verification left them)."""
+    return {w["check"] for w in report.get("warnings") or [] if w.get("check") and w.get("status") == "pending"}
+
+
+def operator_check_decision(report: dict, facts: dict, result: dict, event_id: str, now: datetime) -> Decision:
+    """Hold the report for the operator's checks. `operator_check_started` (a timeline cause, like
+    `identity_check_started`) only when a check is new, so re-verifying a held report (after an unrelated
+    judgement) does not restart the operator's deadline; otherwise `operator_check_updated`."""
+    checks = sorted({c["name"] for c in result["pending_checks"]})
+    new = set(checks) - pending_check_names(report) if report.get("state") == "submitted" else set(checks)
+    return Decision(
+        event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
+        kind="operator_check_started" if new else "operator_check_updated", source="verification", to_state=None,
+        from_states=["submitted"], actor={"service": "verification"},
+        detail={"checks": checks, "rules": [c["rule"] for c in result["pending_checks"]], "fired": result["fired"]},
+        patch={"warnings": result["warnings"], "facts": {k: v for k, v in facts.items() if not k.startswith("_")}})
+
+
 def needs_identity_check(pack, facts: dict, result: dict) -> bool:
     """An otherwise acceptable report from a first-time reporter whose identity nobody has confirmed waits for
     the operator's check, where the pack sets a deadline for it."""
@@ -70,9 +95,11 @@ def needs_identity_check(pack, facts: dict, result: dict) -> bool:
     return pack.evaluate("sla", {"step": "identity_check"}).get("decision") == "set_deadline"
 
 
-def identity_check_decision(report: dict, facts: dict, event_id: str, now: datetime) -> Decision:
+def identity_check_decision(report: dict, facts: dict, event_id: str, now: datetime,
+                            warnings: list | None = None) -> Decision:
     return Decision(
         event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
         kind="identity_check_started", source="verification", to_state=None, from_states=["submitted"],
         actor={"service": "verification"}, detail={"reason": "first report of this reporter"},
-        patch={"identity_status": "pending", "facts": {k: v for k, v in facts.items() if not k.startswith("_")}})
+        patch={"identity_status": "pending", "warnings": warnings or [],
+               "facts": {k: v for k, v in facts.items() if not k.startswith("_")}})

@@ -31,7 +31,9 @@ import pytest
 import requests
 
 from paht import accounts
+from paht.clock import ControlledClock
 from paht.demo_media import camera_jpeg
+from tests.integration.conftest import office_morning
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -135,6 +137,7 @@ class System:
         requests.put(f"{MANAGEMENT}/permissions/{self.vhost}/guest", auth=GUEST, timeout=10,
                      json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
         self.var.mkdir(parents=True, exist_ok=True)
+        ControlledClock(self.var / "clock.json").start_at(office_morning())   # in office hours: dispatched at once
         with open(self.up_log, "ab") as out:
             self.process = subprocess.Popen([str(Path(sys.executable).with_name("paht")), "up"], cwd=REPO,
                                             env=self.env, stdout=out, stderr=subprocess.STDOUT,

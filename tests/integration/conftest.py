@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 import socket
 import time
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -24,6 +27,7 @@ SERVICES = {
 }
 
 pytestmark = pytest.mark.integration
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def free_port() -> int:
@@ -107,6 +111,19 @@ class System:
         return answer.json()
 
 
+def office_morning() -> datetime:
+    """The next Tuesday–Thursday 09:00 in Việt Nam that is a working day in every pack: the tests then run in
+    office hours whatever the hour of the real clock (intake windows hold night reports until the morning)."""
+    from paht.rules import get_pack, list_packs
+    from paht.worktime import calendar_for
+
+    calendars = [calendar_for(get_pack(pack).meta) for pack in list_packs()]
+    day = datetime.now(VN).date() + timedelta(days=1)
+    while day.isoweekday() not in (2, 3, 4) or not all(c.is_working_day(day) for c in calendars):
+        day += timedelta(days=1)
+    return datetime.combine(day, time_of_day(9, 0), VN)
+
+
 @pytest.fixture
 def system(container_factory, rabbit_config, tmp_path, monkeypatch):
     from paht.demo_users import all_agencies, ensure_tokens
@@ -120,6 +137,8 @@ def system(container_factory, rabbit_config, tmp_path, monkeypatch):
     monkeypatch.delenv("MONGO_URI", raising=False)
     ensure_tokens(tmp_path / "demo-tokens.json", all_agencies(list_packs, get_pack))
     monkeypatch.setenv("PAHT_DEMO_TOKENS", str(tmp_path / "demo-tokens.json"))
-    clock.set_clock(ControlledClock(tmp_path / "clock.json"))
+    controlled = ControlledClock(tmp_path / "clock.json")
+    controlled.start_at(office_morning())
+    clock.set_clock(controlled)
     yield System(container_factory, rabbit_config, tmp_path)
     clock.set_clock(None)

@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from paht import accounts
+from paht.rules import get_pack
+from paht.worktime import calendar_for
 from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
 
 pytestmark = pytest.mark.integration
@@ -85,8 +87,9 @@ def test_extension_within_and_beyond_the_packs_limit(system):
     view = system.wait_for(view["id"], lambda v: any(d["step"] == "process" for d in v["deadlines"]),
                            what="process deadline")
     process = next(d for d in view["deadlines"] if d["step"] == "process")
-    opened, due = datetime.fromisoformat(process["opened_at"]), datetime.fromisoformat(process["due"])
-    too_long = due + (due - opened) * 0.5 + timedelta(hours=1)
+    due = datetime.fromisoformat(process["due"])
+    calendar = calendar_for(get_pack("soc-trang-2022").meta)
+    too_long = calendar.add(due, 3, "wd") + timedelta(minutes=1)     # ½ of 6 working days (Điều 10 khoản 2 điểm c)
     refused = system.staff(view["id"], "extend", staff, new_due=too_long.isoformat(), note="Cần khảo sát thêm")
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "EXTENSION_TOO_LONG"
     granted = due + timedelta(days=1)
@@ -108,6 +111,8 @@ def test_leader_sends_back_then_approves(system):
     answer = system.staff(view["id"], "submit_result", staff, photos=after, result_text="Đã xử lý, ảnh rõ")
     assert answer.status_code == 200
     assert system.staff(view["id"], "approve", leader).status_code == 200
+    system.wait_state(view["id"], "approved")
+    assert system.staff(view["id"], "publish", system.tokens["operator"]).status_code == 200
     view = system.wait_state(view["id"], "published")
     states = [t["to"] for t in view["timeline"]]
     assert states.count("result_submitted") == 2 and states[-1] == "published"

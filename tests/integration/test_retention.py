@@ -81,6 +81,8 @@ def test_a_closed_report_is_forgotten_by_every_service_after_the_retention_perio
     answer = system.staff(report_id, "submit_result", staff, photos=[after], result_text="Đã dọn cây đổ.")
     assert answer.status_code == 200, answer.text
     assert system.staff(report_id, "approve", leader).status_code == 200
+    system.wait_state(report_id, "approved")
+    assert system.staff(report_id, "publish", system.tokens["operator"]).status_code == 200
     system.wait_state(report_id, "published")
     level = "hai_long"
     rated = requests.post(f"{system.api}/api/v1/reports/{report_id}/rating", timeout=10,

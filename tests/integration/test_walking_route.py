@@ -64,6 +64,8 @@ def test_happy_path_from_submission_to_rating(system):
     refused = system.staff(report_id, "approve", staff)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN"
     assert system.staff(report_id, "approve", leader).status_code == 200
+    system.wait_state(report_id, "approved")              # the centre checks the result before it is public
+    assert system.staff(report_id, "publish", system.tokens["operator"]).status_code == 200
     view = system.wait_state(report_id, "published")
     assert "Đã vá ổ gà." in view["result"]["letter"]
     photo_url = next(line for line in view["result"]["letter"].splitlines() if "/result-photos/" in line)

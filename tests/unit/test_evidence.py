@@ -1,7 +1,6 @@
 """Evidence measured from real files (issue 4): capture time, GPS, edit signals, kinds, content, duplicates."""
 from __future__ import annotations
 
-import random
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,7 +8,6 @@ import pytest
 from paht.geo import WardIndex
 from paht.rules import rules_root
 from services.verification.evidence import (
-    FingerprintIndex,
     content_facts,
     inspect_media,
     load_wordlists,
@@ -150,31 +148,6 @@ def test_word_lists_are_accent_aware():
     assert content_facts("tranh chap dat dai voi hang xom", lists)["out_of_scope_kind"] == "dispute"
     assert not content_facts("Ổ gà lớn giữa đường", lists)["prohibited_content"]
     assert content_facts("Liên hệ Zalo để được giảm giá", lists)["prohibited_content"]
-
-
-def test_duplicates_among_200_generated_reports():
-    rng = random.Random(5)
-    index = FingerprintIndex()
-    hue = WardIndex.load("hue")
-    reports = []
-    for n in range(200):
-        lat, lon = hue.random_point(rng)
-        photo = inspect(make.jpeg(NOW, seed=n))
-        text = f"Đường bị ngập nặng sau mưa tại khu vực số {n}, đề nghị xử lý thoát nước"
-        index.add(f"R{n}", f"phone:84{n:09d}", [photo.phash], text, "water_drainage", lat, lon,
-                  NOW + timedelta(days=6), "dispatched")
-        reports.append((n, photo.phash, text, lat, lon))
-    n, phash, text, lat, lon = reports[42]
-    again = inspect(make.resaved(make.jpeg(NOW, seed=42), 70)).phash
-    accents_off = "Duong bi ngap nang sau mua tai khu vuc so 42, de nghi xu ly thoat nuoc"
-    assert index.same_reporter_duplicate(f"phone:84{42:09d}", [again], accents_off) == "R42"
-    assert index.same_reporter_duplicate(f"phone:84{43:09d}", [again], accents_off) is None
-    other_photo = inspect(make.jpeg(NOW, seed=4242)).phash
-    assert index.same_reporter_duplicate(f"phone:84{42:09d}", [other_photo], accents_off) is None
-    assert index.open_same_matter(f"phone:84{42:09d}", "water_drainage", lat, lon, "khác", NOW) == "R42"
-    assert index.open_same_matter(f"phone:84{42:09d}", "water_drainage", lat, lon, "khác",
-                                  NOW + timedelta(days=7)) is None
-    assert index.cluster("new", "water_drainage", lat, lon, reporter_key="phone:someone") == ["R42"]
 
 
 def test_a_lock_with_a_duration_ends_by_itself():

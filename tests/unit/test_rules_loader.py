@@ -96,6 +96,33 @@ def test_unknown_reason_code(pack_copy):
     assert "reason" in refused(pack_copy).message
 
 
+def test_unknown_step_value_in_sla(pack_copy):
+    """Review finding 5: `step: proces` used to load, and urgent processing silently lost its deadline."""
+    path = pack_copy / "sla.yaml"
+    edit(path, "when: {step: process}", "when: {step: proces}")
+    error = refused(pack_copy)
+    assert "unknown step 'proces'" in error.message and error.rule_id == "tth-sla-process"
+    assert error.file.endswith("sla.yaml") and error.line == line_of(path, "{step: proces}")
+    assert str(error).startswith(f"{path}:{error.line}: rule tth-sla-process: ")
+
+
+def test_unknown_category_value_in_routing(pack_copy):
+    """Review finding 5: `category: helth` used to load, and health reports lost their route."""
+    path = pack_copy / "routing.yaml"
+    edit(path, "when: {category: health}", "when: {category: helth}")
+    error = refused(pack_copy)
+    assert "unknown category 'helth'" in error.message and error.rule_id == "tth-route-health"
+    assert error.file.endswith("routing.yaml") and error.line == line_of(path, "category: helth")
+
+
+def test_wrong_type_deep_in_a_combination(pack_copy):
+    path = pack_copy / "sla.yaml"
+    edit(path, "when: {all: [{step: process}, {urgent: true}]}", 'when: {all: [{step: process}, {urgent: "true"}]}')
+    error = refused(pack_copy)
+    assert "urgent is true or false" in error.message and error.rule_id == "tth-sla-immediate-process"
+    assert error.line == line_of(path, 'urgent: "true"')
+
+
 def test_hot_reload_and_last_good_pack(pack_copy, monkeypatch):
     monkeypatch.setenv("PAHT_RULES_DIR", str(pack_copy.parent))
     monkeypatch.setattr(registry, "RELOAD_CHECK_SECONDS", 0.0)

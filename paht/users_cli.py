@@ -1,0 +1,88 @@
+"""`paht users add|list|disable|enable|reset`: staff accounts kept by intake, over AMQP RPC (AMQP_URI).
+
+    paht users add nguyen.van.a --role agency_staff --pack thua-thien-hue-2022 --agency AGENCY --name "Nguyễn Văn A"
+    paht users list [--pack P] [--agency A] [--role R]
+    paht users disable nguyen.van.a        # its sessions end at once
+    paht users reset nguyen.van.a          # a new password (printed once); its sessions end
+
+A password is generated and printed once unless `--password-stdin` reads it from standard input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .runner import DEFAULT_AMQP
+
+ROLES = ("agency_staff", "agency_leader", "operator", "admin")
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paht users", description="staff accounts (intake)")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    add = verbs.add_parser("add", help="a new staff account")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--pack", help="the pack (province) it belongs to; required for agency roles")
+    add.add_argument("--agency", help="its agency (agency_staff, agency_leader)")
+    add.add_argument("--name", help="display name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    listing = verbs.add_parser("list", help="accounts, with filters")
+    listing.add_argument("--pack")
+    listing.add_argument("--agency")
+    listing.add_argument("--role", choices=ROLES)
+    listing.add_argument("--json", action="store_true")
+    for verb, text in (("disable", "disable an account: its tokens stop working at once"),
+                       ("enable", "enable a disabled account again")):
+        verbs.add_parser(verb, help=text).add_argument("username")
+    reset = verbs.add_parser("reset", help="set a new password (generated unless --password-stdin)")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true")
+    return parser
+
+
+def _password(args, stdin) -> str | None:
+    return stdin.readline().rstrip("\n") if args.password_stdin else None
+
+
+def run(args, intake, out=print, stdin=sys.stdin) -> int:
+    """One command against intake's RPC proxy (`intake.add_user` …)."""
+    if args.verb == "list":
+        users = intake.list_users(args.pack, args.agency, args.role)
+        if args.json:
+            out(json.dumps(users, ensure_ascii=False, indent=1))
+            return 0
+        for user in users:
+            out(f"{user['username']:<28} {user['role']:<14} {user.get('pack') or '*':<22} "
+                f"{user.get('agency') or '-':<28} {'DISABLED' if user['disabled'] else 'active':<8} "
+                f"{user.get('name') or ''}")
+        out(f"{len(users)} accounts")
+        return 0
+    if args.verb == "add":
+        answer = intake.add_user({"username": args.username, "role": args.role, "pack": args.pack,
+                                  "agency": args.agency, "name": args.name, "password": _password(args, stdin)})
+    elif args.verb in ("disable", "enable"):
+        answer = intake.disable_user(args.username, args.verb == "disable")
+    else:
+        answer = intake.reset_user(args.username, _password(args, stdin))
+    if "error" in answer:
+        error = answer["error"]
+        details = "; ".join(f"{k}: {v}" for k, v in (error.get("fields") or {}).items()) or error.get("detail", "")
+        out(f"{args.username}: {error['message_en']} {details}".rstrip())
+        return 1
+    user = answer["user"]
+    out(f"{user['id']}: {user['role']} {user.get('pack') or '*'} {user.get('agency') or '-'} "
+        f"{'DISABLED' if user['disabled'] else 'active'}")
+    if answer.get("password"):
+        out(f"password (shown once): {answer['password']}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": os.environ.get("AMQP_URI", DEFAULT_AMQP)}, timeout=30) as cluster:
+        return run(args, cluster.intake)
