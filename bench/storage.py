@@ -1,4 +1,4 @@
-"""Embedded store candidates, measured on the operations PAHT's services use (DESIGN.md §4).
+"""Embedded store candidates, measured on the operations PAHT's services use (docs/storage.md).
 
 Run: .venv/bin/python bench/storage.py [--n 10000] [--sweep 200000]
 Prints, per candidate: inserts/s, find by id, indexed equality, guarded update ($set/$push/$inc), and the sla

@@ -25,6 +25,7 @@ REASON_CODES = (
     "MISSING_REPORTER_INFO", "MISSING_MEDIA", "PHOTO_TOO_OLD", "MISSING_LOCATION", "EDITED_MEDIA", "UNCLEAR_MEDIA",
     "DUPLICATE", "ALREADY_IN_PROGRESS", "OUT_OF_SCOPE", "PROHIBITED_CONTENT", "UNCLEAR_OR_TEST",
     "SUPPLEMENT_TIMEOUT", "IDENTITY_TIMEOUT", "IDENTITY_FALSE", "CANCELLED_BY_REPORTER", "ACCOUNT_LOCKED",
+    "OPERATOR_CHECK_TIMEOUT",
 )
 
 
@@ -107,6 +108,8 @@ class ReportIn(Strict):
     category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
     location: Location | None = None
     urgent: bool = False
+    # sent with the app's SOS button (TTH Điều 18: the centre calls the reporter back within 5 minutes); urgent
+    sos: bool = Field(False, strict=True)
     keep_private: bool = False
     media_meta: list[MediaMeta] = Field(default_factory=list, max_length=20)
     follows: str | None = Field(None, pattern=r"^PA-\d{6}-[0-9A-F]{8}$")   # the earlier report this one re-reports

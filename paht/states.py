@@ -1,4 +1,4 @@
-"""The report state machine (DESIGN.md §3) as data plus one pure function intake applies every decision with."""
+"""The report state machine (docs/architecture.md) as data plus one pure function intake applies every decision with."""
 from __future__ import annotations
 
 from .schemas import Decision

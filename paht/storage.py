@@ -1,4 +1,4 @@
-"""Storage chosen by `MONGO_URI` (DESIGN.md §4).
+"""Storage chosen by `MONGO_URI` (docs/storage.md).
 
 - `mongodb://…` / `mongodb+srv://…`: MongoDB through pymongo (production), database `paht_<service>`.
 - `embedded://` (the default) or `embedded:///path`: the file-backed store of `paht.embedded`, one SQLite file

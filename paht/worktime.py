@@ -165,3 +165,29 @@ def calendar_for(pack_meta: dict) -> WorkCalendar:
                      pack_meta.get("timezone") or "Asia/Ho_Chi_Minh",
                      tuple(str(d) for d in swaps.get("extra_days_off") or ()),
                      tuple(str(d) for d in swaps.get("extra_working_days") or ()))
+
+
+def intake_opening(pack_meta: dict, at: datetime) -> datetime:
+    """`at` when the pack receives normal reports then, else the next opening: pack.yaml `intake.normal_windows`
+    (local times of day; none = always) on every day, or on working days only with `intake.working_days_only`
+    (ST-23 Điều 8 khoản 2: "trong giờ hành chính"). Routing holds reports by it; the sla service starts the
+    receiving steps' clocks by it."""
+    intake = pack_meta.get("intake") or {}
+    windows = intake.get("normal_windows")
+    if not windows:
+        return at
+    calendar = calendar_for(pack_meta)
+    local = at.astimezone(calendar.tz)
+    minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
+    spans = sorted((_minutes(a), _minutes(b)) for a, b in windows)
+    for offset in range(400):
+        day = local.date() + timedelta(days=offset)
+        if intake.get("working_days_only") and not calendar.is_working_day(day):
+            continue
+        for begin, end in spans:
+            if offset == 0 and minute >= end:
+                continue
+            if offset == 0 and minute >= begin:
+                return at
+            return datetime.combine(day, time(0), calendar.tz) + timedelta(minutes=begin)
+    return at

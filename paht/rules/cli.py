@@ -1,4 +1,4 @@
-"""`paht rules check|test|evaluate|diff` (DESIGN.md §3)."""
+"""`paht rules check|test|evaluate|diff`."""
 from __future__ import annotations
 
 import argparse

@@ -102,7 +102,7 @@ class _StageChecker:
             takes = ", ".join(ACTION_FIELDS[action]) or "nothing else"
             raise PackError(f"{action} does not take {', '.join(extra)} (it takes {takes})", *where)
         if action in ("reject", "request_supplement", "warn") and then.get("reason") not in REASON_CODES:
-            raise PackError(f"{action} needs a reason from DESIGN.md's codes, got {then.get('reason')!r}", *where)
+            raise PackError(f"{action} needs one of the reason codes (paht.rules.vocabulary), got {then.get('reason')!r}", *where)
         if "check" in then:
             if then["check"] not in CHECKS:
                 raise PackError(f"unknown check {then['check']!r} (one of {', '.join(CHECKS)})", *where)

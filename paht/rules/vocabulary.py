@@ -9,6 +9,7 @@ REASON_CODES = (
     "MISSING_REPORTER_INFO", "MISSING_MEDIA", "PHOTO_TOO_OLD", "MISSING_LOCATION", "EDITED_MEDIA", "UNCLEAR_MEDIA",
     "DUPLICATE", "ALREADY_IN_PROGRESS", "OUT_OF_SCOPE", "PROHIBITED_CONTENT", "UNCLEAR_OR_TEST",
     "SUPPLEMENT_TIMEOUT", "IDENTITY_TIMEOUT", "IDENTITY_FALSE", "CANCELLED_BY_REPORTER", "ACCOUNT_LOCKED",
+    "OPERATOR_CHECK_TIMEOUT",
 )
 
 FACTS: dict[str, dict[str, object]] = {
@@ -58,7 +59,7 @@ ACTIONS = {
 STEPS = (
     "receive", "dispatch", "acknowledge", "return", "request_info", "process", "forward", "co_process", "compile",
     "approve", "publish", "rework", "supplement", "identity_check", "designate", "interaction_reply",
-    "co_return", "clarify", "agree",
+    "co_return", "clarify", "agree", "operator_check", "sos_callback",
 )
 UNITS = ("min", "h", "d", "wh", "wd")
 ROUTE_TARGETS = ("ward_committee", "suggested", "designated")
@@ -91,7 +92,7 @@ FRACTION_FACTS = ("ela_score",)   # and every fact whose name ends in _rate
 # `paht rules check` refuses it; tests/unit/test_rules_values.py keeps this list equal to the code.
 OPENED_STEPS = (
     "receive", "supplement", "dispatch", "designate", "acknowledge", "process", "approve", "publish", "rework",
-    "identity_check", "return", "co_process",
+    "identity_check", "operator_check", "sos_callback", "return", "co_process",
     # services/sla/deadlines.py OPENED_STEPS: judged after the fact, side steps, the designated agency's agreement
     "request_info", "co_return", "forward", "compile", "interaction_reply", "clarify", "agree",
 )

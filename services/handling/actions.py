@@ -325,15 +325,25 @@ def _agree(report, actor, body, pack, now):
     return "agreed", None, {}, detail
 
 
+def _called_back(report, actor, body, pack, now):
+    """The centre called back the reporter of an SOS report (TTH Điều 18 khoản 1: "liên hệ công dân/tổ chức để
+    tiếp nhận ngay các thông tin chậm nhất trong 5 phút"). Ends the `sos_callback` step."""
+    require_centre(actor)
+    if not report.get("sos"):
+        raise Refused("ACTION_NOT_ALLOWED", "only a report sent with the SOS button is called back")
+    pending = (report.get("deadlines") or {}).get("sos_callback") or {}
+    return "called_back", None, {}, {"note": require_field(body, "note"), "article": pending.get("article")}
+
+
 ACTIONS = {
     "acknowledge": _acknowledge, "return": _return, "request_info": _request_info, "extend": _extend,
     "forward": _forward, "submit_result": _submit_result, "approve": _approve, "send_back": _send_back,
     "designate": _designate, "rework": _rework, "directive": _directive, "missed_call": _missed_call,
     "reply": _reply, "mark_secret": _mark_secret, "mark_non_public": _mark_non_public,
-    "clarify": _clarify, "agree": _agree,
+    "clarify": _clarify, "agree": _agree, "called_back": _called_back,
 }
 # actions that are not the work on the report itself, so a co-agency's reply is its own
-NOT_WORK = ("directive", "missed_call", "reply", "mark_secret", "mark_non_public")
+NOT_WORK = ("directive", "missed_call", "reply", "mark_secret", "mark_non_public", "called_back")
 
 
 def decide(report: dict, action: str, actor: dict, body: dict, pack, now: datetime, event_id: str) -> Decision:

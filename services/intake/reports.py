@@ -68,7 +68,7 @@ def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, rep
         "category": report_in.category,
         "category_source": "reporter" if report_in.category else None,
         "location": report_in.location.model_dump() if report_in.location else None,
-        "urgent": report_in.urgent,
+        "urgent": report_in.urgent or report_in.sos,
         "keep_private": report_in.keep_private,
         "media": [m.model_dump() for m in media],
         "state": "submitted",
@@ -84,7 +84,7 @@ def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, rep
                       "actor": {"role": "reporter", "channel": report_in.channel}, "detail": {}, "event_id": None}],
         "applied_events": [],
         "version": 0,
-    } | ({"follows": report_in.follows} if report_in.follows else {})
+    } | ({"follows": report_in.follows} if report_in.follows else {}) | ({"sos": True} if report_in.sos else {})
 
 
 def supplement_decision(report: dict, supplement: SupplementIn, media: list[MediaRecord], now: datetime) -> Decision:
@@ -285,6 +285,7 @@ def staff_view(report: dict, viewer: dict | None = None) -> dict:
         "non_public": bool(report.get("non_public")),
         "location": report.get("location"),
         "urgent": report.get("urgent"),
+        "sos": bool(report.get("sos")),
         "keep_private": report.get("keep_private"),
         "channel": report.get("channel"),
         "media": report.get("media", []),

@@ -1,4 +1,4 @@
-"""intake: the system of record for reports, and the HTTP API (DESIGN.md §3). Entrypoints only; logic is elsewhere."""
+"""intake: the system of record for reports, and the HTTP API. Entrypoints only; logic is elsewhere."""
 from __future__ import annotations
 
 import base64
@@ -50,7 +50,13 @@ from . import accountability
 from . import reports as domain
 from . import staff as staff_auth
 from .dependencies import STORAGE_ERRORS, RateLimits, Reports, outbox_grace
-from .schemas import STAFF_ACTIONS, DeadLetterQuery, FeedQuery, ScorecardQuery, StaffQuery
+from .schemas import (
+    STAFF_ACTIONS,
+    DeadLetterQuery,
+    FeedQuery,
+    ScorecardQuery,
+    StaffQuery,
+)
 from .staff import CENTRE_ROLES, authenticate, in_province, may_see, staff_filter
 from .uploads import parse_part, read_media
 

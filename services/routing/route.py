@@ -1,10 +1,10 @@
 """Routing's domain: the pack's routing rules pick the lead agency and co-agencies of an accepted report."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from paht.schemas import Decision
-from paht.worktime import calendar_for
+from paht.worktime import calendar_for, intake_opening
 
 
 def routing_facts(report: dict) -> dict:
@@ -47,37 +47,6 @@ def routing_decision(report: dict, pack, result: dict, event_id: str, now: datet
                             "rule": result.get("rule"), "article": result.get("article")},
                     patch={"route": route, "assigned_agencies": agencies,
                            "urgent": bool(report.get("urgent")) or route["immediate"]})
-
-
-def intake_opening(pack_meta: dict, at: datetime) -> datetime:
-    """`at` when the pack receives normal reports then, else the next opening: pack.yaml `intake.normal_windows`
-    (local times of day; none = always), on every day or, with `intake.working_days_only`, on working days only
-    (ST-23 Điều 8 khoản 2 "trong giờ hành chính"). services/sla/deadlines.py starts the receiving steps' clocks by
-    the same rule."""
-    intake = pack_meta.get("intake") or {}
-    windows = intake.get("normal_windows")
-    if not windows:
-        return at
-    calendar = calendar_for(pack_meta)
-    local = at.astimezone(calendar.tz)
-    minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
-    spans = sorted((_minutes(a), _minutes(b)) for a, b in windows)
-    for offset in range(400):
-        day = local.date() + timedelta(days=offset)
-        if intake.get("working_days_only") and not calendar.is_working_day(day):
-            continue
-        for begin, end in spans:
-            if offset == 0 and minute >= end:
-                continue
-            if offset == 0 and minute >= begin:
-                return at
-            return datetime.combine(day, time(0), calendar.tz) + timedelta(minutes=begin)
-    return at
-
-
-def _minutes(text: str) -> int:
-    hours, minutes = str(text).split(":")
-    return int(hours) * 60 + int(minutes)
 
 
 def held_until(pack, report: dict, result: dict, now: datetime) -> datetime | None:

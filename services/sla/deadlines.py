@@ -1,10 +1,10 @@
 """The sla domain: which step a report is in, when that step falls due, and what a missed deadline does."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from paht.schemas import Decision, lead_agency
-from paht.worktime import calendar_for
+from paht.worktime import calendar_for, intake_opening
 
 from .schemas import PublicDeadline
 
@@ -21,8 +21,11 @@ STEP_OF_STATE = {
     "approved": "publish",
 }
 # a cause that puts the report on another step than its state's: a rework request opens the short rework step
-# instead of a new processing step; the designated agency's agreement lets the centre publish
-STEP_OF_CAUSE = {"rework_requested": "rework", "identity_check_started": "identity_check", "agreed": "publish"}
+# instead of a new processing step; the designated agency's agreement lets the centre publish; a report held for
+# the operator's check (a `warn` rule with a `check`) waits on the verification of its content (TTH Điều 7 khoản 5
+# điểm b, VL Điều 8 khoản 2: "xác minh yêu cầu cung cấp thông tin, nội dung phản ánh")
+STEP_OF_CAUSE = {"rework_requested": "rework", "identity_check_started": "identity_check", "agreed": "publish",
+                 "operator_check_started": "operator_check"}
 # steps judged after the fact: the action came later than the pack allows (the cause → the step it is judged as)
 JUDGED_STEPS = {"returned": "return", "info_requested": "request_info", "co_returned": "co_return"}
 # steps that run beside the report's own step, charged to whoever must act: each ends by its own event, or when
@@ -34,12 +37,13 @@ SIDE_STEPS = {
     "designate": ("dispatched", "in_progress", "result_submitted"),   # a designated lead's result
     "interaction_reply": None,                          # one per reporter interaction, ended by the reply
     "clarify": None,                                    # after a dissatisfied rating, ended by `clarified`
+    "sos_callback": None,                               # an SOS report, from its submission, ended by `called_back`
 }
 # the event that ends a side step (besides co_process and interaction_reply, which service.py ends by detail)
-CLOSED_BY = {"forward": "forwarded", "clarify": "clarified"}
+CLOSED_BY = {"forward": "forwarded", "clarify": "clarified", "sos_callback": "called_back"}
 # steps of receiving a report: a normal report received outside the pack's intake hours starts them at the next
 # opening (its dispatch waits for that opening too, services/routing)
-INTAKE_STEPS = ("receive", "supplement", "identity_check", "dispatch", "designate", "acknowledge")
+INTAKE_STEPS = ("receive", "supplement", "identity_check", "operator_check", "dispatch", "designate", "acknowledge")
 # every step the code opens a deadline for (the vocabulary's list of opened steps mirrors this)
 OPENED_STEPS = tuple(dict.fromkeys([*STEP_OF_STATE.values(), *STEP_OF_CAUSE.values(), *JUDGED_STEPS.values(),
                                     *SIDE_STEPS, "agree"]))
@@ -68,36 +72,6 @@ def sla_facts(report: dict, step: str, rework_kind: str = "", multi_agency: bool
         "designated": bool((report.get("route") or {}).get("designated_agency")),
         "rework_kind": rework_kind or "",
     }
-
-
-def intake_opening(pack_meta: dict, at: datetime) -> datetime:
-    """`at` when the pack receives normal reports then, else the next opening: pack.yaml `intake.normal_windows`
-    (local times of day; none = always) on every day, or on working days only with `intake.working_days_only`
-    (ST-23 Điều 8 khoản 2: "trong giờ hành chính"). services/routing/route.py holds reports by the same rule."""
-    intake = pack_meta.get("intake") or {}
-    windows = intake.get("normal_windows")
-    if not windows:
-        return at
-    calendar = calendar_for(pack_meta)
-    local = at.astimezone(calendar.tz)
-    minute = local.hour * 60 + local.minute + (local.second + local.microsecond / 1e6) / 60
-    spans = sorted((_minutes(a), _minutes(b)) for a, b in windows)
-    for offset in range(400):
-        day = local.date() + timedelta(days=offset)
-        if intake.get("working_days_only") and not calendar.is_working_day(day):
-            continue
-        for begin, end in spans:
-            if offset == 0 and minute >= end:
-                continue
-            if offset == 0 and minute >= begin:
-                return at
-            return datetime.combine(day, time(0), calendar.tz) + timedelta(minutes=begin)
-    return at
-
-
-def _minutes(text: str) -> int:
-    hours, minutes = str(text).split(":")
-    return int(hours) * 60 + int(minutes)
 
 
 def start_of_clock(pack_meta: dict, report: dict, step: str, at: datetime) -> datetime:
@@ -176,6 +150,7 @@ def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, l
 MISSED_MESSAGES = {
     "SUPPLEMENT_TIMEOUT": "Phản ánh bị từ chối vì quá thời hạn bổ sung thông tin theo yêu cầu.",
     "IDENTITY_TIMEOUT": "Phản ánh bị từ chối vì không xác minh được danh tính người phản ánh trong thời hạn.",
+    "OPERATOR_CHECK_TIMEOUT": "Phản ánh bị từ chối vì không xác minh được thông tin, nội dung phản ánh trong thời hạn.",
 }
 
 

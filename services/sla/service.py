@@ -30,9 +30,9 @@ from .deadlines import (
 )
 from .dependencies import Deadlines
 
-# causes that change no state but open, end or judge a step beside the report's own
+# causes that open, end or judge a step beside the report's own (all but the submission change no state)
 SIDE_CAUSES = ("interaction", "interaction_replied", "clarification_requested", "clarified", "info_requested",
-               "forwarded", "co_result_approved", "co_returned")
+               "forwarded", "co_result_approved", "co_returned", "called_back", "submitted")
 
 
 class SlaService(Observable):
@@ -154,6 +154,10 @@ class SlaService(Observable):
             # TTH Điều 13 khoản 2, VL Điều 14 khoản 2: a dissatisfied rating is clarified by the rated agency
             self.open_side(pack, announced, "clarify", now,
                            agency=(report.get("rating") or {}).get("agency") or lead_agency(report))
+        elif cause == "submitted" and report.get("sos"):
+            # TTH Điều 18 khoản 1: the centre calls the reporter of an SOS back (charged to the centre: no agency).
+            # Opened here, before the version check, so a faster verification cannot overtake it
+            self.open_side(pack, announced, "sos_callback", now)
         elif cause == "info_requested":
             self.judge(announced, pack, now, "request_info", self.received_at(announced), lead_agency(report))
         for deadline in running:

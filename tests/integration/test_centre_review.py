@@ -94,7 +94,7 @@ def test_the_centre_checks_reworks_and_publishes_and_a_secret_stays_private(syst
     answer = system.submit(field_report(pack, "0905123456", f"{pack}-an", "Ổ gà lớn giữa đường, xe máy dễ té ngã"),
                            [photo(1)])
     assert answer.status_code == 201, answer.text
-    report_id = answer.json()["id"]
+    report_id, report_token = answer.json()["id"], answer.json()["tracking_token"]
     secret = system.submit(field_report(pack, "0912000111", f"{pack}-binh",
                                         "Hàng rào khu vực quân sự bị đổ ra lòng đường"), [photo(2)])
     assert secret.status_code == 201, secret.text
@@ -158,3 +158,59 @@ def test_the_centre_checks_reworks_and_publishes_and_a_secret_stays_private(syst
     feed = requests.get(f"{system.api}/api/v1/feed", params={"pack": pack}, timeout=10).json()["results"]
     assert [item["report_id"] for item in feed] == [report_id]
     assert "di dời hàng rào" not in repr(feed) and "0905123456" not in repr(feed)
+
+    after_publication(system, pack, report_id, report_token, staff)
+
+
+def reporter_post(system, report_id, token, what, body):
+    return requests.post(f"{system.api}/api/v1/reports/{report_id}/{what}", json=body,
+                         headers={"X-Tracking-Token": token}, timeout=10)
+
+
+def deadlines_of(view, step):
+    return [d for d in view["deadlines"] if d["step"] == step]
+
+
+def after_publication(system, pack, report_id, token, staff):
+    """The pack's own path after publication: the reporter's interaction answered by the lead agency, then the
+    reporter's "Không hài lòng" and what the pack makes of it (pack.yaml rating_scale.unsatisfied)."""
+    asked = reporter_post(system, report_id, token, "interactions", {"message": "Mặt đường vá có bền không?"})
+    assert asked.status_code == 200, asked.text
+    interaction = system.wait_for(report_id, lambda v: v["interactions"], what="the interaction")["interactions"][0]
+    answer = system.staff(report_id, "reply", staff, interaction_id=interaction["id"],
+                          note="Đơn vị sẽ kiểm tra lại sau mỗi đợt mưa.")
+    assert answer.status_code == 200, answer.text
+    replied = system.wait_for(report_id, lambda v: v["interactions"][0].get("reply"), what="the reply")
+    assert replied["interactions"][0]["reply"] == "Đơn vị sẽ kiểm tra lại sau mỗi đợt mưa."
+
+    scale = get_pack(pack).meta["rating_scale"]
+    unsatisfied = next(level["id"] for level in get_pack(pack).rating_levels() if level["counts_as"] == "unsatisfied")
+    satisfied = next(level["id"] for level in get_pack(pack).rating_levels() if level["counts_as"] == "satisfied")
+    processes_before = [d["opened_at"] for d in deadlines_of(system.get(report_id), "process")]
+    rated = reporter_post(system, report_id, token, "rating", {"level": unsatisfied})
+    assert rated.status_code == 200, rated.text
+    action = scale["unsatisfied"]["action"]
+    if pack == "tay-ninh-2024":
+        assert action == "reprocess"
+        view = system.wait_for(report_id, lambda v: v["state"] == "in_progress" and any(
+            d["opened_at"] not in processes_before for d in deadlines_of(v, "process")), what="a new process deadline")
+        fresh = next(d for d in deadlines_of(view, "process") if d["opened_at"] not in processes_before)
+        assert not fresh.get("closed_at") and not fresh["late"] and fresh["rule"] == "tn24-sla-process"
+    elif pack in ("thua-thien-hue-2022", "vinh-long-2025"):
+        assert action == "clarify"
+        view = system.wait_for(report_id, lambda v: deadlines_of(v, "clarify"), what="a clarify deadline")
+        [clarify] = deadlines_of(view, "clarify")
+        assert clarify["agency"] == lead(view) and not clarify.get("closed_at") and view["state"] == "published"
+        assert clarify["rule"] == {"thua-thien-hue-2022": "tth-sla-clarify", "vinh-long-2025": "vl25-sla-clarify"}[pack]
+        answer = system.staff(report_id, "clarify", staff, note="Đã liên hệ, giải thích lại kết quả xử lý.")
+        assert answer.status_code == 200, answer.text
+        system.wait_for(report_id, lambda v: deadlines_of(v, "clarify")[0].get("closed_at"), what="clarified")
+    else:
+        assert action == "new_report"
+        view = system.wait_for(report_id, lambda v: v.get("rating"), what="the stored rating")
+        assert view["state"] == "published" and (view["rating"].get("level") == unsatisfied), view["rating"]
+        again = field_report(pack, "0905123456", f"{pack}-an", "Ổ gà vừa vá đã bong tróc trở lại")
+        follow_up = system.submit(dict(again, follows=report_id), [photo(14)])
+        assert follow_up.status_code == 201, follow_up.text
+    twice = reporter_post(system, report_id, token, "rating", {"level": satisfied})
+    assert twice.status_code == 409 and twice.json()["error"]["code"] == "ACTION_NOT_ALLOWED"

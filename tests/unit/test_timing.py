@@ -13,13 +13,14 @@ from paht.clock import FixedClock
 from paht.rules import get_pack
 from paht.schemas import CATEGORIES, Decision, Transitioned
 from paht.states import IllegalTransition, plan
+from paht.worktime import intake_opening
 from services.handling.actions import Refused, decide
 from services.rating.dependencies import RatingStore
 from services.rating.ratings import Refused as RatingRefused
 from services.rating.ratings import rating_decision, unsatisfied_follow_up
 from services.rating.service import RatingService
 from services.routing.dependencies import RoutingStore
-from services.routing.route import held_until, intake_opening
+from services.routing.route import held_until
 from services.routing.service import RoutingService
 from services.sla import deadlines
 
@@ -53,7 +54,6 @@ def at():
 def test_intake_opening(pack, sent, opening):
     meta = get_pack(pack).meta
     assert intake_opening(meta, sent) == (opening or sent)
-    assert deadlines.intake_opening(meta, sent) == (opening or sent)   # sla starts the clocks by the same rule
 
 
 def test_only_normal_reports_wait_for_the_opening():
