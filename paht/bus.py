@@ -6,6 +6,7 @@ import logging
 from functools import partial
 
 import eventlet
+from amqp.exceptions import AMQPError
 from kombu import Queue
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventHandler
@@ -36,25 +37,34 @@ class ReliableEventHandler(EventHandler):
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            settle(self.queue_consumer.ack_message, message)
             return
         attempt = int((message.headers or {}).get("x-delivery-count") or 0) + 1
         if attempt < settings.delivery_limit():
             eventlet.sleep(min(settings.retry_backoff_seconds() * 2 ** (attempt - 1), 10))
-            self.queue_consumer.requeue_message(message)
+            settle(self.queue_consumer.requeue_message, message)
             return
         try:
             deadletters.park(self.container.config[AMQP_URI_CONFIG_KEY], message, self.queue.name,
                              self.container.service_name, self.method_name, exc_info, attempt, clock.now())
         except Exception:  # noqa: BLE001 — not parked: leave it to the broker's delivery limit
             log.exception("could not park a dead letter from %s", self.queue.name)
-            self.queue_consumer.requeue_message(message)
+            settle(self.queue_consumer.requeue_message, message)
             return
         log.error("parked a message of %s after %d attempts: %s", self.queue.name, attempt, exc_info[1])
-        self.queue_consumer.ack_message(message)
+        settle(self.queue_consumer.ack_message, message)
 
 
 reliable_event_handler = ReliableEventHandler.decorator
+
+
+def settle(settle_message, message) -> None:
+    """Ack or requeue, unless the connection died under us: the broker then redelivers the unacknowledged
+    message after the consumer reconnects (handlers are idempotent), and the container must not die of it."""
+    try:
+        settle_message(message)
+    except (OSError, AMQPError) as exc:
+        log.warning("message not settled, the broker will redeliver it: %s", exc)
 
 
 class DeadLetterConsumer(Consumer):
@@ -71,7 +81,7 @@ class DeadLetterConsumer(Consumer):
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None:
             eventlet.sleep(1)
-        super().handle_message_processed(message, result, exc_info)
+        settle(partial(super().handle_message_processed, result=result, exc_info=exc_info), message)
 
 
 dead_letter_consumer = DeadLetterConsumer.decorator
