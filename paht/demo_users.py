@@ -10,14 +10,14 @@ import json
 import secrets
 from pathlib import Path
 
-CENTRE = ("operator", "admin")
+from .roles import CENTRE_ROLES
 
 
 def ensure_tokens(path: Path, agencies_by_pack: dict[str, list[str]]) -> dict:
     path = Path(path)
     tokens = json.loads(path.read_text()) if path.exists() else {}
-    tokens = {k: v for k, v in tokens.items() if k in CENTRE or k in agencies_by_pack}   # drops an older layout
-    for role in CENTRE:
+    tokens = {k: v for k, v in tokens.items() if k in CENTRE_ROLES or k in agencies_by_pack}   # drops an older layout
+    for role in CENTRE_ROLES:
         tokens.setdefault(role, secrets.token_urlsafe(18))
     for pack_id, agency_ids in agencies_by_pack.items():
         pack = tokens.setdefault(pack_id, {})
@@ -33,7 +33,7 @@ def ensure_tokens(path: Path, agencies_by_pack: dict[str, list[str]]) -> dict:
 def users_from_tokens(tokens: dict):
     """(token, role, pack, agency, display name) for every account in a tokens file."""
     for key, value in tokens.items():
-        if key in CENTRE:
+        if key in CENTRE_ROLES:
             yield value, key, None, None, f"demo {key}"
             continue
         for agency, roles in value.items():

@@ -19,12 +19,11 @@ import jwt
 import requests
 
 from . import settings
+from .roles import ROLE_STRENGTH
 
 log = logging.getLogger(__name__)
 
-STAFF_ROLES = ("agency_staff", "agency_leader", "operator", "admin")
 # where a role claim lists several known roles (Keycloak's realm_access.roles), the strongest counts
-ROLE_STRENGTH = {"admin": 3, "operator": 2, "agency_leader": 1, "agency_staff": 0}
 REFETCH_AFTER_SECONDS = 30.0
 
 
@@ -136,16 +135,22 @@ def _one(value) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _claims(token: str, provider: dict, whose: str) -> dict | None:
+    try:
+        return verify(token, provider)
+    except InvalidToken as exc:
+        log.info("%s token refused: %s", whose, exc)
+        return None
+
+
 def staff_user(token: str) -> dict | None:
     """The staff user a token of the staff provider (PAHT_OIDC_*) names, from its claims; None when no provider
     is configured or the token does not verify or names no usable role (agency roles need a pack and an agency)."""
     provider = settings.oidc("PAHT_OIDC")
     if provider is None:
         return None
-    try:
-        claims = verify(token, provider)
-    except InvalidToken as exc:
-        log.info("staff token refused: %s", exc)
+    claims = _claims(token, provider, "staff")
+    if claims is None:
         return None
     roles = claim(claims, provider["role_claim"])
     roles = [roles] if isinstance(roles, str) else roles if isinstance(roles, list) else []
@@ -173,9 +178,5 @@ def citizen_verified(account_id: str | None, token: str | None) -> bool:
     provider = settings.oidc("PAHT_CITIZEN_OIDC")
     if provider is None or not account_id or not token:
         return False
-    try:
-        claims = verify(token, provider)
-    except InvalidToken as exc:
-        log.info("citizen token refused: %s", exc)
-        return False
-    return str(claim(claims, provider["subject_claim"])) == account_id
+    claims = _claims(token, provider, "citizen")
+    return claims is not None and str(claim(claims, provider["subject_claim"])) == account_id

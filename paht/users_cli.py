@@ -14,9 +14,8 @@ import json
 import os
 import sys
 
+from .roles import STAFF_ROLES
 from .runner import DEFAULT_AMQP
-
-ROLES = ("agency_staff", "agency_leader", "operator", "admin")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -24,7 +23,7 @@ def parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
     add = verbs.add_parser("add", help="a new staff account")
     add.add_argument("username")
-    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--role", required=True, choices=STAFF_ROLES)
     add.add_argument("--pack", help="the pack (province) it belongs to; required for agency roles")
     add.add_argument("--agency", help="its agency (agency_staff, agency_leader)")
     add.add_argument("--name", help="display name")
@@ -32,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     listing = verbs.add_parser("list", help="accounts, with filters")
     listing.add_argument("--pack")
     listing.add_argument("--agency")
-    listing.add_argument("--role", choices=ROLES)
+    listing.add_argument("--role", choices=STAFF_ROLES)
     listing.add_argument("--json", action="store_true")
     for verb, text in (("disable", "disable an account: its tokens stop working at once"),
                        ("enable", "enable a disabled account again")):

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.roles import AGENCY_ROLES, CENTRE_ROLES
 from paht.schemas import Decision, lead_agency
 from paht.states import TERMINAL
 from paht.worktime import calendar_for
 
 from .schemas import Extension, Result
-
-AGENCY_ROLES = ("agency_staff", "agency_leader")
-CENTRE_ROLES = ("operator", "admin")
 
 
 class Refused(Exception):

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from paht import accounts
 from paht.errors import ApiError
+from paht.roles import AGENCY_ROLES
 from paht.schemas import Decision, MediaRecord, ReportIn, SupplementIn
 
 # states in which the reporter may still cancel: before an agency acknowledges the report
@@ -244,7 +245,6 @@ def public_view(report: dict, owner: bool = False) -> dict:
     return view
 
 
-AGENCY_ROLES = ("agency_staff", "agency_leader")
 
 
 def agencies_see_contact(report: dict) -> bool:

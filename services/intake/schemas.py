@@ -5,7 +5,6 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-STAFF_ROLES = ("operator", "agency_staff", "agency_leader", "admin")
 STAFF_ACTIONS = ("acknowledge", "return", "request_info", "extend", "forward", "submit_result", "approve",
                  "send_back", "designate", "publish", "rework", "judge", "directive", "missed_call", "reply",
                  "mark_secret", "mark_non_public", "clarify", "agree", "called_back")

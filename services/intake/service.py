@@ -22,6 +22,7 @@ from paht.errors import ApiError
 from paht.events import CLOCK_ADVANCED, DECISION, REPORT_PURGED, TRANSITIONED, jsonable
 from paht.mediastore import MediaFiles
 from paht.mediatypes import detect
+from paht.roles import CENTRE_ROLES
 from paht.rules import get_pack, list_packs
 from paht.schemas import (
     ClockAdvanceIn,
@@ -57,7 +58,7 @@ from .schemas import (
     ScorecardQuery,
     StaffQuery,
 )
-from .staff import CENTRE_ROLES, authenticate, in_province, may_see, staff_filter
+from .staff import authenticate, in_province, may_see, staff_filter
 from .uploads import parse_part, read_media
 
 log = logging.getLogger(__name__)

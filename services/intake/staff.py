@@ -12,11 +12,9 @@ from pydantic import Field
 
 from paht import oidc, settings
 from paht.errors import ApiError
+from paht.roles import AGENCY_ROLES, CENTRE_ROLES, STAFF_ROLES
 from paht.schemas import Strict
 
-CENTRE_ROLES = ("operator", "admin")
-AGENCY_ROLES = ("agency_staff", "agency_leader")
-ROLES = AGENCY_ROLES + CENTRE_ROLES
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
 MIN_PASSWORD = 10
 MAX_TOKEN = 8192
@@ -74,8 +72,8 @@ def check_account(account: AccountIn, packs) -> None:
     fields = {}
     if not USERNAME.match(account.username.lower()):
         fields["username"] = "3–64 of a-z 0-9 . _ @ -, starting with a letter or digit"
-    if account.role not in ROLES:
-        fields["role"] = f"one of {', '.join(ROLES)}"
+    if account.role not in STAFF_ROLES:
+        fields["role"] = f"one of {', '.join(STAFF_ROLES)}"
     if account.password is not None and len(account.password) < MIN_PASSWORD:
         fields["password"] = f"at least {MIN_PASSWORD} characters"
     pack = None

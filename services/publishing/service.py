@@ -9,6 +9,7 @@ from nameko.rpc import rpc
 from paht import actors, clock
 from paht.bus import derived_id, on_transition, send
 from paht.events import jsonable
+from paht.roles import CENTRE_ROLES
 from paht.rules import get_pack
 from paht.web import Observable
 
@@ -43,7 +44,7 @@ class PublishingService(Observable):
             return actors.FORGED
         if action != "publish":
             return {"error": {"code": "UNKNOWN_ACTION", "detail": action}}
-        if actor.get("role") not in ("operator", "admin"):
+        if actor.get("role") not in CENTRE_ROLES:
             return {"error": {"code": "FORBIDDEN", "detail": "only the provincial centre publishes"}}
         if report["state"] != "approved":
             return {"error": {"code": "ACTION_NOT_ALLOWED", "detail": f"report is {report['state']}, needs approved"}}

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from paht.roles import CENTRE_ROLES
 from paht.schemas import Decision
 from paht.web import validation_fields
 
@@ -15,7 +16,7 @@ PATCHED_FIELD = {"category": "category", "urgent": "urgent", "identity": "identi
 
 
 def judgement_decision(store, report: dict, actor: dict, body: dict, now: datetime, reporter_key=None) -> dict:
-    if actor.get("role") not in ("operator", "admin"):
+    if actor.get("role") not in CENTRE_ROLES:
         return {"error": {"code": "FORBIDDEN"}}
     try:
         judgement = Judgement.model_validate(body.get("value") or {})

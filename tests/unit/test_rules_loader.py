@@ -1,42 +1,12 @@
 """A rule file with a defect is refused with its file and line, and never loads half-way."""
 from __future__ import annotations
 
-import shutil
 import threading
 import time
-from pathlib import Path
-
-import pytest
 
 from paht import rules as registry
-from paht.rules import PackError, load_pack, rules_root
-
-HUE = rules_root() / "thua-thien-hue-2022"
-
-
-@pytest.fixture
-def pack_copy(tmp_path):
-    root = tmp_path / "rules"
-    shutil.copytree(rules_root() / "schema", root / "schema")
-    shutil.copy(rules_root() / "categories.yaml", root / "categories.yaml")
-    shutil.copytree(HUE, root / HUE.name)
-    return root / HUE.name
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
-
-
-def refused(pack_dir) -> PackError:
-    with pytest.raises(PackError) as error:
-        load_pack(pack_dir)
-    return error.value
+from paht.rules import load_pack, rules_root
+from tests.unit.pack_files import HUE, edit, line_of, refused
 
 
 def test_yaml_error_names_file_and_line(pack_copy):

@@ -16,7 +16,7 @@ import yaml
 from PIL import Image
 
 from paht.demo_media import camera_jpeg
-from paht.rules import PackError, audit, cli, load_pack, rules_root
+from paht.rules import audit, cli, load_pack, rules_root
 from paht.rules.cases import COVERAGE_MIN, coverage, run_cases
 from paht.rules.vocabulary import (
     CHECK_OUTCOMES,
@@ -27,35 +27,10 @@ from paht.rules.vocabulary import (
     OPENED_STEPS,
     STEPS,
 )
+from tests.unit.pack_files import HUE, edit, line_of, refused
 
 ROOT = Path(__file__).resolve().parents[2]
-HUE = rules_root() / "thua-thien-hue-2022"
 VN = timezone(timedelta(hours=7))
-
-
-@pytest.fixture
-def pack_copy(tmp_path):
-    root = tmp_path / "rules"
-    shutil.copytree(rules_root() / "schema", root / "schema")
-    shutil.copy(rules_root() / "categories.yaml", root / "categories.yaml")
-    shutil.copytree(HUE, root / HUE.name)
-    return root / HUE.name
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
-
-
-def refused(pack_dir) -> PackError:
-    with pytest.raises(PackError) as error:
-        load_pack(pack_dir)
-    return error.value
 
 
 # ---- values in `when` -------------------------------------------------------------------------------------------
