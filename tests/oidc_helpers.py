@@ -8,8 +8,11 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from paht import oidc
 
 ISSUER = "https://sso.example.vn/realms/hue"
 AUDIENCE = "paht"
@@ -73,3 +76,15 @@ class Provider:
 def stranger_key():
     """A key no provider published."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    """A staff identity provider serving its JWKS on loopback, configured for the services (PAHT_OIDC_*)."""
+    idp = Provider()
+    for name, value in idp.env().items():
+        monkeypatch.setenv(name, value)
+    oidc.JWKS.clear()
+    yield idp
+    idp.close()
+    oidc.JWKS.clear()

@@ -7,9 +7,9 @@ import re
 import pytest
 import requests
 
-from paht import oidc, users_cli
+from paht import users_cli
 from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
-from tests.oidc_helpers import Provider, stranger_key
+from tests.oidc_helpers import stranger_key
 
 pytestmark = pytest.mark.integration
 
@@ -90,17 +90,6 @@ def test_the_admin_api_is_for_admins_only(system):
     disabled = requests.post(f"{system.api}/api/v1/admin/users/le.van.c/disable", headers=admin, timeout=10)
     assert disabled.status_code == 200 and disabled.json()["user"]["disabled"] is True
     assert login(system, "le.van.c", reset["password"]).status_code == 401
-
-
-@pytest.fixture
-def provider(monkeypatch):
-    idp = Provider()
-    for name, value in idp.env().items():
-        monkeypatch.setenv(name, value)
-    oidc.JWKS.clear()
-    yield idp
-    idp.close()
-    oidc.JWKS.clear()
 
 
 def test_a_token_of_the_provinces_identity_provider(system, provider):

@@ -34,17 +34,6 @@ def agency():
     return min(get_pack(PACK).agencies)
 
 
-@pytest.fixture
-def provider(monkeypatch):
-    idp = Provider()
-    for name, value in idp.env().items():
-        monkeypatch.setenv(name, value)
-    oidc.JWKS.clear()
-    yield idp
-    idp.close()
-    oidc.JWKS.clear()
-
-
 # ---- the account store ------------------------------------------------------------------------------------------
 def test_login_gives_a_session_token_stored_only_hashed(store, agency):
     account = store.accounts.add("Nguyen.Van.A", "mat-khau-dai-1", "agency_staff", PACK, agency, "Nguyễn Văn A")
