@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
-from .runner import DEFAULT_AMQP
+from . import settings
 
 
 def main(argv: list[str]) -> int:
@@ -20,7 +19,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    with ClusterRpcProxy({"AMQP_URI": os.environ.get("AMQP_URI", DEFAULT_AMQP)}, timeout=30) as cluster:
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=30) as cluster:
         intake = cluster.intake
         if args.verb == "list":
             letters = intake.dead_letters(args.status, args.limit)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 
+from . import settings
 from .clock import var_dir
 
 
@@ -95,7 +96,7 @@ def media_root() -> Path:
 def open_media_store(uri: str | None = None):
     """GridFS when MONGO_URI is a MongoDB URI, the local file store otherwise."""
     from . import storage
-    uri = uri or os.environ.get("MONGO_URI")
+    uri = uri or settings.mongo_uri()
     if storage.is_mongodb(uri):
         return GridFSMediaStore(storage.open_database("media", uri))
     return MediaStore(media_root())

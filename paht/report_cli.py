@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import sys
 from pathlib import Path
 
-from .runner import DEFAULT_AMQP
+from . import settings
 
 
 def main(argv: list[str]) -> int:
@@ -22,7 +21,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    with ClusterRpcProxy({"AMQP_URI": os.environ.get("AMQP_URI", DEFAULT_AMQP)}, timeout=120) as cluster:
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=120) as cluster:
         if args.kind:
             answer = cluster.rating.periodic_file(f"{args.pack}:{args.kind}:{args.period}", args.format)
             if answer is None:

@@ -12,12 +12,13 @@ from pathlib import Path
 import requests
 from kombu import Connection
 
+from . import settings
+
 SERVICES = {  # name → (service class, local HTTP port for /healthz and /metrics; intake also serves the API)
     "intake": ("IntakeService", 8000), "verification": ("VerificationService", 8001),
     "routing": ("RoutingService", 8002), "handling": ("HandlingService", 8003), "sla": ("SlaService", 8004),
     "publishing": ("PublishingService", 8005), "rating": ("RatingService", 8006),
 }
-DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
 INSTALL_HELP = """RabbitMQ is not reachable at {uri}.
 Install and start it, then run `make up` again:
   Debian/Ubuntu:  sudo apt-get install -y rabbitmq-server && sudo rabbitmq-server -detached
@@ -60,15 +61,12 @@ def ensure_broker(uri: str, out=print) -> bool:
 def service_env(var: Path) -> dict:
     env = dict(os.environ)
     env.setdefault("PAHT_VAR_DIR", str(var))
-    if env.get("PAHT_ENV") == "production":   # the services as configured: real clock, no demo accounts
-        env.setdefault("AMQP_URI", DEFAULT_AMQP)
-        env["PYTHONPATH"] = str(repo_root()) + os.pathsep + env.get("PYTHONPATH", "")
-        return env
-    env.setdefault("PAHT_ENV", "dev")
-    env.setdefault("PAHT_CLOCK", "controlled")   # local runs: `paht demo` moves time to show deadlines
-    env.setdefault("PAHT_DEMO_TOKENS", str(var / "demo-tokens.json"))
-    env.setdefault("AMQP_URI", DEFAULT_AMQP)
+    env.setdefault("AMQP_URI", settings.DEFAULT_AMQP)
     env["PYTHONPATH"] = str(repo_root()) + os.pathsep + env.get("PYTHONPATH", "")
+    if env.get("PAHT_ENV") != "production":      # production: the services as configured (real clock, no demo)
+        env.setdefault("PAHT_ENV", "dev")
+        env.setdefault("PAHT_CLOCK", "controlled")   # local runs: `paht demo` moves time to show deadlines
+        env.setdefault("PAHT_DEMO_TOKENS", str(var / "demo-tokens.json"))
     return env
 
 

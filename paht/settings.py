@@ -17,6 +17,18 @@ def _int(name: str, default: int) -> int:
         return default
 
 
+DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def amqp_uri() -> str:
+    return os.environ.get("AMQP_URI", DEFAULT_AMQP)
+
+
+def mongo_uri() -> str:
+    """The store: a MongoDB URI in production; the embedded file store by default."""
+    return os.environ.get("MONGO_URI") or "embedded://"
+
+
 def environment() -> str:
     """dev (`paht up`), test (the test suite), production; unset means production-like (no test endpoints)."""
     return os.environ.get("PAHT_ENV", "")

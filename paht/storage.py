@@ -39,7 +39,7 @@ def open_database(service: str, uri: str | None = None, var: str | os.PathLike |
     # every service opens its store in a DependencyProvider's setup: the one place a production process that is
     # not safe to run (settings.production_problems) refuses to start
     settings.check_production()
-    uri = uri or os.environ.get("MONGO_URI") or "embedded://"
+    uri = uri or settings.mongo_uri()
     if is_mongodb(uri):
         from datetime import timezone
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
+from . import settings
 from .roles import STAFF_ROLES
-from .runner import DEFAULT_AMQP
 
 
 def parser() -> argparse.ArgumentParser:
@@ -83,5 +82,5 @@ def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    with ClusterRpcProxy({"AMQP_URI": os.environ.get("AMQP_URI", DEFAULT_AMQP)}, timeout=30) as cluster:
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=30) as cluster:
         return run(args, cluster.intake)
