@@ -185,3 +185,54 @@ def oidc(prefix: str = "PAHT_OIDC") -> dict | None:
         "jwks_ttl": float(os.environ.get(f"{prefix}_JWKS_TTL_SECONDS", "600")),
         "leeway": float(os.environ.get(f"{prefix}_LEEWAY_SECONDS", "30")),
     }
+
+
+# ---- other systems and notifications (the interfaces) ----------------------------------------------------------
+def public_url() -> str:
+    """Where citizens reach the system (tracking links in notifications)."""
+    return os.environ.get("PAHT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def smtp_url() -> str | None:
+    """smtp://[user:password@]host:port[?starttls=1] of the mail relay; unset: no e-mail is sent."""
+    return os.environ.get("PAHT_SMTP_URL") or None
+
+
+def mail_from() -> str:
+    return os.environ.get("PAHT_MAIL_FROM", "PAHT <no-reply@paht.local>")
+
+
+def sms_url() -> str | None:
+    """The SMS gateway's HTTP endpoint; unset: no SMS is sent."""
+    return os.environ.get("PAHT_SMS_URL") or None
+
+
+def zalo_url() -> str | None:
+    """The Zalo ZNS template-message endpoint; unset: no Zalo message is sent."""
+    return os.environ.get("PAHT_ZALO_URL") or None
+
+
+def agency_webhook_url() -> str | None:
+    """Where agencies' systems are told of assignments and deadlines; unset: agencies get e-mail only."""
+    return os.environ.get("PAHT_AGENCY_WEBHOOK_URL") or None
+
+
+def zalo_oa_secret() -> bytes | None:
+    """The Zalo Official Account's secret that signs its webhook calls; unset: the webhook refuses every call."""
+    value = os.environ.get("PAHT_ZALO_OA_SECRET")
+    return value.encode() if value else None
+
+
+def open311_api_keys() -> frozenset[str]:
+    """Keys accepted by Open311 `POST requests` (comma-separated); a local system adds the demo key."""
+    return frozenset(k.strip() for k in os.environ.get("PAHT_OPEN311_API_KEYS", "").split(",") if k.strip())
+
+
+def media_url_hosts() -> frozenset[str]:
+    """Hosts an Open311 `media_url` may be fetched from (comma-separated); none: media_url is refused."""
+    return frozenset(h.strip().lower() for h in os.environ.get("PAHT_MEDIA_URL_HOSTS", "").split(",") if h.strip())
+
+
+def notification_attempts() -> int:
+    """How often a notification is tried (with a growing pause) before it becomes a dead letter."""
+    return _int("PAHT_NOTIFICATION_ATTEMPTS", 6)

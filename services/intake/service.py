@@ -50,15 +50,19 @@ from paht.worktime import calendar_for
 from . import accountability
 from . import reports as domain
 from . import staff as staff_auth
+from .apidoc import ApiDocApi
+from .channels import ChannelsApi
+from .contacts import ContactsApi
 from .dependencies import STORAGE_ERRORS, RateLimits, Reports, outbox_grace
+from .listings import ListingsApi
+from .open311 import Open311Api
+from .rpc_api import RpcApi
 from .schemas import (
     STAFF_ACTIONS,
     DeadLetterQuery,
-    FeedQuery,
     ScorecardQuery,
-    StaffQuery,
 )
-from .staff import authenticate, in_province, may_see, staff_filter
+from .staff import authenticate, in_province, may_see
 from .uploads import parse_part, read_media
 
 log = logging.getLogger(__name__)
@@ -68,7 +72,7 @@ def on_decision(source):
     return reliable_event_handler(source, DECISION)
 
 
-class IntakeService(Observable):
+class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, ApiDocApi, Observable):
     name = "intake"
 
     config = Config()
@@ -257,31 +261,33 @@ class IntakeService(Observable):
         reached = (lambda at: calendar.add(at, limit["amount"], limit["unit"])) if limit else None
         return jsonable(accountability.agency_counters(reports, followers, leads, start, end, clock.now(), reached))
 
-    @rpc
-    def get_report(self, report_id):
-        report = self.store.get(report_id)
-        return jsonable(domain.snapshot(report)) if report else None
-
     # ---- citizens -----------------------------------------------------------------------------------------
     @http("POST", "/api/v1/reports")
     @guarded
     def submit(self, request):
         self.within_rate(request.remote_addr)
         report_in = parse_part(request, ReportIn)
+        self.within_rate(domain.reporter_key(report_in))
+        files = read_media(request, settings.max_upload_bytes())
+        answer = self.create_report(report_in, files, request.headers.get("Idempotency-Key", ""))
+        return json_response(answer, 201)
+
+    def create_report(self, report_in: ReportIn, files: list, idempotency_key: str = "") -> dict:
+        """Every channel's submission ends here (HTTP, RPC, Open311, operators, Zalo): the report and its
+        announcement stored, or an ApiError. `files` as `uploads.read_media` returns them (already validated).
+        Returns {"id", "state", "tracking_token"}; a retry under the same idempotency key returns the first."""
         try:
             get_pack(report_in.pack)
         except KeyError:
             raise ApiError("UNKNOWN_PACK", fields={"pack": report_in.pack}) from None
-        self.within_rate(domain.reporter_key(report_in))
         followed = self.store.get(report_in.follows) if report_in.follows else None
         if report_in.follows and (followed is None or followed["pack"] != report_in.pack):
             raise ApiError("VALIDATION_FAILED", fields={"follows": "no such report in this pack"})
-        files = read_media(request, settings.max_upload_bytes())
         now = clock.now()
         token = secrets.token_urlsafe(18)
         report_id = domain.new_report_id(now)
         answer = {"id": report_id, "state": "submitted", "tracking_token": token}
-        key = request.headers.get("Idempotency-Key", "").strip()[:200]
+        key = (idempotency_key or "").strip()[:200]
         if key:
             earlier = self.store.reserve_key(key, domain.fingerprint(report_in, files), answer,
                                              now + timedelta(hours=settings.idempotency_hours()))
@@ -298,7 +304,7 @@ class IntakeService(Observable):
                 self.store.release_key(key)
             raise ApiError("SERVICE_UNAVAILABLE", retry_after=5) from None
         self.announce_later_if_down(announced)
-        return json_response(answer, 201)
+        return answer
 
     def replayed(self, earlier: dict, fingerprint: str):
         """A retried submission gets the first answer; the same key for another submission is refused."""
@@ -306,7 +312,7 @@ class IntakeService(Observable):
             raise ApiError("IDEMPOTENCY_CONFLICT")
         if self.store.get(earlier["answer"]["id"]) is None:   # the first attempt is still being stored
             raise ApiError("SERVICE_UNAVAILABLE", retry_after=1)
-        return json_response(earlier["answer"], 201)
+        return earlier["answer"]
 
     def within_rate(self, key):
         wait = self.limiter.retry_after(key)
@@ -333,13 +339,6 @@ class IntakeService(Observable):
 
     def store_media(self, request, metas) -> list[MediaRecord]:
         return self.put_media(read_media(request, settings.max_upload_bytes()), metas)
-
-    @http("GET", "/api/v1/feed")
-    @guarded
-    def feed(self, request):
-        """The public feed of published results (never private ones, never reporter data)."""
-        limit = self.validated(FeedQuery, request.args.to_dict()).limit
-        return json_response({"results": self.publishing.feed(request.args.get("pack") or None, limit)})
 
     @http("GET", "/api/v1/reports/<string:report_id>/result-photos/<string:sha256>")
     @guarded
@@ -430,16 +429,6 @@ class IntakeService(Observable):
         return json_response({"id": report["_id"], "state": report["state"], "event_id": decision.event_id})
 
     # ---- staff --------------------------------------------------------------------------------------------
-    @http("GET", "/api/v1/staff/reports")
-    @guarded
-    def staff_reports(self, request):
-        user = authenticate(self.store, request)
-        query = self.validated(StaffQuery, request.args.to_dict())
-        found = self.store.find(staff_filter(user, query), limit=query.limit)
-        if query.late is not None:
-            found = [r for r in found if domain.public_view(r)["late"] == query.late]
-        return json_response({"reports": [domain.public_view(r) for r in found], "count": len(found)})
-
     @http("GET", "/api/v1/staff/reports/<string:report_id>")
     @guarded
     def staff_report(self, request, report_id):

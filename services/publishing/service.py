@@ -15,9 +15,10 @@ from paht.web import Observable
 
 from .dependencies import Publications
 from .letters import publication_decision
+from .notify import Notifier
 
 
-class PublishingService(Observable):
+class PublishingService(Notifier, Observable):
     name = "publishing"
 
     publications = Publications()
