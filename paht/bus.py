@@ -7,12 +7,12 @@ from functools import partial
 
 import eventlet
 from amqp.exceptions import AMQPError
-from kombu import Queue
+from kombu import Queue, binding
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.messaging import Consumer
 
-from . import clock, deadletters, settings
+from . import clock, deadletters, flow, settings
 from .events import DECISION, REPORT_PURGED, TRANSITIONED
 from .schemas import Decision, ReportPurged, Transitioned
 from .web import MESSAGES_HANDLED
@@ -29,10 +29,14 @@ class ReliableEventHandler(EventHandler):
         super().__init__(source_service, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
                          requeue_on_error=True, **kwargs)
 
+    def routing_keys(self) -> tuple[str, ...]:
+        return (self.event_type,)
+
     def setup(self):
         super().setup()
-        queue = self.queue
-        self.queue = Queue(queue.name, exchange=queue.exchange, routing_key=queue.routing_key, durable=True,
+        queue, keys = self.queue, self.routing_keys()
+        self.queue = Queue(queue.name, exchange=queue.exchange, routing_key=keys[0], durable=True,
+                           bindings=[binding(queue.exchange, routing_key=key) for key in keys],
                            queue_arguments=deadletters.quorum_arguments(settings.delivery_limit()))
 
     def handle_message_processed(self, message, result=None, exc_info=None):
@@ -56,6 +60,17 @@ class ReliableEventHandler(EventHandler):
 
 
 reliable_event_handler = ReliableEventHandler.decorator
+
+
+class TransitionHandler(ReliableEventHandler):
+    """A handler of intake's announcements, bound only to the routing keys paht.flow.SUBSCRIPTIONS gives it (its
+    queue keeps nameko's name for `transitioned` handlers)."""
+
+    def __init__(self, **kwargs):
+        super().__init__("intake", TRANSITIONED, **kwargs)
+
+    def routing_keys(self) -> tuple[str, ...]:
+        return flow.subscription(self.container.service_name, self.method_name)
 
 
 def settle(settle_message, message) -> None:
@@ -87,7 +102,7 @@ class DeadLetterConsumer(Consumer):
 dead_letter_consumer = DeadLetterConsumer.decorator
 
 
-def _handler_of(event_type: str, model, kind):
+def _handler_of(entrypoint, model, kind):
     """A durable handler of one of intake's events, given its pydantic model; redelivery must be harmless."""
     def decorate(method):
         def handler(self, payload):
@@ -96,12 +111,13 @@ def _handler_of(event_type: str, model, kind):
             MESSAGES_HANDLED.labels(self.name, kind(event), "handled").inc()
         handler.__name__ = method.__name__
         handler.__doc__ = method.__doc__
-        return reliable_event_handler("intake", event_type)(handler)
+        return entrypoint(handler)
     return decorate
 
 
-on_transition = _handler_of(TRANSITIONED, Transitioned, lambda announced: announced.cause)
-on_report_purged = _handler_of(REPORT_PURGED, ReportPurged, lambda _: REPORT_PURGED)
+on_transition = _handler_of(TransitionHandler.decorator, Transitioned, lambda announced: announced.cause)
+on_report_purged = _handler_of(reliable_event_handler("intake", REPORT_PURGED), ReportPurged,
+                               lambda _: REPORT_PURGED)
 
 
 def derived_id(source: str, cause_event_id: str, suffix: str = "") -> str:

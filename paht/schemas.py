@@ -68,6 +68,21 @@ def lead_agency(report: dict) -> str | None:
     return next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
 
 
+REPORTER_FIELDS = ("name", "phone", "email", "address", "citizen_id")   # what a reporter may give
+
+
+def reporter_summary(reporter: dict) -> dict:
+    """The reporter as services other than intake see them: who (a key, for history and duplicates), which
+    details they gave, whether a sign-in service vouched for them; never the details themselves."""
+    return {"key": reporter_key(reporter), "has": [field for field in REPORTER_FIELDS if reporter.get(field)],
+            "account_verified": bool(reporter.get("account_verified"))}
+
+
+def summary_key(report: dict) -> str | None:
+    """The reporter's key in a report as services see it (intake's snapshot carries reporter_summary)."""
+    return (report.get("reporter") or {}).get("key")
+
+
 def reporter_key(reporter: dict) -> str | None:
     """Who sent it, for history and duplicates: the phone (digits only), else the account, else the e-mail."""
     phone = "".join(ch for ch in (reporter.get("phone") or "") if ch.isdigit())

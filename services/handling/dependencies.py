@@ -1,4 +1,4 @@
-"""Handling's data: every action an agency or the centre took, and the current assignment of each report."""
+"""Handling's data: every action an agency or the centre took (the report's assignment is intake's)."""
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider
@@ -9,19 +9,12 @@ from paht import storage
 class HandlingStore:
     def __init__(self, db):
         self.actions = db["actions"]
-        self.assignments = db["assignments"]
         self.actions.create_index([("report_id", 1)])
 
     def record_action(self, event_id: str, report_id: str, action: str, actor: dict, detail: dict, at) -> None:
         self.actions.update_one({"_id": event_id}, {"$set": {"report_id": report_id, "action": action,
                                                              "actor": actor, "detail": detail, "at": at}},
                                 upsert=True)
-
-    def assign(self, report_id: str, agencies: list[dict], state: str, at) -> None:
-        self.assignments.update_one(
-            {"_id": report_id},
-            {"$set": {"agencies": [a["id"] for a in agencies], "roles": agencies, "state": state, "at": at}},
-            upsert=True)
 
     def history(self, report_id: str) -> list[dict]:
         return list(self.actions.find({"report_id": report_id}, sort=[("at", 1)]))

@@ -7,7 +7,6 @@ import uuid
 from nameko.rpc import rpc
 
 from paht import actors, clock
-from paht.bus import on_transition
 from paht.events import jsonable
 from paht.rules import get_pack
 from paht.web import Observable
@@ -36,9 +35,3 @@ class HandlingService(Observable):
     @rpc
     def history(self, report_id):
         return jsonable(self.store.history(report_id))
-
-    @on_transition
-    def on_report(self, announced):
-        if "assigned_agencies" in announced.report:
-            self.store.assign(announced.report_id, announced.report["assigned_agencies"], announced.to_state,
-                              announced.occurred_at)

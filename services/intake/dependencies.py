@@ -8,13 +8,15 @@ import sqlite3
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
 from pymongo.errors import PyMongoError
 
-from paht import metrics, settings, storage
+from paht import flow, metrics, settings, storage
 from paht.demo_users import users_from_tokens
+from paht.embedded import apply_update
 from paht.ratelimit import RateLimiter
 from paht.schemas import Decision, ReportPurged, Transitioned, reporter_key
 from paht.states import STATES, TERMINAL, IllegalTransition, plan
@@ -30,6 +32,17 @@ STORAGE_ERRORS = (PyMongoError, sqlite3.Error, OSError)
 
 class Conflict(Exception):
     """The report changed under us too often; the caller retries the whole message."""
+
+
+class Applied(NamedTuple):
+    """A change intake applied: what it announces (unless `silent`) and the report after it."""
+    announcement: Transitioned
+    report: dict
+
+    @property
+    def silent(self) -> bool:
+        a = self.announcement
+        return not flow.announced(a.from_state, a.to_state, a.cause)
 
 
 class ReportStore:
@@ -53,13 +66,15 @@ class ReportStore:
         self.dead.create_index([("status", 1)])
 
     # reports
-    def create(self, report: dict, event_id: str, now: datetime) -> Transitioned:
+    def create(self, report: dict, event_id: str, now: datetime) -> Applied:
         """Store a new report; its announcement goes through the outbox like any other change."""
         report["timeline"][0]["event_id"] = event_id
         self.outbox.insert_one({"_id": event_id, "created_at": now, "sent": False, "report_id": report["_id"]})
         self.reports.insert_one(report)
         metrics.TRANSITIONS.labels(report["pack"], "none", "submitted", "submitted").inc()
-        return self.rebuild_announcement({"_id": event_id, "report_id": report["_id"]})
+        return Applied(Transitioned(event_id=event_id, report_id=report["_id"], occurred_at=now, pack=report["pack"],
+                                    cause="submitted", from_state=None, to_state="submitted",
+                                    report=snapshot(report)), report)
 
     def get(self, report_id: str) -> dict | None:
         return self.reports.find_one({"_id": report_id})
@@ -80,11 +95,12 @@ class ReportStore:
     def find(self, query: dict, limit: int = 200) -> list[dict]:
         return list(self.reports.find(query, sort=[("submitted_at", -1)], limit=limit))
 
-    def apply(self, decision: Decision, attempts: int = 5) -> Transitioned | None:
-        """Apply a decision once. Returns what to announce, or None if it was already applied.
+    def apply(self, decision: Decision, attempts: int = 5) -> Applied | None:
+        """Apply a decision once. Returns what was applied, or None if it was already applied.
 
-        The announcement is written to the outbox in the same step, so a crash before it is sent only delays
-        it (the outbox timer sends it), and a redelivered decision is recognised by its event id.
+        The announcement is written to the outbox in the same step (unless it is bookkeeping nobody hears of,
+        paht.flow.BOOKKEEPING), so a crash before it is sent only delays it (the outbox timer sends it), and a
+        redelivered decision is recognised by its event id.
         """
         for _ in range(attempts):
             report = self.get(decision.report_id)
@@ -97,22 +113,19 @@ class ReportStore:
                 event_id=decision.event_id, report_id=report["_id"], occurred_at=decision.occurred_at,
                 pack=report["pack"], cause=decision.kind, from_state=report["state"],
                 to_state=update["$set"]["state"], report={})
-            self.outbox.update_one(
-                {"_id": decision.event_id},
-                {"$set": {"created_at": decision.occurred_at, "sent": False, "report_id": report["_id"]}},
-                upsert=True)
+            if flow.announced(announced.from_state, announced.to_state, announced.cause):
+                self.outbox.update_one(
+                    {"_id": decision.event_id},
+                    {"$set": {"created_at": decision.occurred_at, "sent": False, "report_id": report["_id"]}},
+                    upsert=True)
             result = self.reports.update_one(
                 {"_id": report["_id"], "version": report["version"], "applied_events": {"$ne": decision.event_id}},
                 update)
             if result.modified_count == 1:
                 metrics.TRANSITIONS.labels(report["pack"], report["state"], announced.to_state, decision.kind).inc()
-                return self.announcement(announced)
+                after = apply_update(report, update)   # the stored change, without reading the report again
+                return Applied(announced.model_copy(update={"report": snapshot(after)}), after)
         raise Conflict(f"report {decision.report_id} kept changing while applying {decision.kind}")
-
-    def announcement(self, announced: Transitioned) -> Transitioned:
-        """The announcement with the report as it is now (after the change)."""
-        report = self.get(announced.report_id)
-        return announced.model_copy(update={"report": snapshot(report)})
 
     def record_refused(self, decision: Decision, why: str, now: datetime) -> None:
         self.rejected_events.update_one({"_id": decision.event_id},
@@ -207,16 +220,16 @@ class ReportStore:
     def unsent(self, older_than: datetime) -> list[dict]:
         return list(self.outbox.find({"sent": False, "created_at": {"$lte": older_than}}, limit=100))
 
-    def rebuild_announcement(self, entry: dict) -> Transitioned | None:
+    def rebuild_announcement(self, entry: dict) -> Applied | None:
         """An unsent outbox entry → its announcement, if the decision was really applied."""
         report = self.get(entry["report_id"])
         if report is None:
             return None
         for step in reversed(report["timeline"]):
             if step.get("event_id") == entry["_id"]:
-                return Transitioned(event_id=entry["_id"], report_id=report["_id"], occurred_at=step["at"],
-                                    pack=report["pack"], cause=step["kind"], from_state=step["from"],
-                                    to_state=step["to"], report=snapshot(report))
+                return Applied(Transitioned(event_id=entry["_id"], report_id=report["_id"], occurred_at=step["at"],
+                                            pack=report["pack"], cause=step["kind"], from_state=step["from"],
+                                            to_state=step["to"], report=snapshot(report)), report)
         return None
 
     def drop_outbox(self, event_id: str) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from paht import accounts
 from paht.errors import ApiError
 from paht.roles import AGENCY_ROLES
-from paht.schemas import Decision, MediaRecord, ReportIn, SupplementIn
+from paht.schemas import Decision, MediaRecord, ReportIn, SupplementIn, reporter_summary
 
 # states in which the reporter may still cancel: before an agency acknowledges the report
 CANCELLABLE = ("submitted", "needs_supplement", "accepted", "routing_unresolved", "dispatched")
@@ -301,9 +301,11 @@ def staff_view(report: dict, viewer: dict | None = None) -> dict:
 
 
 def snapshot(report: dict) -> dict:
-    """The report as other services see it on the bus (no token hash, no bookkeeping)."""
-    hidden = ("_id", "tracking_token_hash", "applied_events", "timeline")
-    return {"id": report["_id"], **{k: v for k, v in report.items() if k not in hidden}}
+    """The report as other services see it on the bus and in RPC calls: no token hash, no bookkeeping, and of
+    the reporter only what decisions need (paht.schemas.reporter_summary), never their name or contacts."""
+    hidden = ("_id", "tracking_token_hash", "applied_events", "timeline", "reporter")
+    return {"id": report["_id"], **{k: v for k, v in report.items() if k not in hidden},
+            "reporter": reporter_summary(report.get("reporter") or {})}
 
 
 REPORTER_TEXT = ("message", "comment")   # what a reporter's own timeline entries may carry in their detail

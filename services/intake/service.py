@@ -15,11 +15,11 @@ from nameko.timer import timer
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from paht import actors, clock, deadletters, settings
+from paht import actors, clock, deadletters, flow, settings
 from paht.bus import dead_letter_consumer, reliable_event_handler
 from paht.categories import classify
 from paht.errors import ApiError
-from paht.events import CLOCK_ADVANCED, DECISION, REPORT_PURGED, TRANSITIONED, jsonable
+from paht.events import CLOCK_ADVANCED, DECISION, REPORT_PURGED, jsonable
 from paht.mediastore import MediaFiles
 from paht.mediatypes import detect
 from paht.roles import CENTRE_ROLES
@@ -53,7 +53,7 @@ from . import staff as staff_auth
 from .apidoc import ApiDocApi
 from .channels import ChannelsApi
 from .contacts import ContactsApi
-from .dependencies import STORAGE_ERRORS, RateLimits, Reports, outbox_grace
+from .dependencies import STORAGE_ERRORS, Applied, RateLimits, Reports, outbox_grace
 from .listings import ListingsApi
 from .open311 import Open311Api
 from .rpc_api import RpcApi
@@ -88,19 +88,24 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
     # ---- applying decisions -------------------------------------------------------------------------------
     def apply(self, decision: Decision):
         try:
-            announced = self.store.apply(decision)
+            applied = self.store.apply(decision)
         except IllegalTransition as exc:
             log.warning("refused %s for %s: %s", decision.kind, decision.report_id, exc)
             self.store.record_refused(decision, str(exc), clock.now())
             MESSAGES_HANDLED.labels(self.name, decision.kind, "refused").inc()
             return None
-        if announced is not None:
-            self.announce(announced)
-        MESSAGES_HANDLED.labels(self.name, decision.kind, "applied" if announced else "duplicate").inc()
-        return announced
+        if applied is not None:
+            self.announce(applied)
+        MESSAGES_HANDLED.labels(self.name, decision.kind, "applied" if applied else "duplicate").inc()
+        return applied
 
-    def announce(self, announced):
-        self.dispatch(TRANSITIONED, announced.model_dump(mode="json"))
+    def announce(self, applied: Applied):
+        """Tell the services that listen for this change (paht.flow); bookkeeping is told to nobody."""
+        if applied.silent:
+            return
+        announced = applied.announcement
+        self.dispatch(flow.routing_key(announced.from_state, announced.to_state, announced.cause),
+                      announced.model_dump(mode="json"))
         self.store.mark_sent(announced.event_id)
 
     def receive(self, payload):
@@ -133,11 +138,11 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
     @timer(interval=2)
     def resend_outbox(self):
         for entry in self.store.unsent(clock.now() - outbox_grace()):
-            announced = self.store.rebuild_announcement(entry)
-            if announced is None:
+            applied = self.store.rebuild_announcement(entry)
+            if applied is None:
                 self.store.drop_outbox(entry["_id"])  # the change it announced never happened
                 continue
-            if not self.announce_later_if_down(announced):
+            if not self.announce_later_if_down(applied):
                 return   # the broker is away: the rest waits for the next round
 
     @timer(interval=15, eager=True)
@@ -297,13 +302,13 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
             report = domain.new_report(report_in, self.put_media(files, report_in.media_meta), now, report_id, token)
             if report["category"] is None:
                 report["category"], report["category_source"] = classify(report_in.description), "classifier"
-            announced = self.store.create(report, domain.new_event_id(), now)
+            applied = self.store.create(report, domain.new_event_id(), now)
         except STORAGE_ERRORS:
             log.warning("submission not stored: storage unavailable", exc_info=True)
             if key:
                 self.store.release_key(key)
             raise ApiError("SERVICE_UNAVAILABLE", retry_after=5) from None
-        self.announce_later_if_down(announced)
+        self.announce_later_if_down(applied)
         return answer
 
     def replayed(self, earlier: dict, fingerprint: str):
@@ -319,13 +324,13 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
         if wait is not None:
             raise ApiError("RATE_LIMITED", retry_after=wait)
 
-    def announce_later_if_down(self, announced) -> bool:
+    def announce_later_if_down(self, applied: Applied) -> bool:
         """The change is stored with its outbox entry: if the broker is down now, the outbox timer sends it."""
         try:
-            self.announce(announced)
+            self.announce(applied)
             return True
         except Exception as exc:  # noqa: BLE001 — any publishing failure leaves the entry for the outbox timer
-            log.warning("announcement %s left in the outbox: %s", announced.event_id, exc)
+            log.warning("announcement %s left in the outbox: %s", applied.announcement.event_id, exc)
             return False
 
     def put_media(self, files, metas) -> list[MediaRecord]:
@@ -420,12 +425,12 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
 
     def apply_or_refuse(self, decision: Decision):
         try:
-            announced = self.store.apply(decision)
+            applied = self.store.apply(decision)
         except IllegalTransition as exc:
             raise ApiError("ACTION_NOT_ALLOWED", detail=str(exc)) from None
-        if announced is not None:
-            self.announce_later_if_down(announced)
-        report = self.store.get(decision.report_id)
+        if applied is not None:
+            self.announce_later_if_down(applied)
+        report = applied.report if applied is not None else self.store.get(decision.report_id)
         return json_response({"id": report["_id"], "state": report["state"], "event_id": decision.event_id})
 
     # ---- staff --------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from paht import clock, periods, settings
 from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.rules import get_pack, list_packs, rules_root
-from paht.schemas import reporter_key
+from paht.schemas import summary_key
 from paht.web import Observable
 from paht.wordlists import content_facts, load_wordlists
 
@@ -63,7 +63,7 @@ class RatingService(Observable):
         """A reporter's message on a report: refused while their interactions are locked; refused and counted as
         a violation when it has prohibited wording (the word lists verification uses), which may lock them."""
         now = clock.now()
-        key = reporter_key(report.get("reporter") or {})
+        key = summary_key(report)
         lock = interaction_lock(self.store.interactions, key, now)
         if lock is not None:
             until = lock["until"].isoformat() if lock.get("until") else "until the centre lifts it"

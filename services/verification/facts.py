@@ -4,10 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from paht.rules.vocabulary import CHECK_OUTCOMES, CHECKS
-from paht.schemas import reporter_key  # noqa: F401 — shared with intake (its report_purged events carry the key)
+from paht.schemas import REPORTER_FIELDS
 from paht.worktime import calendar_for
-
-REPORTER_FIELDS = ("name", "phone", "email", "address", "citizen_id")
 
 
 def locked(lock: dict | None, now: datetime | None) -> bool:
@@ -23,7 +21,8 @@ def reporter_facts(reporter: dict, history: dict | None, month: str = "", now: d
     """A signed-in account (app or portal) was verified when it was created; otherwise the operator confirms
     a first-time reporter's identity (identity_check). The report being verified is not part of the reporter's
     history: verified again (after a supplement or an operator's check) it is still a first report."""
-    facts = {f"reporter_has_{field}": bool(reporter.get(field)) for field in REPORTER_FIELDS}
+    given = set(reporter.get("has") or ())
+    facts = {f"reporter_has_{field}": field in given for field in REPORTER_FIELDS}
     history = history or {}
     default_status = "confirmed" if reporter.get("account_verified") else "unverified"
     facts.update({

@@ -11,12 +11,11 @@ from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.geo import WardIndex
 from paht.mediastore import MediaFiles
 from paht.rules import get_pack, rules_root
-from paht.schemas import Decision
+from paht.schemas import Decision, summary_key
 from paht.web import Observable
 
 from . import evidence
 from .dependencies import Evidence
-from .facts import reporter_key
 from .judgements import judgement_decision
 from .verify import (
     acceptance_decision,
@@ -60,7 +59,7 @@ class VerificationService(Observable):
         media = [evidence.inspect_media(self.media.read(m["sha256"]), m["filename"], m["content_type"],
                                         parse_time(m.get("captured_at")), tz, m["sha256"])
                  for m in report.get("media", [])]
-        key = reporter_key(report.get("reporter") or {})
+        key = summary_key(report)
         facts = collect_facts(report, media, pack, WardIndex.load(pack.meta["boundary"]), self.evidence.index,
                               self.evidence.history(key), evidence.load_wordlists(rules_root()),
                               self.evidence.judgements_for(report["id"]), now)
@@ -104,7 +103,7 @@ class VerificationService(Observable):
         if not actors.authentic(actor, report.get("id", ""), action):
             return actors.FORGED
         return judgement_decision(self.evidence, report, actor, body, clock.now(),
-                                  reporter_key(report.get("reporter") or {}))
+                                  summary_key(report))
 
 
 def parse_time(value):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from paht.schemas import Decision
+from paht.schemas import Decision, summary_key
 
 from . import evidence
-from .facts import intake_facts, operator_facts, reporter_facts, reporter_key
+from .facts import intake_facts, operator_facts, reporter_facts
 
 DECISION_STATES = {
     "accepted": "accepted",
@@ -28,7 +28,7 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
     facts.update(evidence.location_facts(report.get("location"), photos.get("exif_gps"), ward_index))
     facts.update(evidence.content_facts(report.get("description", ""), wordlists))
     facts.update(operator_facts(judgements))
-    key = reporter_key(report.get("reporter") or {})
+    key = summary_key(report)
     hashes = [m.phash for m in media if m.phash]
     duplicate_of = index.same_reporter_duplicate(key, hashes, report.get("description", ""), exclude=report["id"]) \
         if key else None

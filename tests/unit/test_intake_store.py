@@ -13,13 +13,14 @@ def stored(pack="tay-ninh-2024", report_id="R1"):
     store = ReportStore(open_database("intake", "memory://"))
     report = new_report(ReportIn(pack=pack, description="Cây đổ", reporter={"name": "An", "phone": "0905123456"}),
                         [], NOW, report_id, "token")
-    announced = store.create(report, "e0", NOW)
+    announced = store.create(report, "e0", NOW).announcement
     return store, announced
 
 
-def test_creation_is_announced_through_the_outbox():
+def test_creation_is_announced_through_the_outbox_without_the_reporters_details():
     store, announced = stored()
-    assert announced.to_state == "submitted" and announced.report["reporter"]["phone"] == "0905123456"
+    assert announced.to_state == "submitted" and announced.report["reporter"] == {
+        "key": "phone:84905123456", "has": ["name", "phone"], "account_verified": False}
     assert [e["_id"] for e in store.unsent(NOW)] == ["e0"]
     store.mark_sent("e0")
     assert store.unsent(NOW + timedelta(hours=1)) == []
@@ -29,9 +30,25 @@ def test_a_decision_is_applied_once():
     store, _ = stored()
     decision = Decision(report_id="R1", occurred_at=NOW, pack="tay-ninh-2024", kind="verified",
                         source="verification", to_state="accepted", from_states=["submitted"])
-    assert store.apply(decision).to_state == "accepted"
+    applied = store.apply(decision)
+    assert applied.announcement.to_state == "accepted" and not applied.silent
+    assert applied.report == store.get("R1")           # the report after the change, without reading it again
     assert store.apply(decision) is None
     assert [t["kind"] for t in store.get("R1")["timeline"]] == ["submitted", "verified"]
+
+
+def test_deadline_bookkeeping_is_applied_but_never_announced():
+    store, _ = stored()
+    store.mark_sent("e0")
+    opened = Decision(report_id="R1", occurred_at=NOW, pack="tay-ninh-2024", kind="deadline_opened", source="sla",
+                      patch={"deadlines.receive": {"due": NOW.isoformat()}})
+    applied = store.apply(opened)
+    assert applied.silent and store.get("R1")["deadlines"]["receive"]["due"] == NOW.isoformat()
+    assert store.unsent(NOW + timedelta(hours=1)) == []          # nothing for the outbox to send
+    missed_and_rejected = Decision(report_id="R1", occurred_at=NOW, pack="tay-ninh-2024", kind="deadline_missed",
+                                   source="sla", to_state="rejected")
+    applied = store.apply(missed_and_rejected)
+    assert not applied.silent and [e["_id"] for e in store.unsent(NOW)] == [missed_and_rejected.event_id]
 
 
 def test_retention_purges_personal_data_of_closed_reports_only():

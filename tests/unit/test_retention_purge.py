@@ -129,9 +129,12 @@ def test_verification_forgets_the_fingerprint_and_the_reporters_history(db):
     assert len(EvidenceStore(db("verification")).index) == 0          # rebuilt at start: nothing of them
 
 
-def test_reporter_key_is_shared_by_intake_and_verification():
-    from services.verification.facts import reporter_key as verification_key
-    assert verification_key is reporter_key and reporter_key({"phone": PHONE}) == KEY
+def test_services_see_the_reporter_by_the_key_intake_announces_in_report_purged():
+    from paht.schemas import summary_key
+    from services.intake.reports import snapshot
+    seen = snapshot({"_id": "R1", "reporter": {"name": "Lan", "phone": PHONE}})
+    assert summary_key(seen) == reporter_key({"phone": PHONE}) == KEY
+    assert seen["reporter"] == {"key": KEY, "has": ["name", "phone"], "account_verified": False}
 
 
 # ---- routing ------------------------------------------------------------------------------------------------------
