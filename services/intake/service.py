@@ -56,6 +56,7 @@ from .contacts import ContactsApi
 from .dependencies import STORAGE_ERRORS, Applied, RateLimits, Reports, outbox_grace
 from .listings import ListingsApi
 from .open311 import Open311Api
+from .public_events import PublicEvents
 from .rpc_api import RpcApi
 from .schemas import (
     STAFF_ACTIONS,
@@ -80,6 +81,7 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
     limiter = RateLimits()
     media = MediaFiles()
     dispatch = EventDispatcher()
+    public_events = PublicEvents()
     handling = RpcProxy("handling")
     rating = RpcProxy("rating")
     verification = RpcProxy("verification")
@@ -106,6 +108,8 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
         announced = applied.announcement
         self.dispatch(flow.routing_key(announced.from_state, announced.to_state, announced.cause),
                       announced.model_dump(mode="json"))
+        if announced.from_state != announced.to_state:
+            self.public_events.publish(applied.report, announced.event_id)
         self.store.mark_sent(announced.event_id)
 
     def receive(self, payload):
