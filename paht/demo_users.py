@@ -2,7 +2,9 @@
 every pack. Every agency account belongs to one pack (province) and sees only that pack's reports.
 
 Tokens are written to `var/demo-tokens.json` as `{"<pack>": {"<agency_id>": {"agency_staff", "agency_leader"}},
-"operator": …, "admin": …}` and kept across runs; intake loads them at start.
+"operator": …, "admin": …, "open311_api_key": …}` and kept across runs; intake loads them at start, and accepts
+`open311_api_key` as an Open311 `api_key` (beside PAHT_OPEN311_API_KEYS) while PAHT_DEMO_TOKENS is set outside
+production.
 """
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ from pathlib import Path
 
 from .roles import CENTRE_ROLES
 
+OPEN311_KEY = "open311_api_key"
+
 
 def ensure_tokens(path: Path, agencies_by_pack: dict[str, list[str]]) -> dict:
     path = Path(path)
     tokens = json.loads(path.read_text()) if path.exists() else {}
-    tokens = {k: v for k, v in tokens.items() if k in CENTRE_ROLES or k in agencies_by_pack}   # drops an older layout
+    tokens = {k: v for k, v in tokens.items()
+              if k in CENTRE_ROLES or k in agencies_by_pack or k == OPEN311_KEY}   # drops an older layout
     for role in CENTRE_ROLES:
         tokens.setdefault(role, secrets.token_urlsafe(18))
+    tokens.setdefault(OPEN311_KEY, secrets.token_urlsafe(18))
     for pack_id, agency_ids in agencies_by_pack.items():
         pack = tokens.setdefault(pack_id, {})
         for agency_id in agency_ids:
@@ -33,12 +39,23 @@ def ensure_tokens(path: Path, agencies_by_pack: dict[str, list[str]]) -> dict:
 def users_from_tokens(tokens: dict):
     """(token, role, pack, agency, display name) for every account in a tokens file."""
     for key, value in tokens.items():
+        if key == OPEN311_KEY:   # a client system's key, not a staff account
+            continue
         if key in CENTRE_ROLES:
             yield value, key, None, None, f"demo {key}"
             continue
         for agency, roles in value.items():
             for role, token in roles.items():
                 yield token, role, key, agency, f"demo {role} {agency} ({key})"
+
+
+def open311_key(path) -> str | None:
+    """The demo Open311 api_key of a tokens file (None when the file or the key is missing)."""
+    try:
+        key = json.loads(Path(path).read_text()).get(OPEN311_KEY)
+    except (OSError, ValueError, AttributeError):
+        return None
+    return key if isinstance(key, str) and key else None
 
 
 def all_agencies(list_packs, get_pack) -> dict[str, list[str]]:

@@ -54,6 +54,18 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                              "The clock is not controlled (test mode only)."),
     "SERVICE_UNAVAILABLE": (503, "Hệ thống đang bận, vui lòng thử lại sau ít phút.",
                             "A service is unavailable; try again shortly."),
+    "MEDIA_URL_REFUSED": (422, "Địa chỉ tệp đính kèm (media_url) không được phép: chỉ nhận http/https từ các máy chủ "
+                               "được cho phép.", "The media_url is not allowed (http/https on an allowed host only)."),
+    "MEDIA_URL_UNREACHABLE": (422, "Không tải được tệp đính kèm từ địa chỉ media_url.",
+                              "The media_url could not be fetched."),
+    "INTERNAL_ERROR": (500, "Lỗi hệ thống, vui lòng thử lại sau.", "Internal error; try again later."),
+    "INVALID_API_KEY": (403, "Khóa truy cập (api_key) không đúng hoặc chưa được cung cấp.",
+                        "The api_key is missing or not valid."),
+    "UNKNOWN_JURISDICTION": (404, "Không tìm thấy đơn vị (jurisdiction_id) này trên hệ thống.",
+                             "Unknown jurisdiction_id."),
+    "UNKNOWN_SERVICE_CODE": (404, "Không tìm thấy lĩnh vực phản ánh (service_code) này.", "Unknown service_code."),
+    "INVALID_SIGNATURE": (401, "Chữ ký của lời gọi không hợp lệ hoặc kênh chưa được cấu hình.",
+                          "The call's signature is missing or wrong, or the channel is not configured."),
 }
 
 

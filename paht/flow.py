@@ -40,6 +40,14 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     ),
     # a "Không hài lòng" rating sets off what the pack says
     "rating.on_report": ("*.*.rated",),
+    # tell the reporter and the agencies (services/publishing/notifications.py notifications_for)
+    "publishing.notify": (
+        "transitioned.submitted.submitted", "transitioned.submitted.supplemented", "transitioned.needs_supplement.*",
+        "transitioned.rejected.*", "transitioned.dispatched.*", "transitioned.published.*",
+        "transitioned.delivered_privately.*", "transitioned.in_progress.reprocess_requested",
+        "transitioned.in_progress.rework_requested", "transitioned.accepted.returned",
+        "noted.*.deadline_warning", "noted.*.deadline_missed",
+    ),
 }
 
 

@@ -229,7 +229,7 @@ def up(args) -> int:
         agencies = all_agencies(list_packs, get_pack)
         ensure_tokens(Path(env["PAHT_DEMO_TOKENS"]), agencies)
         print(f"demo accounts: {sum(map(len, agencies.values()))} agencies of {len(agencies)} packs, "
-              f"tokens in {env['PAHT_DEMO_TOKENS']}")
+              f"tokens in {env['PAHT_DEMO_TOKENS']} (with the Open311 api_key as \"open311_api_key\")")
     supervisor = Supervisor(SERVICES, lambda name: start_service(name, env, var / "logs"), stop,
                             out=lambda line: print(line, flush=True), log_dir=var / "logs")
     supervisor.start_all()

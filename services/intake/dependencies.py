@@ -60,6 +60,7 @@ class ReportStore:
         self.reports.create_index([("submitted_at", 1)])
         self.reports.create_index([("follows", 1)])
         self.reports.create_index([("purge_announced", 1)])
+        self.reports.create_index([("tracking_token_hash", 1)])   # Open311 tokens/{token}
         self.outbox.create_index([("sent", 1)])
         self.users.create_index([("token_hash", 1)], unique=True)
         self.idempotency.create_index([("expires_at", 1)])

@@ -11,7 +11,7 @@ from paht import clock, storage
 from paht.categories import classify
 from paht.clock import FixedClock
 from paht.rules import get_pack
-from paht.schemas import CATEGORIES, Decision, Transitioned
+from paht.schemas import CATEGORIES, Decision, Transitioned, reporter_summary
 from paht.states import IllegalTransition, plan
 from paht.worktime import intake_opening
 from services.handling.actions import Refused, decide
@@ -217,7 +217,7 @@ def test_rating_service_sends_the_follow_up_of_a_dissatisfied_rating(at):
 def test_prohibited_interactions_lock_the_reporter_after_the_packs_limit(at):
     at(NOW)
     service = worker_factory(RatingService, store=RatingStore(storage.open_database("rating", "memory://")))
-    report = published(pack="thua-thien-hue-2022", reporter={"phone": "0905123456"})
+    report = published(pack="thua-thien-hue-2022", reporter=reporter_summary({"phone": "0905123456"}))
     assert "decision" in service.interact(report, "Xin làm rõ thời gian sửa xong")
     for n in range(4):                                   # "vi phạm trên 3 lần trong vòng 1 tháng" (Điều 14 khoản 1)
         answer = service.interact(report, f"Làm ăn như đồ chó lần {n}")
@@ -225,7 +225,7 @@ def test_prohibited_interactions_lock_the_reporter_after_the_packs_limit(at):
     assert "Điều 14 khoản 1" in answer["error"]["detail"]
     locked = service.interact(report, "Xin làm rõ thời gian sửa xong")
     assert locked["error"]["code"] == "INTERACTION_LOCKED"
-    other = published(pack="thua-thien-hue-2022", reporter={"phone": "0905999888"})
+    other = published(pack="thua-thien-hue-2022", reporter=reporter_summary({"phone": "0905999888"}))
     assert "decision" in service.interact(other, "Xin làm rõ")        # someone else is not locked
     at(NOW + timedelta(days=31))                                       # the lock lasts 1 month
     assert "decision" in service.interact(report, "Xin làm rõ thời gian sửa xong")
