@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -446,7 +445,7 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
 
     @http("POST", "/api/v1/staff/reports/<string:report_id>/<string:action>")
     @guarded
-    def staff_action(self, request, report_id, action):
+    def staff_action_http(self, request, report_id, action):
         user = authenticate(self.store, request)
         if (request.mimetype or "").startswith("multipart/form-data"):   # a result with its "after" photos
             body = parse_part(request, StaffActionIn, required=False, part="action") or StaffActionIn()
@@ -454,18 +453,6 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
             body = self.validated(StaffActionIn, read_json(request))
         files = read_media(request, settings.max_upload_bytes())
         return self.act(user, report_id, action, body, files)
-
-    @rpc
-    def staff_action_rpc(self, credential, report_id, action, body=None):
-        """A staff action from another system: the credential (a staff bearer token) decides who acts."""
-        user = self.store.user_by_token(str(credential or ""))
-        try:
-            if user is None:
-                raise ApiError("UNAUTHORIZED")
-            answer = self.act(user, str(report_id), str(action), self.validated(StaffActionIn, body or {}), [])
-        except ApiError as exc:
-            return exc.body()
-        return json.loads(answer.get_data(as_text=True))
 
     def staff_reported(self, user: dict, report_id: str) -> dict:
         """A report as a staff account may see it: another province's does not exist for it."""

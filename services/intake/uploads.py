@@ -1,5 +1,9 @@
-"""Reading a multipart submission: the `report` JSON part and the media parts, checked before anything is stored."""
+"""Reading a submission's parts: the `report` JSON part and the media (multipart parts, or base64 from the RPC API),
+checked before anything is stored."""
 from __future__ import annotations
+
+import base64
+import binascii
 
 from pydantic import BaseModel, ValidationError
 
@@ -45,20 +49,44 @@ def read_media(request, max_bytes: int) -> list[tuple[str, str, str, bytes]]:
     if not (request.mimetype or "").startswith("multipart/form-data"):
         return []
     parts = request.files.getlist("media")
-    if len(parts) > MAX_MEDIA_PARTS:
-        raise ApiError("PAYLOAD_TOO_LARGE", fields={"media": f"at most {MAX_MEDIA_PARTS} files"})
+    check_count(len(parts))
+    return [checked(index, storage.filename or f"media-{index}", storage.stream.read(max_bytes + 1), max_bytes)
+            for index, storage in enumerate(parts)]
+
+
+def decode_media(items, max_bytes: int) -> list[tuple[str, str, str, bytes]]:
+    """The RPC's media ({filename, content_type, data_b64}, services/intake/rpc_schemas.MediaIn) as `read_media`
+    returns them, under the same checks. The type stored is the one the bytes are, whatever content_type says."""
+    check_count(len(items))
     files = []
-    for index, storage in enumerate(parts):
-        data = storage.stream.read(max_bytes + 1)
-        name = storage.filename or f"media-{index}"
-        field = {f"media[{index}]": name}
-        if not data:
-            raise ApiError("EMPTY_UPLOAD", fields=field)
-        if len(data) > max_bytes:
-            raise ApiError("MEDIA_TOO_LARGE", fields=field, detail=f"limit {max_bytes // (1024 * 1024)} MB")
+    for index, item in enumerate(items):
+        name = item.filename or f"media-{index}"
+        encoded = "".join(item.data_b64.split())   # line-wrapped base64 (MIME style) is still base64
+        if len(encoded) > 4 * (max_bytes // 3 + 1) + 4:   # over the limit without decoding it
+            raise ApiError("MEDIA_TOO_LARGE", fields={f"media[{index}]": name},
+                           detail=f"limit {max_bytes // (1024 * 1024)} MB")
         try:
-            info = validate(data)
-        except MediaRejected as rejected:
-            raise ApiError(rejected.code, fields=field, detail=rejected.detail) from None
-        files.append((name, info.kind, info.mime, data))
+            data = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise ApiError("VALIDATION_FAILED", fields={f"media[{index}].data_b64": "not base64"}) from None
+        files.append(checked(index, name, data, max_bytes))
     return files
+
+
+def check_count(count: int) -> None:
+    if count > MAX_MEDIA_PARTS:
+        raise ApiError("PAYLOAD_TOO_LARGE", fields={"media": f"at most {MAX_MEDIA_PARTS} files"})
+
+
+def checked(index: int, name: str, data: bytes, max_bytes: int) -> tuple[str, str, str, bytes]:
+    """One uploaded file, whichever way it came: not empty, within `max_bytes`, really the media it claims."""
+    field = {f"media[{index}]": name}
+    if not data:
+        raise ApiError("EMPTY_UPLOAD", fields=field)
+    if len(data) > max_bytes:
+        raise ApiError("MEDIA_TOO_LARGE", fields=field, detail=f"limit {max_bytes // (1024 * 1024)} MB")
+    try:
+        info = validate(data)
+    except MediaRejected as rejected:
+        raise ApiError(rejected.code, fields=field, detail=rejected.detail) from None
+    return name, info.kind, info.mime, data

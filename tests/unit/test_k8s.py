@@ -190,8 +190,13 @@ def test_secret_templates_hold_no_real_values():
 
 # ---- what is reachable ------------------------------------------------------------------------------------------
 def intake_routes() -> set[str]:
-    source = (ROOT / "services" / "intake" / "service.py").read_text()
-    return set(re.findall(r'@http\("[A-Z]+", "([^"]+)"', source))
+    """Every HTTP route of intake (its entrypoints are in service.py and its mixins)."""
+    from nameko.web.handlers import HttpRequestHandler
+
+    from services.intake.service import IntakeService
+    return {entrypoint.url for name in dir(IntakeService)
+            for entrypoint in getattr(getattr(IntakeService, name), "nameko_entrypoints", ())
+            if isinstance(entrypoint, HttpRequestHandler)}
 
 
 def covered(path: str, prefix: str) -> bool:
@@ -209,7 +214,8 @@ def test_ingress_exposes_the_api_and_nothing_else(rendered, overlay):
     assert all(p["pathType"] == "Prefix" for p in paths)
     for hidden in ("/metrics", "/healthz", "/healthz/ready", "/api/v1/_clock", "/api/v1/_clock/advance", "/"):
         assert not any(covered(hidden, prefix) for prefix in prefixes), hidden
-    public = {route for route in intake_routes() if route.startswith("/api/v1/") and "/_clock" not in route}
+    public = {route for route in intake_routes()
+              if route.startswith(("/api/v1/", "/open311/")) and "/_clock" not in route}
     unexposed = {route for route in public if not any(covered(route, prefix) for prefix in prefixes)}
     assert not unexposed, f"intake routes missing from deploy/k8s/base/ingress.yaml: {sorted(unexposed)}"
 
@@ -232,8 +238,12 @@ def test_network_policies_allow_only_the_flow(rendered):
             for port in rule["ports"]:
                 egress_ports.setdefault(port["port"], set()).add(name)
     assert egress_ports == {53: {"paht-dns"}, 5672: {"paht-broker-and-store"}, 27017: {"paht-broker-and-store"},
-                            443: {"paht-routing-webhook"}}
+                            443: {"paht-routing-webhook", "paht-publishing-notifications", "paht-intake-media-fetch"},
+                            25: {"paht-publishing-notifications"}, 465: {"paht-publishing-notifications"},
+                            587: {"paht-publishing-notifications"}}
     assert policies["paht-routing-webhook"]["spec"]["podSelector"]["matchLabels"]["service"] == "routing"
+    assert policies["paht-publishing-notifications"]["spec"]["podSelector"]["matchLabels"]["service"] == "publishing"
+    assert policies["paht-intake-media-fetch"]["spec"]["podSelector"]["matchLabels"]["service"] == "intake"
     for rule in policies["paht-broker-and-store"]["spec"]["egress"]:
         assert rule.get("to"), "production reaches only the operators' pods"
 
