@@ -2,7 +2,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install up demo test unit integration chaos rules-check monitoring-check k8s-check lock lock-check bench clean
+.PHONY: install up demo test unit integration chaos rules-check monitoring-check k8s-check lock lock-check api-check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ demo: install
 	$(BIN)/paht demo
 
 ## The whole suite: rule packs, unit, contract and integration tests (real RabbitMQ).
-test: install monitoring-check k8s-check lock-check
+test: install monitoring-check k8s-check lock-check api-check
 	scripts/ensure-rabbitmq
 	$(BIN)/paht rules check
 	$(BIN)/paht rules test
@@ -77,8 +77,15 @@ lock: install
 lock-check:
 	scripts/check-lock
 
+## docs/api/openapi.json and asyncapi.json are what the code generates (`paht api write` refreshes them).
+api-check: install
+	$(BIN)/paht api check
+
+## Benchmarks; throughput.py starts the whole system on the broker (bench/e2e.py needs `make up`: run it by hand).
 bench: install
-	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	for b in $(filter-out bench/e2e.py bench/bare_chain.py bench/throughput.py,$(wildcard bench/*.py)); do \
+	  echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	echo "== bench/throughput.py --n 300"; $(BIN)/python bench/throughput.py --n 300
 
 clean:
 	rm -rf var .pytest_cache
