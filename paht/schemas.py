@@ -84,12 +84,15 @@ def summary_key(report: dict) -> str | None:
 
 
 def reporter_key(reporter: dict) -> str | None:
-    """Who sent it, for history and duplicates: the phone (digits only), else the account, else the e-mail."""
+    """Who sent it, for history and duplicates: the phone (digits only), else the account, else the Zalo user,
+    else the e-mail."""
     phone = "".join(ch for ch in (reporter.get("phone") or "") if ch.isdigit())
     if phone:
         return "phone:" + (("84" + phone[1:]) if phone.startswith("0") else phone)
     if reporter.get("account_id") and reporter.get("account_verified"):
         return "account:" + reporter["account_id"]
+    if reporter.get("zalo_user_id"):
+        return "zalo:" + reporter["zalo_user_id"]
     if reporter.get("email"):
         return "email:" + reporter["email"].lower()
     return None

@@ -223,6 +223,12 @@ def zalo_oa_secret() -> bytes | None:
     return value.encode() if value else None
 
 
+def zalo_pack() -> str | None:
+    """The rule pack (province) the Zalo Official Account's messages are reported to; unset: the webhook refuses
+    every call."""
+    return os.environ.get("PAHT_ZALO_PACK") or None
+
+
 def open311_api_keys() -> frozenset[str]:
     """Keys accepted by Open311 `POST requests` (comma-separated); a local system adds the demo key."""
     return frozenset(k.strip() for k in os.environ.get("PAHT_OPEN311_API_KEYS", "").split(",") if k.strip())

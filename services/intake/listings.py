@@ -1,27 +1,71 @@
 """The public feed and the staff's report lists (entrypoints of the intake service)."""
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from werkzeug.wrappers import Response
+
+from paht import clock
+from paht.errors import ApiError
+from paht.rules import get_pack
 from paht.web import guarded, http, json_response
+from paht.worktime import calendar_for
 
 from . import reports as domain
-from .schemas import FeedQuery, StaffQuery
+from . import staff_lists
+from .schemas import MAX_LISTED, FeedQuery, StaffQuery
 from .staff import authenticate, staff_filter
+
+PROVINCE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")   # a feed over every pack: the country's one time zone
+
+
+def day_bounds(query: FeedQuery) -> tuple[str | None, str | None]:
+    """`from`/`to` as the [start, end) instants of those days in the pack's time zone."""
+    try:
+        tz = calendar_for(get_pack(query.pack).meta).tz if query.pack else PROVINCE_TZ
+    except KeyError:
+        tz = PROVINCE_TZ
+    start = datetime.combine(query.date_from, time(), tz).isoformat() if query.date_from else None
+    end = datetime.combine(query.date_to + timedelta(days=1), time(), tz).isoformat() if query.date_to else None
+    return start, end
 
 
 class ListingsApi:
     @http("GET", "/api/v1/feed")
     @guarded
     def feed(self, request):
-        """The public feed of published results (never private ones, never reporter data)."""
-        limit = self.validated(FeedQuery, request.args.to_dict()).limit
-        return json_response({"results": self.publishing.feed(request.args.get("pack") or None, limit)})
+        """The public feed of published results (never private ones, never reporter data), newest first: `limit`
+        per page and `next`, the `cursor` of the following page; filters `pack`, `ward` (code), `category`,
+        `from`/`to` (publication days) and `bbox=min_lon,min_lat,max_lon,max_lat` on each result's public location
+        (rounded where the pack hides the reporter's place: services/publishing/letters.py `public_location`)."""
+        query = self.validated(FeedQuery, request.args.to_dict())
+        since, until = day_bounds(query)
+        page = self.publishing.feed(query.pack, query.limit, query.ward, query.category, since, until, query.box(),
+                                    query.cursor)
+        if "error" in page:
+            raise ApiError(page["error"]["code"], fields=page["error"].get("fields"))
+        return json_response(page)
 
     @http("GET", "/api/v1/staff/reports")
     @guarded
     def staff_reports(self, request):
+        """The reports a staff account may see, filtered; `sort=due|-due|submitted|-submitted` (due: the current
+        deadline); `format=csv|xlsx` exports the same list (without an explicit `limit`, all of it)."""
         user = authenticate(self.store, request)
         query = self.validated(StaffQuery, request.args.to_dict())
-        found = self.store.find(staff_filter(user, query), limit=query.limit)
+        export = query.format != "json"
+        whole = export or query.late is not None or query.sort != "-submitted"
+        found = self.store.find(staff_filter(user, query), limit=MAX_LISTED if whole else query.limit)
         if query.late is not None:
             found = [r for r in found if domain.public_view(r)["late"] == query.late]
-        return json_response({"reports": [domain.public_view(r) for r in found], "count": len(found)})
+        found = staff_lists.ordered(found, query.sort)
+        if not export or "limit" in query.model_fields_set:
+            found = found[:query.limit]
+        if export:
+            content_type, write = staff_lists.EXPORTS[query.format]
+            filename = f"phan-anh-{clock.now():%Y%m%d-%H%M}.{query.format}"
+            return Response(write([staff_lists.row(r, user) for r in found]), content_type=content_type,
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        return json_response({"reports": [dict(domain.public_view(r), due=staff_lists.next_due(r)) for r in found],
+                              "count": len(found)})

@@ -60,6 +60,9 @@ def new_report_id(now: datetime) -> str:
 
 def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, report_id: str,
                tracking_token: str) -> dict:
+    # a report a channel stores (channel_schemas.EnteredReport) says who entered it and when the caller reported
+    entered_by, received_at = getattr(report_in, "entered_by", None), getattr(report_in, "received_at", None)
+    actor = {"role": "reporter", "channel": report_in.channel} | ({"entered_by": entered_by} if entered_by else {})
     return {
         "_id": report_id,
         "pack": report_in.pack,
@@ -82,10 +85,12 @@ def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, rep
         "assigned_agencies": [],
         "deadlines": {},
         "timeline": [{"at": now, "kind": "submitted", "source": "intake", "from": None, "to": "submitted",
-                      "actor": {"role": "reporter", "channel": report_in.channel}, "detail": {}, "event_id": None}],
+                      "actor": actor, "detail": {"received_at": received_at} if received_at else {},
+                      "event_id": None}],
         "applied_events": [],
         "version": 0,
-    } | ({"follows": report_in.follows} if report_in.follows else {}) | ({"sos": True} if report_in.sos else {})
+    } | ({"follows": report_in.follows} if report_in.follows else {}) | ({"sos": True} if report_in.sos else {}) \
+        | ({"entered_by": entered_by} if entered_by else {}) | ({"received_at": received_at} if received_at else {})
 
 
 def supplement_decision(report: dict, supplement: SupplementIn, media: list[MediaRecord], now: datetime) -> Decision:
@@ -288,6 +293,8 @@ def staff_view(report: dict, viewer: dict | None = None) -> dict:
         "sos": bool(report.get("sos")),
         "keep_private": report.get("keep_private"),
         "channel": report.get("channel"),
+        "entered_by": report.get("entered_by"),
+        "received_at": report.get("received_at"),
         "media": report.get("media", []),
         "warnings": report.get("warnings", []),
         "facts": report.get("facts"),

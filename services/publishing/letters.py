@@ -85,6 +85,25 @@ def delivery(report: dict, pack) -> tuple[bool, str | None, str | None]:
     return False, None, None
 
 
+PUBLIC_PLACE_DECIMALS = 3   # about 110 m: the street, not the house
+
+
+def public_location(report: dict, pack) -> dict | None:
+    """The report's place as the public feed shows it. Where the reporter asked to keep their personal data
+    private and the pack then hides it while still publishing the result (`publication.hide_personal_data_on_request`,
+    Vĩnh Long Điều 5 khoản 4), the place — often the reporter's own street or house — is rounded to about 110 m
+    and its address left out; otherwise it is shown as reported. (Packs whose regulation withholds the whole result
+    on request never reach the feed: `delivery`.)"""
+    location = report.get("location") or {}
+    if location.get("lat") is None or location.get("lon") is None:
+        return None
+    hides = report.get("keep_private") and (pack.meta.get("publication") or {}).get("hide_personal_data_on_request")
+    if hides:
+        return {"lat": round(location["lat"], PUBLIC_PLACE_DECIMALS), "lon": round(location["lon"], PUBLIC_PLACE_DECIMALS),
+                "address": None, "rounded": True}
+    return {"lat": location["lat"], "lon": location["lon"], "address": location.get("address"), "rounded": False}
+
+
 def publication_decision(report: dict, pack, now: datetime, event_id: str, actor: dict,
                          result_text: str | None = None, letter_number: str | None = None) -> Decision:
     """The approved result as the pack's letter: published for everyone, or delivered privately (`delivery`).

@@ -54,5 +54,7 @@ class PublishingService(Notifier, Observable):
         return {"decision": decision.model_dump(mode="json")}
 
     @rpc
-    def feed(self, pack=None, limit=50):
-        return jsonable(self.publications.feed(pack, limit))
+    def feed(self, pack=None, limit=50, ward=None, category=None, since=None, until=None, bbox=None, cursor=None):
+        """A page of the public feed: {"results", "next"} (`next`: the following page's cursor, or None); see
+        dependencies.PublicationStore.page for the filters."""
+        return jsonable(self.publications.page(pack, limit, ward, category, since, until, bbox, cursor))
