@@ -484,7 +484,8 @@ def targets(args, paht: Run, bare: Run | None) -> list[str]:
 # ---- profiling ----------------------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def profiled(directory: str | None, processes: dict):
-    """py-spy flame graphs of the services while the timed run lasts, where py-spy is installed."""
+    """py-spy profiles of the services while the timed run lasts, where py-spy is installed: collapsed stacks
+    (`<service>.folded`, for any flame-graph tool) and, printed, where each service spent its samples."""
     spy = shutil.which("py-spy") if directory else None
     if directory and not spy:
         print("--profile: py-spy not installed, not profiling")
@@ -495,8 +496,9 @@ def profiled(directory: str | None, processes: dict):
         Path(directory).mkdir(parents=True, exist_ok=True)
         for name, process in processes.items():
             recorders.append(subprocess.Popen(
-                [spy, "record", "--pid", str(process.pid), "--nonblocking", "--output",
-                 str(Path(directory).resolve() / f"{name}.svg")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+                [spy, "record", "--pid", str(process.pid), "--nonblocking", "--format", "raw", "--output",
+                 str(Path(directory).resolve() / f"{name}.folded")], stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE))
     try:
         yield
     finally:
@@ -508,7 +510,29 @@ def profiled(directory: str | None, processes: dict):
             except subprocess.TimeoutExpired:
                 recorder.kill()
         if recorders:
-            print(f"profiles: {Path(directory).resolve()}/<service>.svg")
+            print(f"profiles: {Path(directory).resolve()}/<service>.folded")
+            for name in processes:
+                print_profile(name, Path(directory) / f"{name}.folded")
+
+
+def print_profile(service: str, folded: Path, top: int = 12) -> None:
+    """A service's CPU samples (100 a second while busy) and the project's functions they were spent in
+    (inclusive: a function counts with what it called)."""
+    if not folded.exists():
+        return
+    total, inclusive = 0, Counter()
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        frames = {frame.split(" (")[0] + " " + frame.split("(")[-1].split(":")[0].rsplit("/", 1)[-1]
+                  for frame in stack.split(";") if "(services/" in frame or "(paht/" in frame}
+        for frame in frames:
+            inclusive[frame] += int(count)
+    print(f"  {service}: {total} samples ≈ {total / 100:.1f} s of CPU")
+    for frame, count in inclusive.most_common(top):
+        print(f"    {100 * count / max(total, 1):5.1f} %  {frame}")
 
 
 # ---- the run ------------------------------------------------------------------------------------------------------

@@ -127,3 +127,12 @@ def derived_id(source: str, cause_event_id: str, suffix: str = "") -> str:
 
 def send(dispatch, decision: Decision) -> None:
     dispatch(DECISION, decision.model_dump(mode="json"))
+
+
+def send_all(dispatch, decisions: list[Decision]) -> None:
+    """Decisions about one report taken together, in one message (`{"batch": [...]}`): intake applies them in
+    order with one write."""
+    if len(decisions) == 1:
+        send(dispatch, decisions[0])
+    elif decisions:
+        dispatch(DECISION, {"batch": [decision.model_dump(mode="json") for decision in decisions]})

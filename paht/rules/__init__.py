@@ -17,11 +17,12 @@ log = logging.getLogger(__name__)
 RELOAD_CHECK_SECONDS = 1.0
 
 
+_BUNDLED = Path(__file__).resolve().parents[2] / "rules"
+
+
 def rules_root() -> Path:
     configured = os.environ.get("PAHT_RULES_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[2] / "rules"
+    return Path(configured) if configured else _BUNDLED
 
 
 def list_packs() -> list[str]:
@@ -46,11 +47,11 @@ def get_pack(pack_id: str) -> Pack:
     """The pack, reloaded when one of its files changed (checked at most once a second). A change that does not
     check is logged and the last good pack stays in use."""
     root = rules_root()
-    pack_dir = root / pack_id
     key = (str(root), pack_id)
     entry = _registry.get(key)
     if entry is not None and time.monotonic() - entry.checked < RELOAD_CHECK_SECONDS:
         return entry.pack
+    pack_dir = root / pack_id
     if "/" in pack_id or not (pack_dir / "pack.yaml").exists():
         if entry is not None:
             return entry.pack

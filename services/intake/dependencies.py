@@ -1,6 +1,7 @@
 """Intake's storage (reports, outbox, staff users) and its content-addressed media files: all data access here."""
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
@@ -127,6 +128,47 @@ class ReportStore:
                 after = apply_update(report, update)   # the stored change, without reading the report again
                 return Applied(announced.model_copy(update={"report": snapshot(after)}), after)
         raise Conflict(f"report {decision.report_id} kept changing while applying {decision.kind}")
+
+    def apply_all(self, decisions: list[Decision], attempts: int = 5) -> tuple[list[Applied], list[tuple]]:
+        """Decisions about one report applied in order, with one read and one conditional write: what was
+        applied (as `apply` returns it, each with the report after all of them) and what was refused, with why.
+        Already applied ones are skipped."""
+        for _ in range(attempts):
+            report = self.get(decisions[0].report_id)
+            if report is None:
+                raise IllegalTransition(f"{decisions[0].kind}: no report {decisions[0].report_id}")
+            version, after = report["version"], copy.deepcopy(report)
+            changes, refused, touched = [], [], set()
+            for decision in decisions:
+                try:
+                    update = plan(after, decision)
+                except IllegalTransition as exc:
+                    refused.append((decision, str(exc)))
+                    continue
+                if update is None:
+                    continue
+                changes.append(Transitioned(
+                    event_id=decision.event_id, report_id=report["_id"], occurred_at=decision.occurred_at,
+                    pack=report["pack"], cause=decision.kind, from_state=after["state"],
+                    to_state=update["$set"]["state"], report={}))
+                touched |= {path.split(".")[0] for fields in update.values() for path in fields}
+                apply_update(after, update)
+            if not changes:
+                return [], refused
+            for change in changes:
+                if flow.announced(change.from_state, change.to_state, change.cause):
+                    self.outbox.update_one(
+                        {"_id": change.event_id},
+                        {"$set": {"created_at": change.occurred_at, "sent": False, "report_id": report["_id"]}},
+                        upsert=True)
+            result = self.reports.update_one({"_id": report["_id"], "version": version},
+                                             {"$set": {field: after[field] for field in touched}})
+            if result.modified_count == 1:
+                view = snapshot(after)
+                for change in changes:
+                    metrics.TRANSITIONS.labels(report["pack"], change.from_state, change.to_state, change.cause).inc()
+                return [Applied(change.model_copy(update={"report": view}), after) for change in changes], refused
+        raise Conflict(f"report {decisions[0].report_id} kept changing while applying {len(decisions)} decisions")
 
     def record_refused(self, decision: Decision, why: str, now: datetime) -> None:
         self.rejected_events.update_one({"_id": decision.event_id},

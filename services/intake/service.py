@@ -112,7 +112,29 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
         self.store.mark_sent(announced.event_id)
 
     def receive(self, payload):
-        self.apply(Decision.model_validate(payload))
+        if "batch" not in payload:
+            self.apply(Decision.model_validate(payload))
+            return
+        by_report: dict[str, list[Decision]] = {}
+        for item in payload["batch"]:
+            decision = Decision.model_validate(item)
+            by_report.setdefault(decision.report_id, []).append(decision)
+        for decisions in by_report.values():
+            self.apply_together(decisions)
+
+    def apply_together(self, decisions: list[Decision]):
+        """Decisions about one report, applied in order with one read and one write."""
+        try:
+            applied, refused = self.store.apply_all(decisions)
+        except IllegalTransition as exc:    # no such report
+            refused, applied = [(decision, str(exc)) for decision in decisions], []
+        for decision, why in refused:
+            log.warning("refused %s for %s: %s", decision.kind, decision.report_id, why)
+            self.store.record_refused(decision, why, clock.now())
+            MESSAGES_HANDLED.labels(self.name, decision.kind, "refused").inc()
+        for change in applied:
+            self.announce(change)
+            MESSAGES_HANDLED.labels(self.name, change.announcement.cause, "applied").inc()
 
     @on_decision("verification")
     def from_verification(self, payload):

@@ -9,7 +9,7 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from paht import clock
-from paht.bus import on_transition, send
+from paht.bus import on_transition, send, send_all
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.metrics import deadline_event
 from paht.rules import get_pack
@@ -44,17 +44,42 @@ class SlaService(Observable):
 
     @on_transition
     def on_report(self, announced):
+        """The deadlines a change opens, ends or judges; intake hears of them in one message, then they are
+        marked done here (a crash before that redoes the change: every decision id is derived, so intake
+        applies each once)."""
+        self.batch = []
+        version = self.deadline_changes(announced)
+        send_all(self.dispatch, [decision for decision, _ in self.batch])
+        for _, then in self.batch:
+            if then is not None:
+                then()
+        self.batch = None
+        if version is not None:
+            self.deadlines.advance_version(announced.report_id, version)
+
+    def tell(self, decision, then=None):
+        """A deadline decision for intake: with the others of the same change while one is handled (the sweep
+        sends its own at once); `then` runs once it is sent."""
+        if getattr(self, "batch", None) is None:
+            send(self.dispatch, decision)
+            if then is not None:
+                then()
+        else:
+            self.batch.append((decision, then))
+
+    def deadline_changes(self, announced) -> int | None:
+        """Works out a change; returns the report version to record as handled (None: nothing to record)."""
         if announced.cause == "extended":
             self.extend(announced)
-            return
+            return None
         pack = get_pack(announced.pack)
         if announced.cause in SIDE_CAUSES:
             self.side_events(announced, pack)   # idempotent by the deadlines' ids, whatever the order
         if announced.from_state == announced.to_state and announced.cause not in STEP_OF_CAUSE:
-            return
+            return None
         version = announced.report.get("version", 0)
         if self.deadlines.current_version(announced.report_id) >= version:
-            return  # this change, or a later one, was handled already
+            return None  # this change, or a later one, was handled already
         now = clock.now()
         self.remember(announced)
         if announced.cause == "returned":
@@ -74,8 +99,7 @@ class SlaService(Observable):
                 self.deadlines.close(deadline["_id"], now)  # overtaken while opening it
             else:
                 self.announce_opened(deadline, now)
-        # only now that its effect is stored: a crash before this line redelivers and redoes the change
-        self.deadlines.advance_version(announced.report_id, version)
+        return version
 
     # ---- what a change of the report's state opens -------------------------------------------------------------
     def remember(self, announced):
@@ -133,8 +157,7 @@ class SlaService(Observable):
             return
         deadline.update(status="missed", active=False, missed_at=announced.occurred_at)
         self.deadlines.open(deadline)
-        send(self.dispatch, self.decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}",
-                                          late=True))
+        self.tell(self.decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}", late=True))
         deadline_event("deadline_missed", deadline, now)
 
     # ---- steps beside the report's own ---------------------------------------------------------------------
@@ -219,8 +242,7 @@ class SlaService(Observable):
             return
         start = own[0]["starts_at"] if own else marks.get("in_progress_at")
         for deadline in own:
-            send(self.dispatch, self.decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}",
-                                              closed=True))
+            self.tell(self.decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}", closed=True))
             self.deadlines.replace(deadline["_id"], now)
         if wanted and start is not None:
             deadline = new_deadline(pack, report, "process", announced.occurred_at, announced.event_id, start=start,
@@ -254,13 +276,12 @@ class SlaService(Observable):
         return {}
 
     def announce_opened(self, deadline, now):
-        send(self.dispatch, self.decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
+        self.tell(self.decision("deadline_opened", deadline, now, f"sla:open:{deadline['_id']}"))
         deadline_event("deadline_opened", deadline, now)
 
     def close(self, deadline, now):
-        send(self.dispatch, self.decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}",
-                                          closed=True))
-        self.deadlines.close(deadline["_id"], now)
+        self.tell(self.decision("deadline_closed", deadline, now, f"sla:close:{deadline['_id']}", closed=True),
+                  then=lambda: self.deadlines.close(deadline["_id"], now))
         deadline_event("deadline_closed", deadline, now)
 
     def extend(self, announced):
@@ -270,8 +291,7 @@ class SlaService(Observable):
                 new_due = datetime.fromisoformat(extension["new_due"])
                 self.deadlines.move(deadline["_id"], new_due, deadline["warn_due"] + (new_due - deadline["due"]))
                 moved = self.deadlines.get(deadline["_id"])
-                send(self.dispatch, self.decision("deadline_extended", moved, clock.now(),
-                                                      f"sla:extend:{announced.event_id}"))
+                self.tell(self.decision("deadline_extended", moved, clock.now(), f"sla:extend:{announced.event_id}"))
 
     @staticmethod
     def decision(kind, deadline, now, event_id, **flags):

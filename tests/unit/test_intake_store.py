@@ -61,3 +61,21 @@ def test_retention_purges_personal_data_of_closed_reports_only():
     report = store.get("R1")
     assert report["reporter"] == {} and report["state"] == "rejected" and report["purged_at"] == later
     assert store.purge_personal_data("tay-ninh-2024", later, later) == 0
+
+
+def test_decisions_about_one_report_are_applied_together_in_order():
+    store, _ = stored()
+    verified = Decision(report_id="R1", occurred_at=NOW, pack="tay-ninh-2024", kind="verified",
+                        source="verification", to_state="accepted", from_states=["submitted"])
+    closed = Decision(report_id="R1", occurred_at=NOW, pack="tay-ninh-2024", kind="deadline_closed", source="sla",
+                      patch={"deadlines.receive": {"closed": True}})
+    wrong = Decision(report_id="R1", occurred_at=NOW, pack="tay-ninh-2024", kind="routed", source="routing",
+                     to_state="dispatched", from_states=["submitted"])
+    applied, refused = store.apply_all([verified, closed, wrong, verified])
+    assert [change.announcement.cause for change in applied] == ["verified", "deadline_closed"]
+    assert [(c.announcement.from_state, c.silent) for c in applied] == [("submitted", False), ("accepted", True)]
+    assert [decision.kind for decision, _ in refused] == ["routed"]
+    report = store.get("R1")
+    assert report["state"] == "accepted" and report["version"] == 2 and report["deadlines"]["receive"]["closed"]
+    assert applied[-1].report == report and applied[0].announcement.report["state"] == "accepted"
+    assert store.apply_all([verified, closed]) == ([], [])        # a redelivered batch changes nothing

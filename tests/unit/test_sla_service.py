@@ -33,7 +33,7 @@ def dispatched(version=3, event_id="ev-dispatched"):
 
 
 def sent_kinds(dispatch):
-    return [call.args[1]["kind"] for call in dispatch.call_args_list]
+    return [d["kind"] for call in dispatch.call_args_list for d in call.args[1].get("batch", [call.args[1]])]
 
 
 def test_a_crash_between_opening_and_recording_reopens_on_redelivery():

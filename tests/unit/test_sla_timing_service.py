@@ -64,7 +64,8 @@ class Flow:
         return self.store.for_report("PA-1", step)
 
     def sent(self, kind):
-        return [call.args[1] for call in self.service.dispatch.call_args_list if call.args[1]["kind"] == kind]
+        return [d for call in self.service.dispatch.call_args_list for d in call.args[1].get("batch", [call.args[1]])
+                if d["kind"] == kind]
 
 
 def co_parts(**approved):

@@ -92,7 +92,7 @@ def hue_report(**extra):
 
 
 def sent(service):
-    return [call.args[1] for call in service.dispatch.call_args_list]
+    return [d for call in service.dispatch.call_args_list for d in call.args[1].get("batch", [call.args[1]])]
 
 
 def test_routing_holds_a_night_report_and_dispatches_it_as_of_the_opening(at):
