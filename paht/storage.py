@@ -9,6 +9,7 @@ Services use only the subset that both sides implement (see tests/contract/test_
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument  # noqa: F401 — re-exported for services
@@ -35,6 +36,10 @@ def mongo_client(uri: str):
     return client
 
 
+_embedded_files: dict = {}
+_opening = threading.Lock()
+
+
 def open_database(service: str, uri: str | None = None, var: str | os.PathLike | None = None):
     # every service opens its store in a DependencyProvider's setup: the one place a production process that is
     # not safe to run (settings.production_problems) refuses to start
@@ -53,5 +58,9 @@ def open_database(service: str, uri: str | None = None, var: str | os.PathLike |
     if uri.startswith("embedded://"):
         path = uri[len("embedded://"):]
         root = Path(path) if path else Path(var or var_dir()) / "db"
-        return embedded.Database(root / f"{service}.sqlite3")
+        file = (root / f"{service}.sqlite3").resolve()
+        with _opening:   # one connection per file in a process, however many dependencies use it
+            if file not in _embedded_files:
+                _embedded_files[file] = embedded.Database(file)
+            return _embedded_files[file]
     raise ValueError(f"MONGO_URI {uri!r}: expected mongodb://…, embedded://[path] or memory://")
