@@ -1,4 +1,6 @@
-"""Peak memory and time of one image through intake's validate() and verification's inspect_media().
+"""Peak memory and time of one image through intake's validate() and verification's inspect_media(), from an
+800×600 phone photo to the pixel limit. Run it before and after a change to the decoding (the machine's own
+numbers, not a budget).
 
 Each measurement runs in a fresh interpreter (freed memory kept by the allocator would hide the next peak), after
 a warm-up on a small file of the same kind. Peak RSS is VmHWM after resetting it through /proc/self/clear_refs,
@@ -60,31 +62,33 @@ def measure_one(path: str, step: str) -> None:
     print(f"{outcome}\t{(_status('VmHWM') - rss_before) / 1024:.1f}\t{traced_peak / 2**20:.1f}\t{elapsed * 1000:.0f}")
 
 
-def phone_jpeg(size=(4000, 3000), progressive: bool = False) -> bytes:
-    """A camera JPEG with sensor-like noise, so it compresses like a real photo (MBs, not KBs)."""
+def phone_jpeg(size=(4000, 3000), progressive: bool = False, captured_at=None, gps=None, seed: int = 1) -> bytes:
+    """A camera JPEG with sensor-like noise, so it compresses like a real photo (a 12-MP one ~5 MB), and the EXIF a
+    phone writes (make and model, and the capture time and GPS when given)."""
     import numpy as np
     from PIL import Image
 
     from paht.demo_media import camera_jpeg
-    base = Image.open(io.BytesIO(camera_jpeg(None, seed=1, size=size))).convert("RGB")
-    noise = np.random.default_rng(1).normal(0, 12, (size[1], size[0], 3))
+    base = Image.open(io.BytesIO(camera_jpeg(None, seed=seed, size=size))).convert("RGB")
+    noise = np.random.default_rng(seed).normal(0, 12, (size[1], size[0], 3))
     pixels = np.clip(np.asarray(base, dtype=np.float32) + noise, 0, 255).astype("uint8")
-    exif = Image.open(io.BytesIO(camera_jpeg(None, seed=1))).getexif()
+    exif = Image.open(io.BytesIO(camera_jpeg(captured_at, gps, seed=seed))).getexif()
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, "JPEG", quality=92, exif=exif, progressive=progressive)
     return out.getvalue()
 
 
-def smooth_png(size: tuple[int, int]) -> bytes:
-    """An RGB PNG (Pillow holds RGB at 4 bytes a pixel, the most any accepted PNG takes)."""
+def smooth_png(size: tuple[int, int], mode: str = "RGB") -> bytes:
+    """An RGB or RGBA PNG (Pillow holds both at 4 bytes a pixel, the most any accepted PNG takes)."""
     import numpy as np
     from PIL import Image
     x = np.linspace(0, 255, size[0], dtype=np.float32)
     y = np.linspace(0, 255, size[1], dtype=np.float32)[:, None]
-    pixels = np.stack([np.broadcast_to(x, (size[1], size[0])), np.broadcast_to(y, (size[1], size[0])),
-                       (x + y) / 2], axis=2).astype("uint8")
+    planes = [np.broadcast_to(x, (size[1], size[0])), np.broadcast_to(y, (size[1], size[0])), (x + y) / 2]
+    if mode == "RGBA":
+        planes.append(np.full((size[1], size[0]), 200, dtype=np.float32))
     out = io.BytesIO()
-    Image.fromarray(pixels).save(out, "PNG", compress_level=1)
+    Image.fromarray(np.stack(planes, axis=2).astype("uint8"), mode).save(out, "PNG", compress_level=1)
     return out.getvalue()
 
 
@@ -103,10 +107,12 @@ def main() -> None:
     from paht.mediatypes import MAX_PIXELS
     from tests import media_factory as make
     cases = {
+        "(a) 800x600 phone JPEG, sensor noise": lambda: phone_jpeg((800, 600)),
         "(a) 12-MP phone JPEG, sensor noise": lambda: phone_jpeg(),
         "(b) pixel-bomb PNG 1-bit 30000x30000": lambda: make.png_bomb(),
         "(b) pixel-bomb PNG 1-bit 15000x15000": lambda: make.png_bomb(15000, 15000),
         "(c) 49-MP RGB PNG (7000x7000)": lambda: smooth_png((7000, 7000)),
+        "(c) 49-MP RGBA PNG (7000x7000)": lambda: smooth_png((7000, 7000), "RGBA"),
         "(d) 12-MP HEIC (4032x3024)": lambda: phone_heic(),
         "(d) 48-MP HEIC (8064x6048), no noise": lambda: phone_heic((8064, 6048), noise=False),
         "(e) 50-MP JPEG (8160x6120), at the limit": lambda: phone_jpeg((8160, 6120)),

@@ -1,51 +1,83 @@
-"""Verification benchmark: intake's decoding check and evidence extraction for one 4000×3000 JPEG, evidence for
-five photos, and the duplicate lookup against 100,000 stored fingerprints. Memory per image: bench/media_memory.py.
+"""Verification benchmark: intake's decoding check of a 12-MP phone photo; evidence for one 800×600 and one 12-MP
+photo (4000×3000, ~5 MB, with EXIF); five of each in one report, in turn, in eventlet's thread pool
+(`inspect_all`, what the service uses) and in a process pool (the alternative it was measured against); how long
+the hub is held meanwhile; and the duplicate lookup against 100,000 stored fingerprints. Memory per image:
+bench/media_memory.py. The machine is shared with whatever else runs: run it a few times.
 Run: .venv/bin/python bench/verification.py"""
 from __future__ import annotations
 
+import multiprocessing
 import random
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import eventlet  # noqa: E402
+
 from bench._stats import measure, summary  # noqa: E402
+from bench.media_memory import phone_jpeg  # noqa: E402
 from paht import storage  # noqa: E402
-from paht.demo_media import camera_jpeg  # noqa: E402
 from paht.mediatypes import validate  # noqa: E402
 from services.verification.dependencies import StoredFingerprintIndex  # noqa: E402
-from services.verification.evidence import inspect_media, photo_facts  # noqa: E402
+from services.verification.evidence import inspect_all, inspect_media, photo_facts  # noqa: E402
+from services.verification.media import pool_size  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone(timedelta(hours=7)))
+TZ = "Asia/Ho_Chi_Minh"
 
 
-def realistic_photo(seed: int) -> bytes:
-    """A 4000×3000 camera JPEG with sensor-like noise, so it compresses like a real photo (MBs, not KBs)."""
-    import io
+def photos(size: tuple[int, int]) -> list[tuple]:
+    """Five distinct phone photos taken an hour ago in Huế, as `inspect_media`'s arguments."""
+    return [(phone_jpeg(size, captured_at=NOW - timedelta(hours=1), gps=(16.46, 107.59), seed=seed), f"{seed}.jpg",
+             "image/jpeg", None, TZ, f"sha-{seed}") for seed in range(5)]
 
-    import numpy as np
-    from PIL import Image
-    base = Image.open(io.BytesIO(camera_jpeg(None, seed=seed, size=(4000, 3000)))).convert("RGB")
-    noise = np.random.default_rng(seed).normal(0, 12, (3000, 4000, 3))
-    pixels = np.clip(np.asarray(base, dtype=np.float32) + noise, 0, 255).astype("uint8")
-    source = Image.open(io.BytesIO(camera_jpeg(NOW - timedelta(hours=1), (16.46, 107.59), seed=seed)))
-    out = io.BytesIO()
-    Image.fromarray(pixels).save(out, "JPEG", quality=92, exif=source.getexif())
-    return out.getvalue()
+
+def hub_held_ms(run) -> float:
+    """The longest a green thread asking to run every millisecond had to wait while `run()` ran."""
+    gaps, running = [], [True]
+
+    def tick():
+        last = time.perf_counter()
+        while running[0]:
+            eventlet.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    ticker = eventlet.spawn(tick)
+    eventlet.sleep(0.005)
+    run()
+    running[0] = False
+    ticker.wait()
+    return max(gaps) * 1000
+
+
+def evidence(pool, size: tuple[int, int], label: str, n: int) -> None:
+    items = photos(size)
+    one = measure(lambda i: photo_facts([inspect_media(*items[0])], NOW), n * 3)
+    print(summary(f"evidence, one {label} photo", one))
+    print(summary(f"evidence, five {label}, in turn", measure(lambda i: [inspect_media(*a) for a in items], n)))
+    print(summary(f"evidence, five {label}, inspect_all (threads)", measure(lambda i: inspect_all(items), n)))
+    print(summary(f"evidence, five {label}, process pool", measure(lambda i: pool.starmap(inspect_media, items), n)))
+    assert [e.phash for e in inspect_all(items)] == [e.phash for e in pool.starmap(inspect_media, items)]
+    print(f"{'':<4}hub held: in turn {hub_held_ms(lambda: [inspect_media(*a) for a in items]):.0f} ms, "
+          f"inspect_all {hub_held_ms(lambda: inspect_all(items)):.0f} ms")
 
 
 def main() -> None:
-    big = [realistic_photo(s) for s in range(5)]
-    for _ in range(3):   # warm-up: imports and caches
-        inspect_media(big[0], "a.jpg", None, None, "Asia/Ho_Chi_Minh")
-    print(f"12-MP JPEG size: {len(big[0]) / 1e6:.1f} MB")
-    print(summary("intake validate, one 4000x3000 photo", measure(lambda i: validate(big[0]), 30)))
-    one = measure(lambda i: photo_facts([inspect_media(big[0], "a.jpg", None, None, "Asia/Ho_Chi_Minh")], NOW), 30)
-    print(summary("evidence, one 4000x3000 photo", one))
-    five = measure(lambda i: photo_facts([inspect_media(b, "a.jpg", None, None, "Asia/Ho_Chi_Minh") for b in big],
-                                         NOW), 10)
-    print(summary("evidence, five 4000x3000 photos", five))
+    big = photos((4000, 3000))[0][0]
+    print(f"{pool_size()} cores; 12-MP JPEG size: {len(big) / 1e6:.1f} MB")
+    with multiprocessing.get_context("spawn").Pool(pool_size()) as pool:
+        pool.starmap(inspect_media, photos((800, 600)))   # warm-up: the workers' imports
+        for _ in range(3):
+            inspect_all(photos((800, 600)))
+        print(summary("intake validate, one 4000x3000 photo", measure(lambda i: validate(big), 30)))
+        evidence(pool, (800, 600), "800x600", 50)
+        evidence(pool, (4000, 3000), "4000x3000", 10)
+
     rng = random.Random(9)
     index = StoredFingerprintIndex(storage.open_database("verification", "memory://")["fingerprints"])
     words = "duong ngap rac den cay ga o sut lun cong nuoc thai chay xe".split()

@@ -8,7 +8,7 @@ from paht.categories import fold
 from paht.geo import distance_m
 from paht.wordlists import content_facts, load_wordlists  # noqa: F401 — verification matches through here
 
-from .media import MediaEvidence, inspect_media  # noqa: F401 — the service inspects through this module
+from .media import MediaEvidence, inspect_all, inspect_media  # noqa: F401 — the service inspects through this module
 
 SIGNALS = ("edited_software", "edited_datetime", "edited_thumbnail", "edited_requantized", "vendor_resave")
 # phones and the server both keep network time: a capture later than this after submission is not a clock's error

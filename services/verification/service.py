@@ -56,9 +56,9 @@ class VerificationService(Observable):
         pack = get_pack(report["pack"])
         now = clock.now()
         tz = pack.meta.get("timezone", "Asia/Ho_Chi_Minh")
-        media = [evidence.inspect_media(self.media.read(m["sha256"]), m["filename"], m["content_type"],
-                                        parse_time(m.get("captured_at")), tz, m["sha256"])
-                 for m in report.get("media", [])]
+        media = evidence.inspect_all((self.media.read(m["sha256"]), m["filename"], m["content_type"],
+                                      parse_time(m.get("captured_at")), tz, m["sha256"])
+                                     for m in report.get("media", []))
         key = summary_key(report)
         facts = collect_facts(report, media, pack, WardIndex.load(pack.meta["boundary"]), self.evidence.index,
                               self.evidence.history(key), evidence.load_wordlists(rules_root()),

@@ -1,14 +1,26 @@
-"""Evidence measured from real files (issue 4): capture time, GPS, edit signals, kinds, content, duplicates."""
+"""Evidence measured from real files (issue 4): capture time, GPS, edit signals, kinds, content, duplicates; measured
+at decoder speed (issue 15): a JPEG decoded at the smallest DCT scale, the header read without the pixels, the pixel
+work in OS threads while the hub runs."""
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 
+import eventlet
+import imagehash
+import pillow_heif
 import pytest
+from eventlet.semaphore import Semaphore
+from PIL import Image
 
 from paht.geo import WardIndex
+from paht.mediatypes import open_image
 from paht.rules import rules_root
+from services.verification import media
 from services.verification.evidence import (
+    MediaEvidence,
     content_facts,
+    inspect_all,
     inspect_media,
     load_wordlists,
     location_facts,
@@ -159,3 +171,125 @@ def test_a_lock_with_a_duration_ends_by_itself():
     assert facts["interaction_locked"] and facts["account_locked"]
     later = reporter_facts({"phone": "0905"}, history, "2026-12", NOW + timedelta(days=31))
     assert not later["interaction_locked"] and later["account_locked"]
+
+
+# ---- decoder speed (issue 15) ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("longest,factor", [(160, 1), (512, 1), (513, 2), (800, 2), (1024, 2), (1025, 4), (2048, 4),
+                                            (2049, 8), (4000, 8), (4096, 8), (4097, 16), (8160, 16), (16000, 32)])
+def test_the_analysis_picture_is_the_image_divided_by_a_whole_factor(longest, factor):
+    assert media.reduction(longest) == factor
+    assert longest / factor <= media.ANALYSIS_SIDE
+
+
+def test_a_12_mp_jpeg_is_never_decoded_above_the_analysis_size():
+    image = open_image(make.jpeg(NOW, size=(4000, 3000)), "image/jpeg")
+    small = media.analysis_image(image)
+    assert small.size == (500, 375) and small.mode == "RGB"
+    assert image.size == (500, 375), "libjpeg decoded it at 1/8 (DCT scaling), not at full size"
+    narrow = open_image(make.jpeg(NOW, size=(4000, 6)), "image/jpeg")
+    assert media.analysis_image(narrow).size == (500, 1)
+    assert narrow.size == (1000, 2), "too narrow for 1/8: decoded at 1/4, then reduced by 2"
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "L", "1", "I;16"])
+def test_a_full_size_png_is_never_converted_at_full_size(mode, monkeypatch):
+    picture = Image.open(io.BytesIO(make.jpeg(NOW, size=(1200, 900)))).convert("RGB")
+    out = io.BytesIO()
+    (picture.convert("L").convert("I;16") if mode == "I;16" else picture.convert(mode)).save(out, "PNG")
+    converted = []
+    convert = Image.Image.convert
+    monkeypatch.setattr(Image.Image, "convert", lambda self, *a, **k: converted.append(self.size) or convert(
+        self, *a, **k))
+    photo = inspect(out.getvalue(), "p.png")
+    assert photo.phash and photo.width == 1200
+    assert converted and (1200, 900) not in converted, "never the whole picture converted (nor premultiplied)"
+
+
+def test_the_same_picture_hashes_alike_as_jpeg_png_and_heic():
+    data = make.jpeg(NOW, seed=7, size=(2000, 1500))
+    picture = Image.open(io.BytesIO(data))
+    png, heic = io.BytesIO(), io.BytesIO()
+    picture.save(png, "PNG")
+    pillow_heif.from_pillow(picture).save(heic, quality=90)
+    hashes = [imagehash.hex_to_hash(inspect(file).phash) for file in (data, png.getvalue(), heic.getvalue())]
+    assert max(hashes[0] - other for other in hashes[1:]) <= 2, "well within a duplicate's 8 bits"
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "heic"])
+def test_exif_comes_from_the_header_without_decoding_a_pixel(kind, monkeypatch):
+    taken = NOW - timedelta(hours=2)
+    data = make.jpeg(taken, gps=(16.4637, 107.5909), software="Snapseed 2.0") if kind == "jpeg" else make.heic(taken)
+    image = open_image(data, f"image/{kind}")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("pixels decoded to read the header")
+    monkeypatch.setattr(type(image), "load", refuse)
+    evidence = MediaEvidence(sha256="x", kind="photo", mime=f"image/{kind}")
+    media.read_header(image, evidence, TZ)
+    assert evidence.captured_at == taken and evidence.captured_source == "exif"
+    if kind == "jpeg":
+        assert evidence.exif_gps == pytest.approx((16.4637, 107.5909), abs=1e-4)
+        assert evidence.signals["edited_software"] and evidence.software == "Snapseed 2.0"
+
+
+def test_every_libjpeg_quality_is_a_standard_table_and_a_cameras_is_not():
+    for quality in range(1, 101):
+        out = io.BytesIO()
+        Image.new("RGB", (16, 16)).save(out, "JPEG", quality=quality)
+        tables = Image.open(out).quantization
+        assert media.standard_quantization(tables), quality
+        tuned = {0: [value + (index == 5) for index, value in enumerate(tables[0])]}   # one step off
+        assert not media.standard_quantization(tuned), quality
+
+
+def test_inspect_all_answers_as_inspect_media_in_order():
+    items = [(make.jpeg(NOW - timedelta(hours=n), seed=n), f"{n}.jpg", None, None, TZ, f"h{n}") for n in range(4)]
+    items += [(make.heic(NOW), "p.heic", None, None, TZ), (make.png(), "p.png", None, NOW, TZ, "png"),
+              (make.mp4(NOW), "v.mp4", None, None, TZ), (make.truncated(make.jpeg(NOW)), "cut.jpg", None, NOW, TZ)]
+    assert inspect_all(items) == [inspect_media(*item) for item in items]
+    assert inspect_all([]) == []
+
+
+def test_inspect_all_decodes_in_another_thread_while_the_hub_runs(monkeypatch):
+    """The pixel work waits until a green thread has run after it started: were it decoding in the hub's thread,
+    that green thread could not run, and the photo would come back unknown."""
+    threads = eventlet.patcher.original("threading")
+    started, released, workers = threads.Event(), threads.Event(), set()
+    measure = media.measure_pixels
+
+    def held(image):
+        workers.add(threads.get_ident())
+        started.set()
+        if not released.wait(10):
+            raise AssertionError("no green thread ran while a photo was being decoded")
+        return measure(image)
+
+    def release():
+        while not started.is_set():
+            eventlet.sleep(0.001)
+        released.set()
+
+    monkeypatch.setattr(media, "measure_pixels", held)
+    helper = eventlet.spawn(release)
+    photos = inspect_all([(make.jpeg(NOW, seed=n), "p.jpg", None, None, TZ) for n in range(3)])
+    helper.wait()
+    assert all(photo.phash for photo in photos)
+    assert threads.get_ident() not in workers
+
+
+def test_inspect_all_takes_the_next_file_only_when_a_slot_is_free(monkeypatch):
+    """A report's files are read as they are inspected: at most one file per core is held (and one waiting)."""
+    slots = Semaphore(2)
+    monkeypatch.setattr(media, "_pool_slots", lambda: slots)
+    started, in_flight = [], []
+    measure = media.measure_pixels
+    monkeypatch.setattr(media, "measure_pixels", lambda image: started.append(1) or measure(image))
+
+    def files():
+        for n in range(6):
+            in_flight.append(n - len(started))
+            yield make.jpeg(NOW, seed=n), "p.jpg", None, None, TZ
+
+    photos = inspect_all(files())
+    assert len(photos) == 6 and all(photo.phash for photo in photos)
+    assert max(in_flight) <= 2

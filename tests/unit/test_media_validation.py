@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request
 from paht.errors import ApiError
 from paht.mediatypes import MAX_PIXELS, MediaRejected, validate
 from services.intake.uploads import read_media
-from services.verification.media import inspect_media, mp4_creation_time
+from services.verification.media import inspect_all, inspect_media, mp4_creation_time
 from tests import media_factory as make
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=make.VN)
@@ -168,6 +168,14 @@ def test_verification_never_raises_on_a_file(name):
     assert evidence.captured_at is not None   # at least the app's time
     if name in BOMBS or name in INVALID:
         assert evidence.phash is None and evidence.captured_source == "app"
+
+
+def test_verification_in_its_thread_pool_answers_the_same_on_every_file():
+    """Bombs, broken files and formats we refuse together in one call: each one's evidence is what inspect_media
+    finds alone, none takes the others down."""
+    app_time = NOW - timedelta(hours=1)
+    items = [(data, name, None, app_time, "Asia/Ho_Chi_Minh", name) for name, data in EVERYTHING.items()]
+    assert inspect_all(items) == [inspect_media(*item) for item in items]
 
 
 def test_video_capture_time_is_read_from_moov_after_a_large_mdat():
