@@ -16,14 +16,13 @@ import requests
 from aiosmtpd.controller import Controller
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from paht import accounts, clock
+from paht import clock
 from paht.demo_media import camera_jpeg
 from tests.integration.conftest import free_port
+from tests.integration.test_walking_route import HUE_POINT, PACK, good_report
 
 pytestmark = pytest.mark.integration
 
-PACK = "thua-thien-hue-2022"
-HUE_POINT = (16.4637, 107.5909)
 class Mailbox:
     def __init__(self):
         self.messages = []
@@ -73,18 +72,6 @@ def endpoints(monkeypatch):
     yield mailbox, Gateway
     server.shutdown()
     smtp.stop()
-
-
-def good_report(**extra):
-    report = {
-        "pack": PACK, "channel": "app",
-        "reporter": {"name": "Nguyễn Văn An", "phone": "0905123456", "email": "an@example.vn",
-                     "account_id": "hue-n-1001", "account_proof": accounts.proof("hue-n-1001")},
-        "description": "Ổ gà lớn giữa đường Lê Lợi, xe máy dễ té ngã", "category": "roads_traffic",
-        "location": {"lat": HUE_POINT[0], "lon": HUE_POINT[1], "source": "gps"},
-    }
-    report.update(extra)
-    return report
 
 
 def fresh_photo(seed=1):
