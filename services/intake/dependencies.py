@@ -1,7 +1,6 @@
 """Intake's storage (reports, outbox, staff users) and its content-addressed media files: all data access here."""
 from __future__ import annotations
 
-import copy
 import json
 import os
 import secrets
@@ -97,47 +96,25 @@ class ReportStore:
     def find(self, query: dict, limit: int = 200) -> list[dict]:
         return list(self.reports.find(query, sort=[("submitted_at", -1)], limit=limit))
 
-    def apply(self, decision: Decision, attempts: int = 5) -> Applied | None:
-        """Apply a decision once. Returns what was applied, or None if it was already applied.
-
-        The announcement is written to the outbox in the same step (unless it is bookkeeping nobody hears of,
-        paht.flow.BOOKKEEPING), so a crash before it is sent only delays it (the outbox timer sends it), and a
-        redelivered decision is recognised by its event id.
-        """
-        for _ in range(attempts):
-            report = self.get(decision.report_id)
-            if report is None:
-                raise IllegalTransition(f"{decision.kind}: no report {decision.report_id}")
-            update = plan(report, decision)
-            if update is None:
-                return None
-            announced = Transitioned(
-                event_id=decision.event_id, report_id=report["_id"], occurred_at=decision.occurred_at,
-                pack=report["pack"], cause=decision.kind, from_state=report["state"],
-                to_state=update["$set"]["state"], report={})
-            if flow.announced(announced.from_state, announced.to_state, announced.cause):
-                self.outbox.update_one(
-                    {"_id": decision.event_id},
-                    {"$set": {"created_at": decision.occurred_at, "sent": False, "report_id": report["_id"]}},
-                    upsert=True)
-            result = self.reports.update_one(
-                {"_id": report["_id"], "version": report["version"], "applied_events": {"$ne": decision.event_id}},
-                update)
-            if result.modified_count == 1:
-                metrics.TRANSITIONS.labels(report["pack"], report["state"], announced.to_state, decision.kind).inc()
-                after = apply_update(report, update)   # the stored change, without reading the report again
-                return Applied(announced.model_copy(update={"report": snapshot(after)}), after)
-        raise Conflict(f"report {decision.report_id} kept changing while applying {decision.kind}")
+    def apply(self, decision: Decision) -> Applied | None:
+        """Apply one decision (see apply_all); None if it was already applied. Raises IllegalTransition when it
+        does not fit the report: the caller records it and drops it, since redelivering it can never make it fit."""
+        applied, refused = self.apply_all([decision])
+        if refused:
+            raise IllegalTransition(refused[0][1])
+        return applied[0] if applied else None
 
     def apply_all(self, decisions: list[Decision], attempts: int = 5) -> tuple[list[Applied], list[tuple]]:
         """Decisions about one report applied in order, with one read and one conditional write: what was
-        applied (as `apply` returns it, each with the report after all of them) and what was refused, with why.
-        Already applied ones are skipped."""
+        applied (each with what to announce and the report after all of them) and what was refused, with why.
+        Already applied ones are skipped (a redelivery changes nothing). The announcements are written to the
+        outbox in the same step (unless they are bookkeeping nobody hears of, paht.flow.BOOKKEEPING), so a crash
+        before they are sent only delays them: the outbox timer sends them."""
         for _ in range(attempts):
             report = self.get(decisions[0].report_id)
             if report is None:
                 raise IllegalTransition(f"{decisions[0].kind}: no report {decisions[0].report_id}")
-            version, after = report["version"], copy.deepcopy(report)
+            version, after = report["version"], report   # `after` becomes the report after the decisions
             changes, refused, touched = [], [], set()
             for decision in decisions:
                 try:

@@ -87,19 +87,6 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
     publishing = RpcProxy("publishing")
 
     # ---- applying decisions -------------------------------------------------------------------------------
-    def apply(self, decision: Decision):
-        try:
-            applied = self.store.apply(decision)
-        except IllegalTransition as exc:
-            log.warning("refused %s for %s: %s", decision.kind, decision.report_id, exc)
-            self.store.record_refused(decision, str(exc), clock.now())
-            MESSAGES_HANDLED.labels(self.name, decision.kind, "refused").inc()
-            return None
-        if applied is not None:
-            self.announce(applied)
-        MESSAGES_HANDLED.labels(self.name, decision.kind, "applied" if applied else "duplicate").inc()
-        return applied
-
     def announce(self, applied: Applied):
         """Tell the services that listen for this change (paht.flow); bookkeeping is told to nobody."""
         if applied.silent:
@@ -112,29 +99,29 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
         self.store.mark_sent(announced.event_id)
 
     def receive(self, payload):
-        if "batch" not in payload:
-            self.apply(Decision.model_validate(payload))
-            return
+        """A decision, or several about one report (`{"batch": [...]}`), from another service."""
         by_report: dict[str, list[Decision]] = {}
-        for item in payload["batch"]:
+        for item in payload["batch"] if "batch" in payload else [payload]:
             decision = Decision.model_validate(item)
             by_report.setdefault(decision.report_id, []).append(decision)
         for decisions in by_report.values():
             self.apply_together(decisions)
 
     def apply_together(self, decisions: list[Decision]):
-        """Decisions about one report, applied in order with one read and one write."""
+        """Decisions about one report, applied in order with one read and one write, each once."""
         try:
             applied, refused = self.store.apply_all(decisions)
         except IllegalTransition as exc:    # no such report
-            refused, applied = [(decision, str(exc)) for decision in decisions], []
+            applied, refused = [], [(decision, str(exc)) for decision in decisions]
         for decision, why in refused:
             log.warning("refused %s for %s: %s", decision.kind, decision.report_id, why)
             self.store.record_refused(decision, why, clock.now())
-            MESSAGES_HANDLED.labels(self.name, decision.kind, "refused").inc()
         for change in applied:
             self.announce(change)
-            MESSAGES_HANDLED.labels(self.name, change.announcement.cause, "applied").inc()
+        outcome = {change.announcement.event_id: "applied" for change in applied} | \
+            {decision.event_id: "refused" for decision, _ in refused}
+        for decision in decisions:
+            MESSAGES_HANDLED.labels(self.name, decision.kind, outcome.get(decision.event_id, "duplicate")).inc()
 
     @on_decision("verification")
     def from_verification(self, payload):
