@@ -515,6 +515,28 @@ def profiled(directory: str | None, processes: dict):
                 print_profile(name, Path(directory) / f"{name}.folded")
 
 
+def cpu_seconds(processes: dict) -> dict:
+    """User + system CPU seconds each service process (and its threads) has used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, process in processes.items():
+        try:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, IndexError, ValueError):
+            pass
+    return used
+
+
+def print_cpu(processes: dict, before: dict, count: int) -> None:
+    """CPU each service spent on the timed run, per report (only for the services this bench started)."""
+    after = cpu_seconds(processes)
+    spent = {name: after[name] - before[name] for name in after if name in before}
+    if spent:
+        print(f"  CPU per report: {sum(spent.values()) * 1000 / count:.1f} ms in all — " + ", ".join(
+            f"{name} {seconds * 1000 / count:.1f}" for name, seconds in sorted(spent.items(), key=lambda x: -x[1])))
+
+
 def print_profile(service: str, folded: Path, top: int = 12) -> None:
     """A service's CPU samples (100 a second while busy) and the project's functions they were spent in
     (inclusive: a function counts with what it called)."""
@@ -592,6 +614,7 @@ def run(args, workdir: Path, stack: contextlib.ExitStack) -> int:
     prepared = prepare_reports(count, args.pack, args.photo, api, workdir, first=0)
     photo_kb = sum(path.stat().st_size for _, path in prepared) / len(prepared) / 1024
     send = paht_sender(api, prepared, 120 if args.photo == "phone" else 30)
+    cpu_before = cpu_seconds(processes)
     with profiled(args.profile, processes):
         if args.rate is None:
             sent = closed_loop(send, count, args.threads)
@@ -603,6 +626,7 @@ def run(args, workdir: Path, stack: contextlib.ExitStack) -> int:
         arrivals.wait([s.key for s in sent], wait_budget(count, 10), idle=30)
     paht = Run(what, sent, arrivals)
     print("\n".join(paht.report("reports")))
+    print_cpu(processes, cpu_before, count)
     print(f"  intake's announcements: ~{event_bytes:,} B each")
     if bare is not None and bare.rate() > 0:
         print(f"ratio to the bare chain: {paht.rate() / bare.rate():.3f}")

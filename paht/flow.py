@@ -27,10 +27,11 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "transitioned.submitted.*", "noted.submitted.judged", "transitioned.in_progress.*",
         *(f"transitioned.{state}.*" for state in TERMINAL_STATES),
     ),
-    # route what is accepted; end an intake-window hold when the held report is routed or cancelled
+    # route what is accepted; keep a held report current (judged urgent meanwhile: route it at once); end an
+    # intake-window hold when the held report is routed or cancelled; tell of an immediate case once routed
     "routing.on_report": (
-        "transitioned.accepted.*", "transitioned.dispatched.*", "transitioned.routing_unresolved.*",
-        "transitioned.cancelled.*",
+        "transitioned.accepted.*", "noted.accepted.*", "transitioned.dispatched.*",
+        "transitioned.routing_unresolved.*", "transitioned.cancelled.*",
     ),
     # a deadline for every step: every state change, and the side steps that keep the state
     "sla.on_report": ("transitioned.#", *(f"noted.*.{cause}" for cause in _SLA_NOTED)),

@@ -99,6 +99,19 @@ def test_a_hue_report_at_night_waits_for_0730_and_its_deadlines_count_from_there
     assert deadline(view, "dispatch")["late"] is False
 
 
+def test_a_report_held_for_the_morning_goes_at_once_when_the_operator_judges_it_urgent(system):
+    """Routing hears a held report's changes that keep it `accepted` (noted.accepted.*): urgent ones are not held."""
+    system.start()
+    move_to(system, "thua-thien-hue-2022", 2, 0, working_day=False, seconds=5)
+    report_id = system.submit(good_report(), [fresh_photo()]).json()["id"]
+    system.wait_for(report_id, lambda v: v["state"] == "accepted" and deadline(v, "dispatch"), what="held")
+    eventlet.sleep(1)
+    assert system.get(report_id)["state"] == "accepted"
+    answer = system.staff(report_id, "judge", system.tokens["operator"], value={"name": "urgent", "value": True})
+    assert answer.status_code == 200, answer.text
+    system.wait_state(report_id, "dispatched", timeout=10)
+
+
 def test_st22_forward_to_two_co_agencies_charges_each_its_own_lateness(system):
     system.start()
     pack = "soc-trang-2022"

@@ -55,6 +55,7 @@ def test_each_service_hears_what_it_acts_on_and_not_the_rest():
     assert not hears("noted.in_progress.interaction", verification)
     assert hears("transitioned.accepted.verified", routing) and hears("transitioned.dispatched.routed", routing)
     assert not hears("transitioned.in_progress.acknowledged", routing)
+    assert hears("noted.accepted.judged", routing)          # a held report judged urgent meanwhile goes at once
     assert hears("transitioned.in_progress.acknowledged", sla)
     for cause in (*SIDE_CAUSES, *STEP_OF_CAUSE, "extended"):    # every step the sla service opens or ends
         assert hears(f"noted.in_progress.{cause}" if cause != "submitted" else "transitioned.submitted.submitted",
