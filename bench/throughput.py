@@ -54,6 +54,7 @@ SMALL_TARGET, PHONE_TARGET, RATIO_TARGET = 100.0, 30.0, 0.3     # reports/s, rep
 OPEN_LOOP_RATE, OPEN_LOOP_P99_MS = 50.0, 1000.0
 PHONE_SCENES = 4            # rendering a 12 MP scene takes a second or more; each photo is a scene + its own patch
 STARTUP_SECONDS = 90.0
+PROFILE_HZ = 25             # py-spy's sampling rate: low, so that profiling changes little of what it measures
 
 
 class BenchError(Exception):
@@ -496,7 +497,8 @@ def profiled(directory: str | None, processes: dict):
         Path(directory).mkdir(parents=True, exist_ok=True)
         for name, process in processes.items():
             recorders.append(subprocess.Popen(
-                [spy, "record", "--pid", str(process.pid), "--nonblocking", "--format", "raw", "--output",
+                [spy, "record", "--pid", str(process.pid), "--nonblocking", "--rate", str(PROFILE_HZ), "--format", "raw",
+                 "--output",
                  str(Path(directory).resolve() / f"{name}.folded")], stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE))
     try:
@@ -538,7 +540,7 @@ def print_cpu(processes: dict, before: dict, count: int) -> None:
 
 
 def print_profile(service: str, folded: Path, top: int = 12) -> None:
-    """A service's CPU samples (100 a second while busy) and the project's functions they were spent in
+    """A service's samples (PROFILE_HZ a second while not idle) and the project's functions they were spent in
     (inclusive: a function counts with what it called)."""
     if not folded.exists():
         return
@@ -552,7 +554,7 @@ def print_profile(service: str, folded: Path, top: int = 12) -> None:
                   for frame in stack.split(";") if "(services/" in frame or "(paht/" in frame}
         for frame in frames:
             inclusive[frame] += int(count)
-    print(f"  {service}: {total} samples ≈ {total / 100:.1f} s of CPU")
+    print(f"  {service}: {total} samples ≈ {total / PROFILE_HZ:.1f} s busy")
     for frame, count in inclusive.most_common(top):
         print(f"    {100 * count / max(total, 1):5.1f} %  {frame}")
 
