@@ -48,14 +48,19 @@ class DeadlineStore:
         return list(self.deadlines.find({"report_id": report_id, "active": True}))
 
     def close(self, deadline_id: str, at: datetime) -> None:
-        self.deadlines.update_one({"_id": deadline_id, "status": "open"}, {"$set": {"status": "closed"}})
-        self.deadlines.update_one({"_id": deadline_id}, {"$set": {"active": False, "closed_at": at}})
+        self._end(deadline_id, at, "closed")
 
     def replace(self, deadline_id: str, at: datetime) -> None:
         """A running deadline the pack's rule no longer sets (the report became multi-agency): neither met nor
         missed."""
-        self.deadlines.update_one({"_id": deadline_id, "status": "open"}, {"$set": {"status": "replaced"}})
-        self.deadlines.update_one({"_id": deadline_id}, {"$set": {"active": False, "closed_at": at}})
+        self._end(deadline_id, at, "replaced")
+
+    def _end(self, deadline_id: str, at: datetime, status: str) -> None:
+        """An open deadline takes `status`; a missed one keeps it (it ended late): either way it stops running."""
+        ended = {"active": False, "closed_at": at}
+        if not self.deadlines.update_one({"_id": deadline_id, "status": "open"},
+                                         {"$set": {"status": status, **ended}}).matched_count:
+            self.deadlines.update_one({"_id": deadline_id}, {"$set": ended})
 
     def for_report(self, report_id: str, step: str) -> list[dict]:
         """Every deadline of a step of the report, running or ended."""
