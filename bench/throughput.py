@@ -497,8 +497,8 @@ def profiled(directory: str | None, processes: dict):
         Path(directory).mkdir(parents=True, exist_ok=True)
         for name, process in processes.items():
             recorders.append(subprocess.Popen(
-                [spy, "record", "--pid", str(process.pid), "--nonblocking", "--rate", str(PROFILE_HZ), "--format", "raw",
-                 "--output",
+                [spy, "record", "--pid", str(process.pid), "--nonblocking", "--rate", str(PROFILE_HZ),
+                 "--format", "raw", "--output",
                  str(Path(directory).resolve() / f"{name}.folded")], stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE))
     try:
@@ -651,7 +651,8 @@ def main(argv=None) -> int:
     parser.add_argument("--var", default="var", help="with --api: the running system's var directory")
     parser.add_argument("--payload-bytes", type=int, default=None,
                         help="bare chain's event size (default: the mean size of intake's warm-up announcements)")
-    parser.add_argument("--profile", metavar="DIR", default=None, help="py-spy flame graphs of the services (if installed)")
+    parser.add_argument("--profile", metavar="DIR", default=None,
+                        help="py-spy profiles of the services (if installed): where each one's CPU went")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, var, photos)")
     args = parser.parse_args(argv)
     if args.n < 1 or args.threads < 1 or (args.rate is not None and (args.rate <= 0 or args.seconds <= 0)):

@@ -50,7 +50,8 @@ def feed_query(pack=None, ward=None, category=None, since=None, until=None, bbox
         if value is not None:
             query[field] = str(value)
     if since is not None or until is not None:
-        query["at"] = {**({"$gte": since} if since is not None else {}), **({"$lt": until} if until is not None else {})}
+        query["at"] = {**({"$gte": since} if since is not None else {}),
+                       **({"$lt": until} if until is not None else {})}
     if bbox is not None:
         min_lon, min_lat, max_lon, max_lat = bbox
         query["location.lon"] = {"$gte": min_lon, "$lte": max_lon}
@@ -77,9 +78,8 @@ class PublicationStore:
         location = None if private else public_location(report, get_pack(report["pack"]))
         public = {"report_id": report["id"], "pack": report["pack"], "category": report.get("category"),
                   "ward": None if private else report.get("ward"), "letter": None if private else publication["letter"],
-                  "location": location,
-                  "published_at": publication["published_at"], "at": datetime.fromisoformat(publication["published_at"]),
-                  "private": publication["private"]}
+                  "location": location, "published_at": publication["published_at"],
+                  "at": datetime.fromisoformat(publication["published_at"]), "private": publication["private"]}
         self.publications.update_one({"_id": report["id"]}, {"$set": public}, upsert=True)
 
     def page(self, pack=None, limit=50, ward=None, category=None, since=None, until=None, bbox=None,

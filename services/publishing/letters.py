@@ -99,7 +99,8 @@ def public_location(report: dict, pack) -> dict | None:
         return None
     hides = report.get("keep_private") and (pack.meta.get("publication") or {}).get("hide_personal_data_on_request")
     if hides:
-        return {"lat": round(location["lat"], PUBLIC_PLACE_DECIMALS), "lon": round(location["lon"], PUBLIC_PLACE_DECIMALS),
+        return {"lat": round(location["lat"], PUBLIC_PLACE_DECIMALS),
+                "lon": round(location["lon"], PUBLIC_PLACE_DECIMALS),
                 "address": None, "rounded": True}
     return {"lat": location["lat"], "lon": location["lon"], "address": location.get("address"), "rounded": False}
 

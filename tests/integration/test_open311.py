@@ -53,7 +53,8 @@ def photo(seed):
 def confirm_identity(system, report_id):
     system.wait_for(report_id, lambda v: any(d["step"] == "identity_check" for d in v["deadlines"]),
                     what="identity check")
-    answer = system.staff(report_id, "judge", system.tokens["operator"], value={"name": "identity", "value": "confirmed"})
+    answer = system.staff(report_id, "judge", system.tokens["operator"],
+                          value={"name": "identity", "value": "confirmed"})
     assert answer.status_code == 200, answer.text
 
 
