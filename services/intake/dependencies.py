@@ -427,6 +427,13 @@ def outbox_grace() -> timedelta:
     return timedelta(seconds=float(os.environ.get("PAHT_OUTBOX_GRACE_SECONDS", "5")))
 
 
+class Background(DependencyProvider):
+    """Work a request hands on instead of waiting for it (a thread of the container, stopped with it)."""
+
+    def get_dependency(self, worker_ctx):
+        return self.container.spawn_managed_thread
+
+
 class RateLimits(DependencyProvider):
     """One limiter per process for the citizens' endpoints (per client address and per reporter)."""
 

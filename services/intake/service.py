@@ -5,6 +5,7 @@ import base64
 import logging
 import secrets
 from datetime import datetime, timedelta
+from functools import partial
 
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
@@ -52,7 +53,7 @@ from . import staff as staff_auth
 from .apidoc import ApiDocApi
 from .channels import ChannelsApi
 from .contacts import ContactsApi
-from .dependencies import STORAGE_ERRORS, Applied, RateLimits, Reports, outbox_grace
+from .dependencies import STORAGE_ERRORS, Applied, Background, RateLimits, Reports, outbox_grace
 from .listings import ListingsApi
 from .open311 import Open311Api
 from .public_events import PublicEvents
@@ -78,6 +79,7 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
     config = Config()
     store = Reports()
     limiter = RateLimits()
+    background = Background()
     media = MediaFiles()
     dispatch = EventDispatcher()
     public_events = PublicEvents()
@@ -320,7 +322,8 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
             if key:
                 self.store.release_key(key)
             raise ApiError("SERVICE_UNAVAILABLE", retry_after=5) from None
-        self.announce_later_if_down(applied)
+        # the request ends once the report and its outbox entry are stored: the announcement goes out beside it
+        self.background(partial(self.announce_later_if_down, applied))
         return answer
 
     def replayed(self, earlier: dict, fingerprint: str):
