@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-from nameko.extensions import DependencyProvider
 from pydantic import ValidationError
 
 from paht import clock, settings
@@ -22,20 +21,7 @@ from .uploads import parse_part, read_media
 log = logging.getLogger(__name__)
 
 
-class Background(DependencyProvider):
-    """Work that goes on after the answer (a webhook must be answered at once), in the container's managed
-    threads, so stopping the service stops it too."""
-
-    def get_dependency(self, worker_ctx):
-        return self
-
-    def spawn(self, fn, *args) -> None:
-        self.container.spawn_managed_thread(lambda: fn(*args), identifier=fn.__name__)
-
-
 class ChannelsApi:
-    background = Background()
-
     # ---- reports an operator enters for a caller (hotline, e-mail, Zalo, Facebook) ---------------------------------
     @http("POST", "/api/v1/staff/reports")
     @guarded

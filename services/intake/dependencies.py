@@ -428,10 +428,14 @@ def outbox_grace() -> timedelta:
 
 
 class Background(DependencyProvider):
-    """Work a request hands on instead of waiting for it (a thread of the container, stopped with it)."""
+    """Work that goes on after the answer (a submission's announcement, a webhook's report), in the container's
+    managed threads, so stopping the service stops it too."""
 
     def get_dependency(self, worker_ctx):
-        return self.container.spawn_managed_thread
+        return self
+
+    def spawn(self, fn, *args) -> None:
+        self.container.spawn_managed_thread(lambda: fn(*args), identifier=fn.__name__)
 
 
 class RateLimits(DependencyProvider):

@@ -5,7 +5,6 @@ import base64
 import logging
 import secrets
 from datetime import datetime, timedelta
-from functools import partial
 
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
@@ -323,7 +322,7 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
                 self.store.release_key(key)
             raise ApiError("SERVICE_UNAVAILABLE", retry_after=5) from None
         # the request ends once the report and its outbox entry are stored: the announcement goes out beside it
-        self.background(partial(self.announce_later_if_down, applied))
+        self.background.spawn(self.announce_later_if_down, applied)
         return answer
 
     def replayed(self, earlier: dict, fingerprint: str):
