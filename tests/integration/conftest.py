@@ -36,6 +36,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def eventually(check, what: str = "condition", timeout: float = 20.0):
+    """`check()` every 0.1 s until it gives something truthy, which is returned; AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not reached in {timeout} s")
+        time.sleep(0.1)
+
+
 class System:
     """The running services of one test, and a small client for the HTTP API."""
 
@@ -86,6 +98,13 @@ class System:
             parts += [("media", (name, data, mime)) for name, data, mime in photos]
             return requests.post(url, files=parts, headers=headers, timeout=10)
         return requests.post(url, json=body, headers=headers, timeout=10)
+
+    def supplement(self, report_id, token, supplement: dict, files=()):
+        """The reporter's supplement (multipart: the `supplement` JSON part and its media)."""
+        parts = [("supplement", (None, json.dumps(supplement), "application/json"))]
+        parts += [("media", (name, data, mime)) for name, data, mime in files]
+        return requests.post(f"{self.api}/api/v1/reports/{report_id}/supplement", files=parts,
+                             headers={"X-Tracking-Token": token}, timeout=10)
 
     def staff_get(self, path, token, **params):
         return requests.get(f"{self.api}/api/v1/staff/{path}", params=params,

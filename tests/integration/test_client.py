@@ -9,6 +9,7 @@ import pika
 import pytest
 
 from paht.client import Client, RemoteError
+from tests.integration.conftest import eventually
 from tests.integration.test_walking_route import fresh_photo, good_report, lead
 
 pytestmark = pytest.mark.integration
@@ -23,16 +24,6 @@ def client(system):
 def pika_parameters(system) -> pika.URLParameters:
     """The test vhost for plain pika (nameko's test config names the protocol pyamqp://, kombu's word)."""
     return pika.URLParameters(system.rabbit_config["AMQP_URI"].replace("pyamqp://", "amqp://", 1))
-
-
-def wait_until(predicate, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 def next_event(events: queue.Queue, report_id: str, timeout=20.0) -> dict:
@@ -54,7 +45,7 @@ def test_a_pika_client_submits_reads_walks_and_hears_report_published(system, cl
     assert answer["state"] == "submitted" and answer["tracking_token"]
     view = client.get_report(report_id)
     assert view["id"] == report_id and "reporter" not in view
-    view = wait_until(lambda: (v := client.get_report(report_id))["state"] == "dispatched" and v,
+    view = eventually(lambda: (v := client.get_report(report_id))["state"] == "dispatched" and v,
                       what="dispatched")
 
     staff, leader = system.agency_tokens(view["pack"], lead(view))
@@ -65,7 +56,7 @@ def test_a_pika_client_submits_reads_walks_and_hears_report_published(system, cl
     assert client.staff_action(staff, report_id, "submit_result", {"result_text": "Đã vá ổ gà."},
                                media=[fresh_photo(0, seed=32)])["state"] == "result_submitted"
     assert client.staff_action(leader, report_id, "approve")["id"] == report_id
-    wait_until(lambda: client.get_report(report_id)["state"] == "approved", what="approved")
+    eventually(lambda: client.get_report(report_id)["state"] == "approved", what="approved")
     client.staff_action(system.tokens["operator"], report_id, "publish")
 
     event = next_event(published, report_id)
@@ -93,7 +84,7 @@ def close_connections_named(rabbit_manager, name: str) -> int:
         return [c["name"] for c in rabbit_manager.get_connections()
                 if (c.get("client_properties") or {}).get("connection_name") == name]
 
-    found = wait_until(named, what=f"the broker listing connection {name}")
+    found = eventually(named, what=f"the broker listing connection {name}")
     for connection in found:
         rabbit_manager.delete_connection(connection)
     return len(found)
@@ -120,7 +111,7 @@ def test_the_client_reconnects_after_the_broker_closes_its_connections(system, c
                 return heard.get(timeout=0.5)
             except queue.Empty:
                 return None
-        assert wait_until(delivered, what="an event after reconnecting")["id"] == "PA-000000-0000FFFF"
+        assert eventually(delivered, what="an event after reconnecting")["id"] == "PA-000000-0000FFFF"
     finally:
         publisher.close()
 

@@ -6,20 +6,16 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import timedelta
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-import requests
 from aiosmtpd.controller import Controller
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from paht import clock
-from paht.demo_media import camera_jpeg
-from tests.integration.conftest import free_port
-from tests.integration.test_walking_route import HUE_POINT, PACK, good_report
+from tests.integration.conftest import eventually, free_port
+from tests.integration.test_walking_route import HUE_POINT, PACK, fresh_photo, good_report
 
 pytestmark = pytest.mark.integration
 
@@ -72,20 +68,6 @@ def endpoints(monkeypatch):
     yield mailbox, Gateway
     server.shutdown()
     smtp.stop()
-
-
-def fresh_photo(seed=1):
-    return ("photo.jpg", camera_jpeg(clock.now() - timedelta(hours=1), seed=seed), "image/jpeg")
-
-
-def eventually(check, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"{what} never happened")
 
 
 def notified(system, report_id, **match):
@@ -157,11 +139,7 @@ def test_the_supplement_path_lists_every_reason_then_confirms_the_supplement(sys
     assert all(reason["message"] in sms[0]["text"] for reason in view["reasons"])
 
     supplement = {"location": {"lat": HUE_POINT[0], "lon": HUE_POINT[1], "source": "gps"}}
-    name, data, mime = fresh_photo()
-    answer = requests.post(f"{system.api}/api/v1/reports/{report_id}/supplement",
-                           files=[("supplement", (None, json.dumps(supplement), "application/json")),
-                                  ("media", (name, data, mime))],
-                           headers={"X-Tracking-Token": token}, timeout=10)
+    answer = system.supplement(report_id, token, supplement, [fresh_photo()])
     assert answer.status_code == 200, answer.text
     again = eventually(lambda: mailbox.to("an@example.vn", "Đã nhận thông tin bổ sung"), "the supplement receipt")
     assert report_id in again[0]["Subject"]

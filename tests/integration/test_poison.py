@@ -8,20 +8,17 @@ import requests
 
 from paht import dlq_cli
 from services.routing import service as routing_service
+from tests.integration.conftest import eventually
 from tests.integration.test_walking_route import fresh_photo, good_report
 
 pytestmark = pytest.mark.integration
 
 
 def wait_letters(system, predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        letters = system.staff_get("dead-letters", system.tokens["operator"]).json()["dead_letters"]
-        if predicate(letters):
-            return letters
-        time.sleep(0.1)
-    raise AssertionError("dead letter not kept")
-
+    def letters():
+        found = system.staff_get("dead-letters", system.tokens["operator"]).json()["dead_letters"]
+        return found if predicate(found) else None
+    return eventually(letters, "dead letter kept", timeout)
 
 def test_a_poison_message_is_parked_after_the_limit_then_replayed(system, monkeypatch, capsys):
     calls, real_facts = [], routing_service.routing_facts

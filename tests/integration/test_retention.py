@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import time
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from paht.demo_media import camera_jpeg
 from paht.geo import WardIndex
 from paht.mediastore import MediaStore
 from paht.storage import open_database
+from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -44,17 +44,6 @@ def advance(system, seconds: float) -> None:
     answer = requests.post(f"{system.api}/api/v1/_clock/advance", json={"seconds": seconds}, timeout=10,
                            headers={"Authorization": f"Bearer {system.tokens['admin']}"})
     assert answer.status_code == 200, answer.text
-
-
-def eventually(check, what: str, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not reached in {timeout} s")
-        time.sleep(0.1)
 
 
 def test_a_closed_report_is_forgotten_by_every_service_after_the_retention_period(system):

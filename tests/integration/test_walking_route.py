@@ -1,7 +1,6 @@
 """One report through every service on the real broker (issue 2): the happy path and the supplement path."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -110,11 +109,7 @@ def test_report_without_media_or_location_needs_supplement(system):
                            what="supplement deadline")
 
     supplement = {"location": {"lat": HUE_POINT[0], "lon": HUE_POINT[1], "source": "gps"}}
-    name, data, mime = fresh_photo()
-    answer = requests.post(f"{system.api}/api/v1/reports/{report_id}/supplement",
-                           files=[("supplement", (None, json.dumps(supplement), "application/json")),
-                                  ("media", (name, data, mime))],
-                           headers={"X-Tracking-Token": token}, timeout=10)
+    answer = system.supplement(report_id, token, supplement, [fresh_photo()])
     assert answer.status_code == 200, answer.text
     system.wait_state(report_id, "dispatched")
 

@@ -13,6 +13,7 @@ import requests
 from paht import clock
 from paht.demo_media import camera_jpeg
 from services.intake.zalo import SIGNATURE_HEADER, mac
+from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -78,13 +79,10 @@ def listed(system) -> list[dict]:
 
 
 def wait_listed(system, count: int, timeout: float = 20.0) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def enough():
         found = listed(system)
-        if len(found) >= count:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"{count} report(s) not stored in {timeout}s")
+        return found if len(found) >= count else None
+    return eventually(enough, f"{count} report(s) stored", timeout)
 
 
 def location(lat="16.4637", lon="107.5909"):
