@@ -63,9 +63,14 @@ class Reporter(Strict):
     share_contact: bool | None = None
 
 
+def lead_assignment(report: dict) -> dict | None:
+    """The assignment of the agency leading a report now: the one place this is read from its assignments."""
+    return next((a for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
+
+
 def lead_agency(report: dict) -> str | None:
-    """The agency leading a report now: the one place this is read from its assignment."""
-    return next((a["id"] for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), None)
+    """The id of the agency leading a report now."""
+    return (lead_assignment(report) or {}).get("id")
 
 
 REPORTER_FIELDS = ("name", "phone", "email", "address", "citizen_id")   # what a reporter may give

@@ -7,6 +7,7 @@ import io
 from datetime import datetime
 
 from paht.rules import get_pack
+from paht.schemas import lead_assignment
 from paht.worktime import calendar_for
 
 from .reports import public_view, staff_view
@@ -49,7 +50,7 @@ def row(report: dict, viewer: dict) -> list:
     view = staff_view(report, viewer)
     reporter = view.get("reporter") or {}
     location = view.get("location") or {}
-    lead = next((a for a in view["assigned_agencies"] if a.get("role") == "lead"), {})
+    lead = lead_assignment(view) or {}
     return [view["id"], view["pack"], view["state"], view.get("category") or "", (view.get("ward") or {}).get("name")
             or "", lead.get("name") or lead.get("id") or "", view.get("channel") or "",
             _local(report["submitted_at"], report["pack"]), _local(next_due(report), report["pack"]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from paht.schemas import Decision
+from paht.schemas import Decision, lead_assignment
 from paht.worktime import calendar_for
 
 from .schemas import Publication
@@ -47,7 +47,7 @@ def letter_context(report: dict, pack, now: datetime, result_text: str | None = 
     centre's edited result (biên tập), else the approved one; `letter_number` the letter's "Số" (else the report
     id)."""
     result = report.get("result") or {}
-    lead = next((a for a in report.get("assigned_agencies") or [] if a.get("role") == "lead"), {})
+    lead = lead_assignment(report) or {}
     categories = getattr(pack, "categories", {}) or {}
     category = report.get("category") or "other"
     agencies = getattr(pack, "agencies", {}) or {}
