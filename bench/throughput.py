@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")   # nameko's, through bare_chain
 
-from bench import bare_chain  # noqa: E402
+from bench import _costs, bare_chain  # noqa: E402
 from bench._stats import summary  # noqa: E402
 from paht import runner, settings  # noqa: E402
 from paht.demo import Api, clock_tz, into_office_hours, make_report  # noqa: E402
@@ -353,7 +353,7 @@ def wait_budget(count: int, rate_hint: float) -> float:
     return 60 + count / max(rate_hint, 1.0)
 
 
-def measure_bare(amqp_uri: str, workdir: Path, args, payload_bytes: int) -> Run:
+def measure_bare(amqp_uri: str, workdir: Path, args, payload_bytes: int, meter) -> tuple[Run, _costs.Cost]:
     port = free_port()
     logs = workdir / "bare"
     logs.mkdir()
@@ -387,10 +387,12 @@ def measure_bare(amqp_uri: str, workdir: Path, args, payload_bytes: int) -> Run:
         else:
             raise BenchError(f"nothing got through the bare chain in {STARTUP_SECONDS:g} s ({sent.error or 'lost'})"
                              f"\n{log_tails(bare_chain.SERVICES, logs)}")
+        metered = meter({name: process.pid for name, process in processes.items()})
         sent = closed_loop(send, args.n, args.threads)
         arrivals.wait([s.key for s in sent], wait_budget(args.n, 50), idle=20)
+        cost = metered.stop(len(sent))
         return Run(f"bare nameko chain ({bare_chain.HOPS} hops, {args.n} messages of ~{payload_bytes:,} B, "
-                   f"{args.threads} threads)", sent, arrivals)
+                   f"{args.threads} threads)", sent, arrivals), cost
 
 
 def prepare_reports(count: int, pack_id: str, photo: str, api: Api, workdir: Path, first: int) -> list:
@@ -517,26 +519,12 @@ def profiled(directory: str | None, processes: dict):
                 print_profile(name, Path(directory) / f"{name}.folded")
 
 
-def cpu_seconds(processes: dict) -> dict:
-    """User + system CPU seconds each service process (and its threads) has used so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for name, process in processes.items():
-        try:
-            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            used[name] = (int(fields[11]) + int(fields[12])) / ticks
-        except (OSError, IndexError, ValueError):
-            pass
-    return used
-
-
-def print_cpu(processes: dict, before: dict, count: int) -> None:
+def print_cpu(cost: _costs.Cost) -> None:
     """CPU each service spent on the timed run, per report (only for the services this bench started)."""
-    after = cpu_seconds(processes)
-    spent = {name: after[name] - before[name] for name in after if name in before}
-    if spent:
-        print(f"  CPU per report: {sum(spent.values()) * 1000 / count:.1f} ms in all — " + ", ".join(
-            f"{name} {seconds * 1000 / count:.1f}" for name, seconds in sorted(spent.items(), key=lambda x: -x[1])))
+    if cost.services:
+        print(f"  CPU per report: {sum(cost.services.values()) * 1000 / cost.count:.1f} ms in all — " + ", ".join(
+            f"{name} {seconds * 1000 / cost.count:.1f}"
+            for name, seconds in sorted(cost.services.items(), key=lambda x: -x[1])))
 
 
 def print_profile(service: str, folded: Path, top: int = 12) -> None:
@@ -605,18 +593,24 @@ def run(args, workdir: Path, stack: contextlib.ExitStack) -> int:
     with arrivals.lock:
         event_bytes = int(sum(arrivals.sizes) / len(arrivals.sizes))
 
+    bus = _costs.BusCounter(vhost.host, vhost.auth, vhost.made if vhost.how == "api" else None)
+    broker = _costs.broker_pid() if vhost.host in ("127.0.0.1", "localhost") else None
+
+    def meter(pids):
+        return _costs.Meter(pids, bus, broker)
+
     count = round(args.rate * args.seconds) if args.rate else args.n
-    bare = None
+    bare = bare_cost = None
     if args.rate is None:
         args.n = count
-        bare = measure_bare(bare_amqp, workdir, args, args.payload_bytes or event_bytes)
+        bare, bare_cost = measure_bare(bare_amqp, workdir, args, args.payload_bytes or event_bytes, meter)
         print("\n".join(bare.report("msgs")), flush=True)
 
     print(f"preparing {count} reports with {args.photo} photos …", flush=True)
     prepared = prepare_reports(count, args.pack, args.photo, api, workdir, first=0)
     photo_kb = sum(path.stat().st_size for _, path in prepared) / len(prepared) / 1024
     send = paht_sender(api, prepared, 120 if args.photo == "phone" else 30)
-    cpu_before = cpu_seconds(processes)
+    metered = meter({name: process.pid for name, process in processes.items()})
     with profiled(args.profile, processes):
         if args.rate is None:
             sent = closed_loop(send, count, args.threads)
@@ -627,12 +621,18 @@ def run(args, workdir: Path, stack: contextlib.ExitStack) -> int:
                     f"~{photo_kb:,.0f} kB)")
         arrivals.wait([s.key for s in sent], wait_budget(count, 10), idle=30)
     paht = Run(what, sent, arrivals)
+    cost = metered.stop(count)
     print("\n".join(paht.report("reports")))
-    print_cpu(processes, cpu_before, count)
+    print_cpu(cost)
     print(f"  intake's announcements: ~{event_bytes:,} B each")
     if bare is not None and bare.rate() > 0:
         print(f"ratio to the bare chain: {paht.rate() / bare.rate():.3f}")
     print("\n".join(targets(args, paht, bare)))
+    if processes:
+        target = SMALL_TARGET if args.photo == "small" else PHONE_TARGET
+        print("\n".join(_costs.where_the_time_goes(cost, bare_cost, os.cpu_count() or 1, args.rate or target)))
+    if args.profile and processes:
+        print("\n".join(_costs.profile_layers(Path(args.profile), processes)))
     return 0
 
 
