@@ -163,9 +163,14 @@ def where_the_time_goes(paht: Cost, bare: Cost | None, cores: int, target: float
         lines.append(f"  the bare chain: {bare.published / bare.count:.1f} + {bare.delivered / bare.count:.1f} per "
                      f"message for {bare.per_item_ms():.1f} ms CPU (its services and the broker): {per_move:.2f} ms "
                      f"per message moved")
+        work_ms, budget = max(0.0, total - bus_ms), cores * 1000 / target
         lines.append(f"  at that price PAHT's bus traffic alone takes {bus_ms:.1f} ms a report (ceiling "
-                     f"{cores * 1000 / bus_ms:,.0f}/s with no work at all); the remaining {max(0.0, total - bus_ms):.1f}"
-                     f" ms is the work: stores, photos, rules, validation, HTTP")
+                     f"{cores * 1000 / bus_ms:,.0f}/s with no work at all); the other {work_ms:.1f} ms is the work: "
+                     "stores, photos, rules, validation, HTTP")
+        if total > budget:
+            lines.append(f"  what would change it: {target:g}/s leaves {budget:.1f} ms a report; with the bus as it is"
+                         f" the work must fit in {max(0.0, budget - bus_ms):.1f} ms (now {work_ms:.1f}), or the bus "
+                         "must move fewer or cheaper messages, or the services get more cores")
     return lines
 
 

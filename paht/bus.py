@@ -129,10 +129,10 @@ def send(dispatch, decision: Decision) -> None:
     dispatch(DECISION, decision.model_dump(mode="json"))
 
 
-def send_all(dispatch, decisions: list[Decision]) -> None:
-    """Decisions about one report taken together, in one message (`{"batch": [...]}`): intake applies them in
-    order with one write."""
+def send_all(dispatch, decisions: list[dict]) -> None:
+    """Decisions (as `Decision.model_dump(mode="json")` gives them) in one message (`{"batch": [...]}`): intake
+    applies them in order, each report's with one write."""
     if len(decisions) == 1:
-        send(dispatch, decisions[0])
+        dispatch(DECISION, decisions[0])
     elif decisions:
-        dispatch(DECISION, {"batch": [decision.model_dump(mode="json") for decision in decisions]})
+        dispatch(DECISION, {"batch": decisions})

@@ -284,6 +284,19 @@ def _seed_from_query(query: dict) -> dict:
     return doc
 
 
+def _only_ids(query: dict) -> list | None:
+    """The ids a query names when it is `{"_id": value}` or `{"_id": {"$in": [...]}}` alone (None otherwise)."""
+    if set(query) != {"_id"}:
+        return None
+    condition = query["_id"]
+    if not _is_operators(condition):
+        return None if isinstance(condition, (dict, list)) else [_aware(condition)]
+    if set(condition) == {"$in"} and isinstance(condition["$in"], list) and all(
+            not isinstance(value, (dict, list)) for value in condition["$in"]):
+        return list(dict.fromkeys(_aware(condition["$in"])))
+    return None
+
+
 # ---- results ------------------------------------------------------------------------------------------------
 class InsertOneResult:
     def __init__(self, inserted_id):
@@ -478,6 +491,14 @@ class Collection:
         return self._delete(filter, many=True)
 
     def _delete(self, query: dict, many: bool) -> DeleteResult:
+        ids = _only_ids(query)
+        if ids is not None and (many or len(ids) <= 1):   # by id alone: nothing to read back and match
+            if not ids:
+                return DeleteResult(0)
+            with self.database.lock:
+                cursor = self.database.conn.execute(
+                    f'DELETE FROM "{self._table}" WHERE id IN ({",".join("?" * len(ids))})', [_id_key(i) for i in ids])
+                return DeleteResult(cursor.rowcount)
         with self.database.lock:
             found = self._found(query, 0 if many else 1)
             for _, doc in found:

@@ -100,7 +100,8 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
         self.store.mark_sent(announced.event_id)
 
     def receive(self, payload):
-        """A decision, or several about one report (`{"batch": [...]}`), from another service."""
+        """A decision, or several (`{"batch": [...]}`: one report's, or the sla service's queue), from another
+        service; each report's are applied together."""
         by_report: dict[str, list[Decision]] = {}
         for item in payload["batch"] if "batch" in payload else [payload]:
             decision = Decision.model_validate(item)

@@ -1,6 +1,7 @@
 """sla's data: one document per deadline, found by an index on the due time."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from nameko.extensions import DependencyProvider
@@ -21,6 +22,25 @@ class DeadlineStore:
         # what the sla service remembers of a report between announcements: when it reached its current lead,
         # when processing began, which agency the province designated, when each co-agency was forwarded it
         self.marks = db["report_marks"]
+        # decisions for intake, kept until they are sent (in the order they were taken)
+        self.to_intake = db["to_intake"]
+        self.to_intake.create_index([("seq", 1)])
+        self._last_seq = 0
+
+    def queue_for_intake(self, decisions: list[dict]) -> None:
+        """Keep decisions (dumped) for intake; one already queued (a redelivered change) keeps its place."""
+        for decision in decisions:
+            self._last_seq = max(time.time_ns(), self._last_seq + 1)
+            try:
+                self.to_intake.insert_one({"_id": decision["event_id"], "seq": self._last_seq, "decision": decision})
+            except DuplicateKeyError:
+                pass
+
+    def queued_for_intake(self, limit: int) -> list[dict]:
+        return list(self.to_intake.find({}, sort=[("seq", 1)], limit=limit))
+
+    def sent_to_intake(self, ids: list[str]) -> None:
+        self.to_intake.delete_many({"_id": {"$in": ids}})
 
     def advance_version(self, report_id: str, version: int) -> bool:
         """Record that the report's change `version` is being handled; False when a later one already was

@@ -30,6 +30,9 @@ from .deadlines import (
 )
 from .dependencies import Deadlines
 
+# how often, and how many at most in one message, the decisions queued for intake are sent
+TELL_INTAKE_EVERY, TELL_INTAKE_AT_ONCE = 0.2, 500
+
 # causes that open, end or judge a step beside the report's own (all but the submission change no state)
 SIDE_CAUSES = ("interaction", "interaction_replied", "clarification_requested", "clarified", "info_requested",
                "forwarded", "co_result_approved", "co_returned", "called_back", "submitted")
@@ -44,12 +47,12 @@ class SlaService(Observable):
 
     @on_transition
     def on_report(self, announced):
-        """The deadlines a change opens, ends or judges; intake hears of them in one message, then they are
-        marked done here (a crash before that redoes the change: every decision id is derived, so intake
-        applies each once)."""
+        """The deadlines a change opens, ends or judges. What intake must hear of them is queued here, then they
+        are marked done (a crash before that redoes the change: every decision id is derived, so each is queued
+        and applied once); `tell_intake` sends the queue."""
         self.batch = []
         version = self.deadline_changes(announced)
-        send_all(self.dispatch, [decision for decision, _ in self.batch])
+        self.deadlines.queue_for_intake([decision.model_dump(mode="json") for decision, _ in self.batch])
         for _, then in self.batch:
             if then is not None:
                 then()
@@ -58,14 +61,23 @@ class SlaService(Observable):
             self.deadlines.advance_version(announced.report_id, version)
 
     def tell(self, decision, then=None):
-        """A deadline decision for intake: with the others of the same change while one is handled (the sweep
-        sends its own at once); `then` runs once it is sent."""
+        """A deadline decision for intake: queued with the others of the change being handled (the sweep sends its
+        own at once); `then` runs once it is queued or sent."""
         if getattr(self, "batch", None) is None:
             send(self.dispatch, decision)
             if then is not None:
                 then()
         else:
             self.batch.append((decision, then))
+
+    @timer(interval=TELL_INTAKE_EVERY)
+    def tell_intake(self):
+        """Send the queued decisions, oldest first, up to TELL_INTAKE_AT_ONCE a message: the deadlines of every
+        report that changed meanwhile reach intake together instead of a message per change (they change no state,
+        and nobody waits on them)."""
+        while queued := self.deadlines.queued_for_intake(TELL_INTAKE_AT_ONCE):
+            send_all(self.dispatch, [entry["decision"] for entry in queued])
+            self.deadlines.sent_to_intake([entry["_id"] for entry in queued])
 
     def deadline_changes(self, announced) -> int | None:
         """Works out a change; returns the report version to record as handled (None: nothing to record)."""
@@ -311,6 +323,7 @@ class SlaService(Observable):
     def sweep(self):
         """Fire everything that fell due: announce first, then mark, so a crash in between only repeats an
         announcement intake already recognises by its id."""
+        self.tell_intake()    # a deadline reaches intake opened before it is warned of or missed
         now = clock.now()
         fired = 0
         for deadline in self.deadlines.to_warn(now):

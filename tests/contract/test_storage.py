@@ -78,6 +78,17 @@ def test_update_operators_and_upsert(db):
     assert db.c.delete_many({}).deleted_count == 1
 
 
+def test_deletes_by_id(db):
+    db.c.insert_many([{"_id": key, "n": n} for n, key in enumerate(["a", "b", "c", "d"])] + [{"_id": 7, "n": 9}])
+    assert db.c.delete_many({"_id": {"$in": ["a", "b", "a", "gone"]}}).deleted_count == 2
+    assert db.c.delete_many({"_id": {"$in": []}}).deleted_count == 0
+    assert db.c.delete_one({"_id": "gone"}).deleted_count == 0
+    assert db.c.delete_one({"_id": "7"}).deleted_count == 0 and db.c.delete_one({"_id": 7}).deleted_count == 1
+    assert db.c.delete_one({"_id": {"$in": ["c", "d"]}}).deleted_count == 1     # one of them
+    assert db.c.delete_many({"_id": "c", "n": 0}).deleted_count == 0            # more than the id: matched
+    assert db.c.count_documents({}) == 1
+
+
 def test_guarded_update_applies_an_event_once(db):
     db.r.insert_one({"_id": "r", "applied_events": [], "n": 0})
     for _ in range(3):

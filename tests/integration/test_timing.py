@@ -183,7 +183,8 @@ def test_tay_ninh_dissatisfied_rating_sends_the_result_back_for_processing(syste
                                      description="Cây xanh gãy nhánh chắn lối đi"), [fresh_photo(seed=5)]).json()
     report_id, token = answer["id"], answer["tracking_token"]
     to_published(system, report_id)
-    first_process = deadline(system.get(report_id), "process")
+    first_process = deadline(system.wait_for(report_id, lambda v: deadline(v, "process"), what="process deadline"),
+                             "process")
     rated = reporter_post(system, report_id, token, "rating", {"level": "khong_hai_long"})
     assert rated.status_code == 200, rated.text
     view = system.wait_for(report_id, lambda v: v["state"] == "in_progress" and deadline(v, "process")

@@ -3,6 +3,7 @@ recording the report's version is redone on redelivery, and the deadline is open
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from unittest import mock
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -32,27 +33,62 @@ def dispatched(version=3, event_id="ev-dispatched"):
                         report=report).model_dump(mode="json")
 
 
-def sent_kinds(dispatch):
-    return [d["kind"] for call in dispatch.call_args_list for d in call.args[1].get("batch", [call.args[1]])]
+def sent_kinds(service):
+    """What intake was told, once the queue is sent."""
+    service.tell_intake()
+    return [d["kind"] for call in service.dispatch.call_args_list for d in call.args[1].get("batch", [call.args[1]])]
 
 
 def test_a_crash_between_opening_and_recording_reopens_on_redelivery():
     store = DeadlineStore(storage.open_database("sla", "memory://"))
     service = worker_factory(SlaService, deadlines=store)
-    service.dispatch.side_effect = [ConnectionError("broker gone")]   # the worker dies announcing the deadline
+    queue = store.queue_for_intake
+    store.queue_for_intake = mock.Mock(side_effect=[ConnectionError("store gone")])   # the worker dies queuing
     with pytest.raises(ConnectionError):
         service.on_report(dispatched())
     assert store.current_version("PA-1") == -1                        # nothing recorded: the broker redelivers
+    assert sent_kinds(service) == []
 
-    service.dispatch.side_effect = None
+    store.queue_for_intake = queue
     service.on_report(dispatched())                                   # the redelivery
     running = store.open_for("PA-1")
     assert [d["step"] for d in running] == ["acknowledge"] and running[0]["status"] == "open"
     assert store.current_version("PA-1") == 3
-    assert sent_kinds(service.dispatch)[-1] == "deadline_opened"
+    assert sent_kinds(service) == ["deadline_opened"]
 
     service.on_report(dispatched())                                   # a third delivery changes nothing
     assert len(store.open_for("PA-1")) == 1 and store.current_version("PA-1") == 3
+    assert sent_kinds(service) == ["deadline_opened"]
+
+
+def test_decisions_queued_by_several_changes_reach_intake_in_one_message_in_order():
+    store = DeadlineStore(storage.open_database("sla", "memory://"))
+    service = worker_factory(SlaService, deadlines=store)
+    service.on_report(dispatched())
+    later = dispatched(version=4, event_id="ev-ack")
+    later["cause"], later["from_state"], later["to_state"] = "acknowledged", "dispatched", "in_progress"
+    later["report"]["state"] = "in_progress"
+    service.on_report(later)
+    service.on_report(dispatched(version=4, event_id="ev-ack"))        # a redelivery queues nothing twice
+    service.dispatch.assert_not_called()                               # nothing is sent while handling changes
+    service.tell_intake()
+    (call,) = service.dispatch.call_args_list
+    told = call.args[1]["batch"]
+    assert [(d["kind"], d["detail"]["step"]) for d in told] == [
+        ("deadline_opened", "acknowledge"), ("deadline_closed", "acknowledge"), ("deadline_opened", "process")]
+    service.tell_intake()                                              # sent once: the queue is empty
+    assert service.dispatch.call_count == 1
+
+
+def test_what_is_queued_stays_queued_while_the_broker_is_away():
+    store = DeadlineStore(storage.open_database("sla", "memory://"))
+    service = worker_factory(SlaService, deadlines=store)
+    service.on_report(dispatched())
+    service.dispatch.side_effect = [ConnectionError("broker gone")]
+    with pytest.raises(ConnectionError):
+        service.tell_intake()
+    service.dispatch.reset_mock(side_effect=True)
+    assert sent_kinds(service) == ["deadline_opened"]
 
 
 def test_a_later_change_closes_the_step_and_an_older_one_is_ignored():

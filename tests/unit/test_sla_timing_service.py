@@ -64,6 +64,7 @@ class Flow:
         return self.store.for_report("PA-1", step)
 
     def sent(self, kind):
+        self.service.tell_intake()
         return [d for call in self.service.dispatch.call_args_list for d in call.args[1].get("batch", [call.args[1]])
                 if d["kind"] == kind]
 
