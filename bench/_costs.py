@@ -21,30 +21,34 @@ LAYERS = (
     ("HTTP", ("/werkzeug/", "nameko/web/", "eventlet/wsgi", "services/intake/uploads", "paht/web")),
     ("rules", ("/durable/", "paht/rules/")),
     ("validation", ("/pydantic/", "/pydantic_core/")),
-    ("nameko's worker", ("nameko/containers", "nameko/extensions", "nameko/rpc", "/eventlet/", "/greenlet")),
+    ("nameko's worker", ("nameko/containers", "nameko/extensions", "nameko/rpc")),
 )
-SUMMARY_LAYERS = tuple(name for name, _ in LAYERS) + ("the service's own code",)
+# innermost frames of a thread that waits (the event loop's poll, a pool thread's queue): not work, left out
+WAITING = ("Hub.do_poll ", "Queue.get ", "Condition.wait ", "Event.wait ")
 
 
 def layer_of(frames: list[str]) -> str:
+    """Green-thread switching (eventlet) takes the layer of whoever switched; a stack of nothing else is the
+    worker's event loop."""
     for frame in reversed(frames):
-        where = frame.rsplit("(", 1)[-1]
+        where = "/" + frame.rsplit("(", 1)[-1]    # py-spy names site-packages files from the package: "PIL/…"
         for name, markers in LAYERS:
             if any(marker in where for marker in markers):
                 return name
         if "(services/" in frame or "(paht/" in frame:
             return "the service's own code"
-    return "the service's own code"
+    return "nameko's worker" if any("eventlet/" in frame for frame in frames) else "the service's own code"
 
 
 def layers(folded: Path) -> tuple[int, Counter]:
-    """(samples, samples per layer) of a py-spy collapsed-stack file."""
+    """(samples, samples per layer) of a py-spy collapsed-stack file, waiting left out."""
     total, per_layer = 0, Counter()
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if count.isdigit():
+        frames = stack.split(";")
+        if count.isdigit() and not frames[-1].startswith(WAITING):
             total += int(count)
-            per_layer[layer_of(stack.split(";"))] += int(count)
+            per_layer[layer_of(frames)] += int(count)
     return total, per_layer
 
 

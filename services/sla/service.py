@@ -72,10 +72,13 @@ class SlaService(Observable):
 
     @timer(interval=TELL_INTAKE_EVERY)
     def tell_intake(self):
-        """Send the queued decisions, oldest first, up to TELL_INTAKE_AT_ONCE a message: the deadlines of every
-        report that changed meanwhile reach intake together instead of a message per change (they change no state,
-        and nobody waits on them)."""
-        while queued := self.deadlines.queued_for_intake(TELL_INTAKE_AT_ONCE):
+        """Send the queued decisions, oldest first, up to TELL_INTAKE_AT_ONCE a message (ten messages a tick at most):
+        the deadlines of every report that changed meanwhile reach intake together instead of a message per change
+        (deadline bookkeeping and late marks: no service waits on them)."""
+        for _ in range(10):
+            queued = self.deadlines.queued_for_intake(TELL_INTAKE_AT_ONCE)
+            if not queued:
+                return
             send_all(self.dispatch, [entry["decision"] for entry in queued])
             self.deadlines.sent_to_intake([entry["_id"] for entry in queued])
 
