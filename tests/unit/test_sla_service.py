@@ -33,6 +33,18 @@ def dispatched(version=3, event_id="ev-dispatched"):
                         report=report).model_dump(mode="json")
 
 
+def acknowledged():
+    later = dispatched(version=4, event_id="ev-ack")
+    later["cause"], later["from_state"], later["to_state"] = "acknowledged", "dispatched", "in_progress"
+    later["report"]["state"] = "in_progress"
+    return later
+
+
+def fresh_service():
+    store = DeadlineStore(storage.open_database("sla", "memory://"))
+    return store, worker_factory(SlaService, deadlines=store)
+
+
 def sent_kinds(service):
     """What intake was told, once the queue is sent."""
     service.tell_intake()
@@ -40,8 +52,7 @@ def sent_kinds(service):
 
 
 def test_a_crash_between_opening_and_recording_reopens_on_redelivery():
-    store = DeadlineStore(storage.open_database("sla", "memory://"))
-    service = worker_factory(SlaService, deadlines=store)
+    store, service = fresh_service()
     queue = store.queue_for_intake
     store.queue_for_intake = mock.Mock(side_effect=[ConnectionError("store gone")])   # the worker dies queuing
     with pytest.raises(ConnectionError):
@@ -62,14 +73,10 @@ def test_a_crash_between_opening_and_recording_reopens_on_redelivery():
 
 
 def test_decisions_queued_by_several_changes_reach_intake_in_one_message_in_order():
-    store = DeadlineStore(storage.open_database("sla", "memory://"))
-    service = worker_factory(SlaService, deadlines=store)
+    store, service = fresh_service()
     service.on_report(dispatched())
-    later = dispatched(version=4, event_id="ev-ack")
-    later["cause"], later["from_state"], later["to_state"] = "acknowledged", "dispatched", "in_progress"
-    later["report"]["state"] = "in_progress"
-    service.on_report(later)
-    service.on_report(dispatched(version=4, event_id="ev-ack"))        # a redelivery queues nothing twice
+    service.on_report(acknowledged())
+    service.on_report(acknowledged())                                  # a redelivery queues nothing twice
     service.dispatch.assert_not_called()                               # nothing is sent while handling changes
     service.tell_intake()
     (call,) = service.dispatch.call_args_list
@@ -81,8 +88,7 @@ def test_decisions_queued_by_several_changes_reach_intake_in_one_message_in_orde
 
 
 def test_what_is_queued_stays_queued_while_the_broker_is_away():
-    store = DeadlineStore(storage.open_database("sla", "memory://"))
-    service = worker_factory(SlaService, deadlines=store)
+    store, service = fresh_service()
     service.on_report(dispatched())
     service.dispatch.side_effect = [ConnectionError("broker gone")]
     with pytest.raises(ConnectionError):
@@ -92,13 +98,9 @@ def test_what_is_queued_stays_queued_while_the_broker_is_away():
 
 
 def test_a_later_change_closes_the_step_and_an_older_one_is_ignored():
-    store = DeadlineStore(storage.open_database("sla", "memory://"))
-    service = worker_factory(SlaService, deadlines=store)
+    store, service = fresh_service()
     service.on_report(dispatched())
-    later = dispatched(version=4, event_id="ev-ack")
-    later["cause"], later["from_state"], later["to_state"] = "acknowledged", "dispatched", "in_progress"
-    later["report"]["state"] = "in_progress"
-    service.on_report(later)
+    service.on_report(acknowledged())
     assert [d["step"] for d in store.open_for("PA-1")] == ["process"]
     service.on_report(dispatched())                                   # an old redelivery after the newer change
     assert [d["step"] for d in store.open_for("PA-1")] == ["process"]
