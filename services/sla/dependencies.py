@@ -6,7 +6,7 @@ from datetime import datetime
 
 from nameko.extensions import DependencyProvider
 
-from paht import storage
+from paht import metrics, storage
 from paht.storage import DuplicateKeyError
 
 
@@ -27,12 +27,13 @@ class DeadlineStore:
         self.to_intake.create_index([("seq", 1)])
         self._last_seq = 0
 
-    def queue_for_intake(self, decisions: list[dict]) -> None:
+    def queue_for_intake(self, decisions: list[dict], now: datetime) -> None:
         """Keep decisions (dumped) for intake; one already queued (a redelivered change) keeps its place."""
         for decision in decisions:
             self._last_seq = max(time.time_ns(), self._last_seq + 1)
             try:
-                self.to_intake.insert_one({"_id": decision["event_id"], "seq": self._last_seq, "decision": decision})
+                self.to_intake.insert_one({"_id": decision["event_id"], "seq": self._last_seq, "queued_at": now,
+                                           "decision": decision})
             except DuplicateKeyError:
                 pass
 
@@ -41,6 +42,13 @@ class DeadlineStore:
 
     def sent_to_intake(self, ids: list[str]) -> None:
         self.to_intake.delete_many({"_id": {"$in": ids}})
+
+    def observe_gauges(self, now: datetime) -> None:
+        """The queue for intake as the ops centre sees intake's outbox: its length and its oldest entry's age."""
+        oldest = self.queued_for_intake(1)
+        metrics.OUTBOX_BACKLOG.labels("sla").set(self.to_intake.count_documents({}))
+        metrics.OUTBOX_OLDEST.labels("sla").set(max((now - oldest[0]["queued_at"]).total_seconds(), 0.0)
+                                                if oldest else 0.0)
 
     def advance_version(self, report_id: str, version: int) -> bool:
         """Record that the report's change `version` is being handled; False when a later one already was

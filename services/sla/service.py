@@ -52,7 +52,7 @@ class SlaService(Observable):
         and applied once); `tell_intake` sends the queue."""
         self.batch = []
         version = self.deadline_changes(announced)
-        self.deadlines.queue_for_intake([decision.model_dump(mode="json") for decision, _ in self.batch])
+        self.deadlines.queue_for_intake([decision.model_dump(mode="json") for decision, _ in self.batch], clock.now())
         for _, then in self.batch:
             if then is not None:
                 then()
@@ -81,6 +81,10 @@ class SlaService(Observable):
                 return
             send_all(self.dispatch, [entry["decision"] for entry in queued])
             self.deadlines.sent_to_intake([entry["_id"] for entry in queued])
+
+    @timer(interval=15, eager=True)
+    def refresh_gauges(self):
+        self.deadlines.observe_gauges(clock.now())
 
     def deadline_changes(self, announced) -> int | None:
         """Works out a change; returns the report version to record as handled (None: nothing to record)."""

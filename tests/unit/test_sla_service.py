@@ -3,10 +3,12 @@ recording the report's version is redone on redelivery, and the deadline is open
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from unittest import mock
 
 import pytest
 from nameko.testing.services import worker_factory
+from prometheus_client import REGISTRY
 
 from paht import clock, storage
 from paht.clock import FixedClock
@@ -104,3 +106,15 @@ def test_a_later_change_closes_the_step_and_an_older_one_is_ignored():
     assert [d["step"] for d in store.open_for("PA-1")] == ["process"]
     service.on_report(dispatched())                                   # an old redelivery after the newer change
     assert [d["step"] for d in store.open_for("PA-1")] == ["process"]
+
+
+def test_the_queue_for_intake_shows_as_sla_s_outbox():
+    store, service = fresh_service()
+    service.on_report(dispatched())
+    clock.set_clock(FixedClock(AT + timedelta(minutes=7)))
+    service.refresh_gauges()
+    gauge = partial(REGISTRY.get_sample_value, labels={"service": "sla"})
+    assert gauge("paht_outbox_backlog") == 1 and gauge("paht_outbox_oldest_age_seconds") == 420
+    service.tell_intake()
+    service.refresh_gauges()
+    assert gauge("paht_outbox_backlog") == 0 and gauge("paht_outbox_oldest_age_seconds") == 0
