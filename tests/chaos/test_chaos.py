@@ -1,6 +1,7 @@
 """Chaos: the whole system as real processes (`paht up`) takes 1,000 submissions while the routing process is
 SIGKILLed and the broker is restarted. Nothing may answer 500, every report that got a 201 must be dispatched
-(none lost), none dispatched twice, and an Idempotency-Key retried after a failure never makes a second report.
+(none lost) and show the deadline its dispatch opened, none dispatched twice, and an Idempotency-Key retried after
+a failure never makes a second report.
 
 Runs only with PAHT_CHAOS=1 (`make chaos`): it restarts the shared RabbitMQ and needs ports 8000–8006. Knobs:
 PAHT_CHAOS_REPORTS (1000), PAHT_CHAOS_THREADS (8), PAHT_CHAOS_KILL_ROUTING (1), PAHT_CHAOS_BROKER_RESTART (1),
@@ -321,6 +322,10 @@ def dispatch_steps(public: dict) -> int:
     return sum(1 for step in public.get("timeline", []) if step.get("to") == "dispatched")
 
 
+def running_deadline(public: dict) -> bool:
+    return any(not d.get("closed_at") for d in public.get("deadlines", []))
+
+
 # ---- the test ---------------------------------------------------------------------------------------------------------
 def test_a_thousand_reports_survive_a_killed_service_and_a_broker_restart(tmp_path):
     if BROKER_RESTART and not shutil.which("rabbitmqctl"):
@@ -384,6 +389,12 @@ def test_a_thousand_reports_survive_a_killed_service_and_a_broker_restart(tmp_pa
                 pending = [rid for rid in pending if rid not in reached]
                 if pending:
                     time.sleep(2)
+            # and the deadline the dispatch opened must reach the report (sla's queue for intake outlives both)
+            undated = [rid for rid in reached if not running_deadline(reached[rid])]
+            while undated and time.monotonic() < deadline:
+                time.sleep(2)
+                undated = [rid for rid, public in views(pool, undated, deadline).items()
+                           if not (public and running_deadline(public))]
             time.sleep(3)    # a late second dispatch would show now
             final_views = views(pool, accepted, time.monotonic() + 180)
         system.remember_services()
@@ -411,6 +422,7 @@ def test_a_thousand_reports_survive_a_killed_service_and_a_broker_restart(tmp_pa
             "dispatched twice": len(twice),
             "one key, two ids": len(key_twice),
             "lost (201, never dispatched)": len(lost),
+            "dispatched, no running deadline": len(undated),
             "stored (operator count, capped at 1000)": stored,
             "events": events,
             "seconds": round(time.monotonic() - started),
@@ -421,6 +433,7 @@ def test_a_thousand_reports_survive_a_killed_service_and_a_broker_restart(tmp_pa
         assert not five_hundreds, [(o.key, o.attempts) for o in five_hundreds[:20]]
         assert not lost, f"{len(lost)} reports got a 201 but were never dispatched: {lost_states}"
         assert not twice, f"dispatched twice: {twice[:20]}"
+        assert not undated, f"{len(undated)} dispatched reports never showed their running deadline: {undated[:20]}"
         assert not key_twice, f"one Idempotency-Key, two reports: {key_twice[:20]}"
     finally:
         if BROKER_RESTART:
