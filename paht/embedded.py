@@ -50,10 +50,11 @@ def _encode(value):
 
 def _decode(obj: dict):
     """json.loads' object_hook: markers back to values, escaped keys back to the user's."""
-    if len(obj) == 1 and "$date" in obj:
+    if "$date" in obj and len(obj) == 1:
         return datetime.fromisoformat(obj["$date"])
-    if any(k.startswith("$") for k in obj):
-        return {k.removeprefix("$"): v for k, v in obj.items()}
+    for key in obj:
+        if key[:1] == "$":
+            return {k.removeprefix("$"): v for k, v in obj.items()}
     return obj
 
 
@@ -61,6 +62,21 @@ _ENCODER, _DECODER = json.JSONEncoder(ensure_ascii=False), json.JSONDecoder(obje
 
 
 def _dumps(doc: dict) -> str:
+    """The stored text of a document. Datetimes become markers as the encoder meets them; when every '"$' in the
+    text is one of those markers, no key of the user's starts with "$" and the text is final (the usual case,
+    without walking the document in Python); else the document is walked and such keys escaped."""
+    dates = 0
+
+    def date_marker(value):
+        nonlocal dates
+        if isinstance(value, datetime):
+            dates += 1
+            return {"$date": _date_text(value)}
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    text = json.dumps(doc, ensure_ascii=False, default=date_marker)
+    if text.count('"$') == dates:
+        return text
     return _ENCODER.encode(_encode(doc))
 
 
