@@ -165,7 +165,9 @@ def test_immediate_case_notifies_the_agency(system, webhook):
     assert lead(view) == "cong-an"
     system.wait_for(view["id"], lambda v: webhook.received, what="webhook call")
     assert webhook.received[0]["report_id"] == view["id"] and webhook.received[0]["rule"]
-    receive = next(d for d in system.get(view["id"])["deadlines"] if d["step"] == "receive")
+    view = system.wait_for(view["id"], lambda v: any(d["step"] == "receive" for d in v["deadlines"]),
+                           what="receive deadline")
+    receive = next(d for d in view["deadlines"] if d["step"] == "receive")
     assert receive["rule"] == "tth-sla-immediate-receive"
 
 
