@@ -128,22 +128,21 @@ class Cost:
 class Meter:
     """CPU and bus totals before a run; `stop` gives the run's Cost."""
 
+    BROKER = "\0broker"    # its key among the pids: no service is named so
+
     def __init__(self, pids: dict[str, int], bus: BusCounter, broker: int | None):
-        self.pids, self.bus, self.broker = pids, bus, broker
-        self.cpu = cpu_of(pids)
-        self.broker_cpu = cpu_of({"broker": broker}).get("broker") if broker else None
+        self.pids, self.bus = {**pids, self.BROKER: broker} if broker else dict(pids), bus
+        self.cpu = cpu_of(self.pids)
         self.bus_before = bus.settled()
 
     def stop(self, count: int) -> Cost:
         cpu = cpu_of(self.pids)
-        broker_cpu = cpu_of({"broker": self.broker}).get("broker") if self.broker else None
+        spent = {name: cpu[name] - self.cpu[name] for name in cpu if name in self.cpu}
         bus_after = self.bus.settled() if self.bus_before is not None else None
         published = delivered = None
         if bus_after is not None:
             published, delivered = (after - before for after, before in zip(bus_after, self.bus_before))
-        return Cost(count, {name: cpu[name] - self.cpu[name] for name in cpu if name in self.cpu},
-                    None if broker_cpu is None or self.broker_cpu is None else broker_cpu - self.broker_cpu,
-                    published, delivered)
+        return Cost(count, spent, spent.pop(self.BROKER, None), published, delivered)
 
 
 def where_the_time_goes(paht: Cost, bare: Cost | None, cores: int, target: float) -> list[str]:

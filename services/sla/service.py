@@ -3,13 +3,14 @@ what fell due (late, or a timeout that rejects). Timers are documents in the sto
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from nameko.events import BROADCAST, EventDispatcher, event_handler
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from paht import clock
-from paht.bus import on_transition, send, send_all
+from paht.bus import on_transition, send_all
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.metrics import deadline_event
 from paht.rules import get_pack
@@ -52,23 +53,21 @@ class SlaService(Observable):
         and applied once); `tell_intake` sends the queue."""
         self.batch = []
         version = self.deadline_changes(announced)
+        self.queue_batch()
+        if version is not None:
+            self.deadlines.advance_version(announced.report_id, version)
+
+    def tell(self, decision, then=None):
+        """A deadline decision for intake, with the others of the change (or the sweep) being handled; `then` runs
+        once they are queued."""
+        self.batch.append((decision, then))
+
+    def queue_batch(self):
         self.deadlines.queue_for_intake([decision.model_dump(mode="json") for decision, _ in self.batch], clock.now())
         for _, then in self.batch:
             if then is not None:
                 then()
         self.batch = None
-        if version is not None:
-            self.deadlines.advance_version(announced.report_id, version)
-
-    def tell(self, decision, then=None):
-        """A deadline decision for intake: queued with the others of the change being handled (the sweep sends its
-        own at once); `then` runs once it is queued or sent."""
-        if getattr(self, "batch", None) is None:
-            send(self.dispatch, decision)
-            if then is not None:
-                then()
-        else:
-            self.batch.append((decision, then))
 
     @timer(interval=TELL_INTAKE_EVERY)
     def tell_intake(self):
@@ -328,22 +327,23 @@ class SlaService(Observable):
 
     @rpc
     def sweep(self):
-        """Fire everything that fell due: announce first, then mark, so a crash in between only repeats an
-        announcement intake already recognises by its id."""
-        self.tell_intake()    # a deadline reaches intake opened before it is warned of or missed
+        """Fire everything that fell due: queue first, then mark, so a crash in between only queues again what the
+        queue already holds; then send the queue (behind what changes queued before, so a deadline reaches intake
+        opened before it is warned of or missed)."""
         now = clock.now()
-        fired = 0
+        self.batch = []
         for deadline in self.deadlines.to_warn(now):
-            send(self.dispatch, self.decision("deadline_warning", deadline, now, f"sla:warn:{deadline['_id']}"))
-            self.deadlines.mark_warned(deadline["_id"])
+            self.tell(self.decision("deadline_warning", deadline, now, f"sla:warn:{deadline['_id']}"),
+                      then=partial(self.deadlines.mark_warned, deadline["_id"]))
             deadline_event("deadline_warning", deadline, now)
-        for deadline in self.deadlines.fallen_due(now):
-            send(self.dispatch, self.decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}",
-                                                  late=True))
-            self.deadlines.mark_missed(deadline["_id"], now)
+        fallen = self.deadlines.fallen_due(now)
+        for deadline in fallen:
+            self.tell(self.decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}", late=True),
+                      then=partial(self.deadlines.mark_missed, deadline["_id"], now))
             deadline_event("deadline_missed", deadline, now)
-            fired += 1
-        return fired
+        self.queue_batch()
+        self.tell_intake()
+        return len(fallen)
 
     @rpc
     def agency_lateness(self, pack, start, end):
