@@ -209,14 +209,18 @@ def retire_classic_queues(uri: str, out=print) -> None:
 def up(args) -> int:
     from .demo_users import all_agencies, ensure_tokens
     from .rules import get_pack, list_packs
-    from .settings import production_problems, production_refusal
+    from .settings import production_problems, production_refusal, setting_problems, settings_refusal
 
     var = Path(os.environ.get("PAHT_VAR_DIR", repo_root() / "var")).resolve()
     (var / "logs").mkdir(parents=True, exist_ok=True)
     env = service_env(var)
     production = env.get("PAHT_ENV") == "production"
+    unparsed = setting_problems(env)
+    if unparsed:   # the services would refuse the same way, one by one: say it once, start nothing
+        print(settings_refusal(unparsed))
+        return 1
     problems = production_problems(env)
-    if problems:   # the services would refuse the same way, one by one: say it once, start nothing
+    if problems:
         print(production_refusal(problems))
         return 1
     if not ensure_broker(env["AMQP_URI"]):

@@ -10,11 +10,38 @@ from .clock import var_dir
 MB = 1024 * 1024
 
 
-def _int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
+class SettingInvalid(SystemExit):
+    """A setting that does not parse: its name, what it holds and the form it needs. A SystemExit: wherever it is
+    read first (any extension's setup), the process stops with the message instead of running on a fallback."""
+
+
+# Every numeric setting and its form, in one place: read when used, and all checked at start (`check_startup`).
+NUMBERS: dict[str, tuple[type, float]] = {   # name: (int | float, smallest allowed)
+    "PAHT_MAX_REQUEST_MB": (int, 1), "PAHT_MAX_UPLOAD_MB": (int, 1), "PAHT_RATE_LIMIT_PER_MINUTE": (int, 0),
+    "PAHT_IDEMPOTENCY_HOURS": (int, 1), "PAHT_DELIVERY_LIMIT": (int, 1), "PAHT_RETRY_BACKOFF_SECONDS": (float, 0),
+    "PAHT_REPORT_CHECK_SECONDS": (float, 0.01), "PAHT_SESSION_MINUTES": (int, 1),
+    "PAHT_NOTIFICATION_ATTEMPTS": (int, 1), "PAHT_OUTBOX_GRACE_SECONDS": (float, 0),
+    "PAHT_OIDC_JWKS_TTL_SECONDS": (float, 0), "PAHT_OIDC_LEEWAY_SECONDS": (float, 0),
+    "PAHT_CITIZEN_OIDC_JWKS_TTL_SECONDS": (float, 0), "PAHT_CITIZEN_OIDC_LEEWAY_SECONDS": (float, 0),
+}
+
+
+def _number(name: str, default, env=None):
+    kind, smallest = NUMBERS[name]
+    raw = (os.environ if env is None else env).get(name, "")
+    if not raw.strip():
         return default
+    form = f"{'a whole number' if kind is int else 'a number'} ≥ {smallest:g}"
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise SettingInvalid(f"{name}={raw!r} does not parse: expected {form}") from None
+    if value != value or value < smallest:    # NaN, or below the least that works
+        raise SettingInvalid(f"{name}={raw!r} is out of range: expected {form}")
+    return value
+
+
+_int = _float = _number
 
 
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
@@ -67,17 +94,23 @@ def idempotency_hours() -> int:
 # ---- bus ----------------------------------------------------------------------------------------------------
 def delivery_limit() -> int:
     """How often one message is tried before it becomes a dead letter."""
-    return max(1, _int("PAHT_DELIVERY_LIMIT", 5))
+    return _int("PAHT_DELIVERY_LIMIT", 5)
 
 
 def retry_backoff_seconds() -> float:
-    return float(os.environ.get("PAHT_RETRY_BACKOFF_SECONDS", "0.5"))
+    return _float("PAHT_RETRY_BACKOFF_SECONDS", 0.5)
 
 
 # ---- periodic reports ---------------------------------------------------------------------------------------
+def outbox_grace_seconds() -> float:
+    """How long an announcement may wait in intake's outbox before the relay sends it (the submission sends its own
+    at once; the relay is for what a broker outage left behind)."""
+    return _float("PAHT_OUTBOX_GRACE_SECONDS", 5.0)
+
+
 def report_check_seconds() -> float:
     """How often the rating service looks for periodic reports that fell due."""
-    return float(os.environ.get("PAHT_REPORT_CHECK_SECONDS", "60"))
+    return _float("PAHT_REPORT_CHECK_SECONDS", 60.0)
 
 
 # ---- secrets ------------------------------------------------------------------------------------------------
@@ -160,10 +193,37 @@ def check_production(env=None) -> None:
         raise ProductionRefused(production_refusal(problems))
 
 
+def setting_problems(env=None) -> list[str]:
+    """Every numeric setting that does not parse, each with its name and the form it needs (any environment)."""
+    problems = []
+    for name in NUMBERS:
+        try:
+            _number(name, None, env)
+        except SettingInvalid as exc:
+            problems.append(str(exc))
+    return problems
+
+
+class SettingsRefused(SystemExit):
+    """A process whose settings do not parse: it stops at start, naming each, instead of running on a fallback."""
+
+
+def check_startup(env=None) -> None:
+    """What every service and `paht up` run before anything else: settings that parse, and a safe production."""
+    problems = setting_problems(env)
+    if problems:
+        raise SettingsRefused(settings_refusal(problems))
+    check_production(env)
+
+
+def settings_refusal(problems: list[str]) -> str:
+    return "refusing to start, settings that do not parse:\n" + "\n".join(f"  - {p}" for p in problems)
+
+
 # ---- staff sign-in ------------------------------------------------------------------------------------------------
 def session_minutes() -> int:
     """How long a staff login token (`POST /api/v1/auth/login`) stays valid."""
-    return max(1, _int("PAHT_SESSION_MINUTES", 60))
+    return _int("PAHT_SESSION_MINUTES", 60)
 
 
 def oidc(prefix: str = "PAHT_OIDC") -> dict | None:
@@ -182,8 +242,8 @@ def oidc(prefix: str = "PAHT_OIDC") -> dict | None:
         "agency_claim": os.environ.get(f"{prefix}_AGENCY_CLAIM", "paht_agency"),
         "name_claim": os.environ.get(f"{prefix}_NAME_CLAIM", "name"),
         "subject_claim": os.environ.get(f"{prefix}_SUBJECT_CLAIM", "sub"),
-        "jwks_ttl": float(os.environ.get(f"{prefix}_JWKS_TTL_SECONDS", "600")),
-        "leeway": float(os.environ.get(f"{prefix}_LEEWAY_SECONDS", "30")),
+        "jwks_ttl": _float(f"{prefix}_JWKS_TTL_SECONDS", 600.0),
+        "leeway": _float(f"{prefix}_LEEWAY_SECONDS", 30.0),
     }
 
 

@@ -42,8 +42,8 @@ _opening = threading.Lock()
 
 def open_database(service: str, uri: str | None = None, var: str | os.PathLike | None = None):
     # every service opens its store in a DependencyProvider's setup: the one place a production process that is
-    # not safe to run (settings.production_problems) refuses to start
-    settings.check_production()
+    # whose settings do not parse, or that is not safe to run in production, refuses to start
+    settings.check_startup()
     uri = uri or settings.mongo_uri()
     if is_mongodb(uri):
         from datetime import timezone

@@ -424,7 +424,7 @@ class Reports(DependencyProvider):
 
 
 def outbox_grace() -> timedelta:
-    return timedelta(seconds=float(os.environ.get("PAHT_OUTBOX_GRACE_SECONDS", "5")))
+    return timedelta(seconds=settings.outbox_grace_seconds())
 
 
 class Background(DependencyProvider):

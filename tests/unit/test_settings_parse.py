@@ -1,0 +1,78 @@
+"""Issue 20 item 8: a setting that does not parse stops the process, naming it and the form it needs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from paht import runner, settings, storage
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("PAHT_DELIVERY_LIMIT", "five", "a whole number ≥ 1"),
+    ("PAHT_DELIVERY_LIMIT", "0", "out of range"),
+    ("PAHT_MAX_UPLOAD_MB", "2.5", "a whole number ≥ 1"),
+    ("PAHT_RETRY_BACKOFF_SECONDS", "fast", "a number ≥ 0"),
+    ("PAHT_RETRY_BACKOFF_SECONDS", "nan", "out of range"),
+    ("PAHT_RATE_LIMIT_PER_MINUTE", "-3", "out of range"),
+    ("PAHT_OIDC_LEEWAY_SECONDS", "30s", "a number ≥ 0"),
+])
+def test_a_value_that_does_not_parse_is_named_with_its_form(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    problems = settings.setting_problems()
+    assert len(problems) == 1 and problems[0].startswith(f"{name}={value!r}") and expected in problems[0], problems
+    with pytest.raises(settings.SettingsRefused, match=name):
+        settings.check_startup()
+
+
+def test_good_values_and_unset_ones_parse(monkeypatch):
+    monkeypatch.setenv("PAHT_DELIVERY_LIMIT", " 7 ")
+    monkeypatch.setenv("PAHT_RETRY_BACKOFF_SECONDS", "0.05")
+    monkeypatch.setenv("PAHT_SESSION_MINUTES", "")
+    assert settings.setting_problems() == []
+    assert settings.delivery_limit() == 7 and settings.retry_backoff_seconds() == 0.05
+    assert settings.session_minutes() == 60
+
+
+def test_a_bad_value_read_later_is_an_error_not_a_fallback(monkeypatch):
+    monkeypatch.setenv("PAHT_DELIVERY_LIMIT", "five")
+    with pytest.raises(settings.SettingInvalid, match="PAHT_DELIVERY_LIMIT"):
+        settings.delivery_limit()
+
+
+def test_no_number_is_read_from_the_environment_around_the_table():
+    root = Path(__file__).resolve().parents[2]
+    bypass = [f"{path.relative_to(root)}:{n}" for folder in ("paht", "services") for path in (root / folder).rglob("*.py")
+              for n, line in enumerate(path.read_text().splitlines(), 1)
+              if ("int(os.environ" in line or "float(os.environ" in line)]
+    assert bypass == []
+
+
+def test_every_service_refuses_where_it_opens_its_store(monkeypatch):
+    monkeypatch.setenv("PAHT_NOTIFICATION_ATTEMPTS", "many")
+    with pytest.raises(settings.SettingsRefused, match="PAHT_NOTIFICATION_ATTEMPTS"):
+        storage.open_database("publishing", "memory://")
+
+
+def test_a_nameko_service_exits_with_the_message(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "PAHT_ENV": "test", "PAHT_VAR_DIR": str(tmp_path),
+           "PAHT_DELIVERY_LIMIT": "five", "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/"}
+    root = Path(__file__).resolve().parents[2]
+    nameko = Path(sys.executable).with_name("nameko")
+    done = subprocess.run([str(nameko), "run", "--config", str(root / "services/routing/config.yml"),
+                           "services.routing.service:RoutingService"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0
+    assert "PAHT_DELIVERY_LIMIT='five' does not parse" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_paht_up_refuses_before_starting_anything(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PAHT_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("PAHT_ENV", "dev")
+    monkeypatch.setenv("PAHT_SESSION_MINUTES", "an hour")
+    monkeypatch.setattr(runner, "ensure_broker", lambda *a, **k: pytest.fail("the broker was contacted"))
+    monkeypatch.setattr(runner, "start_service", lambda *a, **k: pytest.fail("a service was started"))
+    assert runner.up(None) == 1
+    assert "PAHT_SESSION_MINUTES='an hour' does not parse" in capsys.readouterr().out
