@@ -272,6 +272,10 @@ def apply_update(doc: dict, update: dict, inserting: bool = False) -> dict:
             elif op == "$inc":
                 parent, key = _parent(doc, path, True)
                 parent[key] = parent.get(key, 0) + value
+            elif op == "$max":
+                parent, key = _parent(doc, path, True)
+                if key not in parent or value > parent[key]:
+                    parent[key] = value
             elif op in ("$push", "$addToSet"):
                 parent, key = _parent(doc, path, True)
                 items = value["$each"] if isinstance(value, dict) and "$each" in value else [value]

@@ -13,6 +13,7 @@ class RatingStore:
         self.ratings.create_index([("agency", 1)])
         self.periodic = db["periodic_reports"]
         self.periodic.create_index([("pack", 1)])
+        self.checks = db["periodic_checks"]
 
     def record_rating(self, report_id: str, pack: str, rating: dict) -> None:
         self.ratings.update_one({"_id": report_id}, {"$set": {"pack": pack, **rating}}, upsert=True)
@@ -30,6 +31,14 @@ class RatingStore:
         result = self.periodic.update_one({"_id": doc["_id"]}, {"$setOnInsert": {k: v for k, v in doc.items()
                                                                                  if k != "_id"}}, upsert=True)
         return bool(result.upserted_id)
+
+    def checked_until(self, pack: str):
+        """When the schedule of `pack` was last looked at (None before the first time)."""
+        mark = self.checks.find_one({"_id": pack})
+        return mark["at"] if mark else None
+
+    def mark_checked(self, pack: str, at) -> None:
+        self.checks.update_one({"_id": pack}, {"$max": {"at": at}}, upsert=True)
 
     def has_periodic(self, report_id: str) -> bool:
         return self.periodic.find_one({"_id": report_id}, {"_id": 1}) is not None

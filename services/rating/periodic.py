@@ -50,18 +50,24 @@ def due_of(item: dict, period: periods.Period) -> datetime:
     return datetime.combine(date(last_day.year, month, day), time(0), zone)
 
 
-def latest_due(pack, item: dict, now: datetime) -> Due | None:
-    """The most recent period of this kind whose report should exist by `now` (a stopped system catches up on
-    it once; older periods are made on demand)."""
+def due_since(pack, item: dict, since: datetime | None, now: datetime) -> list[Due]:
+    """Every period of this kind whose report fell due in (`since`, `now`], oldest first: a stopped service, or a
+    clock that jumped, catches up on each period it passed. Without `since` (the pack's first check) only the
+    latest: older periods are made on demand, not back-filled."""
     tz = pack.meta.get("timezone", "Asia/Ho_Chi_Minh")
     period = periods.containing(item["period"], now, tz, cutoff(pack))
-    for _ in range(3):    # this period (its due time may come before its end), else the ones before it
+    found: list[Due] = []
+    while True:    # back from this period (its due time may come before its end) until one made before `since`
         due = due_of(item, period)
         generate_at = min(period.end, due)
         if generate_at <= now:
-            return Due(item["kind"], period, due, generate_at, item)
+            if since is not None and generate_at <= since:
+                break
+            found.append(Due(item["kind"], period, due, generate_at, item))
+            if since is None:
+                break
         period = periods.previous(period, tz, cutoff(pack))
-    return None
+    return found[::-1]
 
 
 def schedule(pack) -> list[dict]:

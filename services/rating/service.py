@@ -6,13 +6,13 @@ import uuid
 
 from nameko.events import BROADCAST, EventDispatcher, event_handler
 from nameko.rpc import RpcProxy, rpc
-from nameko.timer import timer
 
 from paht import clock, periods, settings
 from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.rules import get_pack, list_packs, rules_root
 from paht.schemas import summary_key
+from paht.timers import setting_timer
 from paht.web import Observable
 from paht.wordlists import content_facts, load_wordlists
 
@@ -109,22 +109,29 @@ class RatingService(Observable):
     def on_clock_advanced(self, payload):
         self.make_due_reports()
 
-    @timer(interval=settings.report_check_seconds(), eager=True)
+    @setting_timer(interval=settings.report_check_seconds, eager=True)
     def make_due_reports(self):
-        """Every periodic report the packs' schedules make due, once (a stopped service catches up when it runs)."""
+        """Every periodic report the packs' schedules made due since the last check, once each (a stopped service
+        catches up when it runs)."""
         now = clock.now()
         for pack_id in list_packs():
             pack = get_pack(pack_id)
+            since = self.store.checked_until(pack_id)
             for item in periodic.schedule(pack):
-                due = periodic.latest_due(pack, item, now)
-                if due is None or self.store.has_periodic(periodic.report_id(pack_id, due.kind, due.period.label)):
-                    continue
-                content = self.compute(pack, due.period, due.generate_at)
-                self.store.keep_periodic({
-                    "_id": periodic.report_id(pack_id, due.kind, due.period.label), "pack": pack_id,
-                    "kind": due.kind, "period": due.period.label, "start": due.period.start, "end": due.period.end,
-                    "due": due.due, "generated_at": now, "to": item.get("to"), "article": item.get("article"),
-                    "partial": due.generate_at < due.period.end, "content": content})
+                for due in periodic.due_since(pack, item, since, now):
+                    self.make_report(pack, item, due, now)
+            self.store.mark_checked(pack_id, now)
+
+    def make_report(self, pack, item, due, now):
+        report_id = periodic.report_id(pack.id, due.kind, due.period.label)
+        if self.store.has_periodic(report_id):
+            return
+        content = self.compute(pack, due.period, due.generate_at)
+        self.store.keep_periodic({
+            "_id": report_id, "pack": pack.id, "kind": due.kind, "period": due.period.label,
+            "start": due.period.start, "end": due.period.end, "due": due.due, "generated_at": now,
+            "to": item.get("to"), "article": item.get("article"), "partial": due.generate_at < due.period.end,
+            "content": content})
 
     @rpc
     def periodic_reports(self, pack_id):

@@ -66,6 +66,9 @@ def test_update_operators_and_upsert(db):
     doc = db.c.find_one({"_id": "r"})
     assert doc["state"] == "b" and doc["version"] == 1 and doc["list"] == [{"k": 1}] and doc["set"] == ["s"]
     assert doc["deep"] == {"y": 2}
+    db.c.update_one({"_id": "r"}, {"$max": {"version": 5, "top": 3}})
+    db.c.update_one({"_id": "r"}, {"$max": {"version": 2}})
+    assert (db.c.find_one({"_id": "r"})["version"], db.c.find_one({"_id": "r"})["top"]) == (5, 3)
     assert db.c.update_one({"_id": "nobody"}, {"$set": {"x": 1}}).matched_count == 0
     upserted = db.c.update_one({"_id": "new", "kind": "k"}, {"$set": {"x": 1}, "$setOnInsert": {"first": True}},
                                upsert=True)

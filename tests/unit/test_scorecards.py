@@ -19,7 +19,7 @@ from paht.rules import get_pack
 from services.intake.dependencies import ReportStore
 from services.intake.service import IntakeService
 from services.rating.dependencies import RatingStore
-from services.rating.periodic import SHEETS, cutoff, latest_due, to_xlsx
+from services.rating.periodic import SHEETS, cutoff, due_since, to_xlsx
 from services.rating.service import RatingService
 from services.sla.dependencies import DeadlineStore
 from services.sla.service import SlaService
@@ -236,7 +236,7 @@ def test_the_monthly_report_is_made_once_when_due_the_same_on_demand_and_opens_i
     pack_id = "thua-thien-hue-2022"
     pack, month, reports, deadlines = month_of(pack_id)
     monthly = next(item for item in pack.meta["reports"]["schedule"] if item["kind"] == "monthly")
-    due = latest_due(pack, monthly, month.end + timedelta(days=10))
+    [due] = due_since(pack, monthly, None, month.end + timedelta(days=10))
     assert due.period.label == MONTH and due.due == month.end.replace(day=20)   # before the 20th
     rating_service, store = system_of(reports, deadlines)
     clock.set_clock(FixedClock(month.end + timedelta(days=5, hours=1)))   # stopped over the due time: catches up
@@ -266,6 +266,58 @@ def test_the_monthly_report_is_made_once_when_due_the_same_on_demand_and_opens_i
     findings = list(book[SHEETS[3]].iter_rows(values_only=True))[1:]
     assert {row[2] for row in findings} == EXPECTED[pack_id][0]
     assert all(row[3].startswith("Điều 14") for row in findings)
+
+
+HUE = "thua-thien-hue-2022"
+VN_TZ = "Asia/Ho_Chi_Minh"
+
+
+def _at(text):
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("since, now, labels", [
+    # the suite's start on 2026-12-05 (a Tuesday after it, then 40 days on): two months passed, both made
+    ("2026-12-08T09:00:00+07:00", "2027-01-17T09:00:00+07:00", ["2026-12", "2027-01"]),
+    # across the year boundary with the cut-off: 2027-01 runs 15/12/2026–14/01/2027
+    ("2026-12-31T23:50:00+07:00", "2027-01-15T00:10:00+07:00", ["2027-01"]),
+    ("2026-12-31T23:50:00+07:00", "2027-01-14T23:50:00+07:00", []),
+    # a service stopped for a quarter catches up on each month, oldest first
+    ("2027-02-20T10:00:00+07:00", "2027-05-20T10:00:00+07:00", ["2027-03", "2027-04", "2027-05"]),
+    (None, "2027-01-17T09:00:00+07:00", ["2027-01"]),          # first check ever: the latest only
+])
+def test_every_month_that_fell_due_since_the_last_check_is_made(since, now, labels):
+    pack = get_pack(HUE)
+    monthly = next(item for item in pack.meta["reports"]["schedule"] if item["kind"] == "monthly")
+    found = due_since(pack, monthly, since and _at(since), _at(now))
+    assert [due.period.label for due in found] == labels
+
+
+def test_weekly_and_yearly_reports_across_new_year():
+    pack = get_pack(HUE)
+    schedule = {item["kind"]: item for item in pack.meta["reports"]["schedule"]}
+    weeks = due_since(pack, schedule["weekly"], _at("2026-12-27T12:00:00+07:00"), _at("2027-01-05T12:00:00+07:00"))
+    assert [due.period.label for due in weeks] == ["2026-W52", "2026-W53"]     # W53: 28/12/2026–03/01/2027
+    years = due_since(pack, schedule["yearly"], _at("2026-12-14T12:00:00+07:00"), _at("2026-12-15T00:00:00+07:00"))
+    assert [(d.period.label, d.due.date().isoformat()) for d in years] == [("2026", "2026-12-20")]
+
+
+def test_a_clock_jump_over_two_month_ends_makes_both_reports():
+    pack, month, reports, deadlines = month_of(HUE)
+    rating_service, store = system_of(reports, deadlines)
+    start = month.end - timedelta(days=20)
+    clock.set_clock(FixedClock(start))
+    try:
+        rating_service.make_due_reports()                             # the first check: the latest month only
+        first = {doc["_id"] for doc in store.periodic_list(HUE)}
+        clock.get_clock().advance(60 * 86400)                         # past this month's end and the next's
+        rating_service.make_due_reports()
+        second = {doc["_id"] for doc in store.periodic_list(HUE)}
+    finally:
+        clock.set_clock(None)
+    following = periods.containing("month", month.end + timedelta(days=1), VN_TZ, cutoff(pack)).label
+    assert f"{HUE}:monthly:{MONTH}" not in first
+    assert {f"{HUE}:monthly:{MONTH}", f"{HUE}:monthly:{following}"} <= second
 
 
 def test_periods_follow_the_national_cut_off_where_the_pack_adopts_it():
