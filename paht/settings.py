@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .clock import var_dir
 
@@ -179,7 +180,33 @@ def production_problems(env=None) -> list[str]:
         if 0 < len(missing) < len(named):
             problems.append(f"{', '.join(missing)} not set: a provider's tokens are checked against its issuer, keys "
                             f"and audience together; set all of {', '.join(named)} (or none)")
+    problems += public_url_problems(env) + webhook_secret_problems(env)
     return problems
+
+
+def public_url_problems(env) -> list[str]:
+    url = env.get("PAHT_PUBLIC_URL", "").strip()
+    parts = urlsplit(url)
+    if not url:
+        shown = "not set"
+    elif parts.scheme != "https" or not parts.hostname:
+        shown = f"{url!r}, not an https address"
+    elif parts.query or parts.fragment:
+        shown = f"{url!r}, with a query or fragment the report's path would follow"
+    else:
+        return []
+    return [f"PAHT_PUBLIC_URL is {shown}: every notification links citizens to PAHT_PUBLIC_URL/reports/<id> (the "
+            "portal's page of the report); set it to the portal's https address, e.g. "
+            "PAHT_PUBLIC_URL=https://paht.example.gov.vn"]
+
+
+def webhook_secret_problems(env) -> list[str]:
+    webhooks = [name for name in ("PAHT_AGENCY_WEBHOOK_URL", "PAHT_IMMEDIATE_WEBHOOK") if env.get(name)]
+    if not webhooks or env.get("PAHT_WEBHOOK_SECRET"):
+        return []
+    return [f"PAHT_WEBHOOK_SECRET is not set while {' and '.join(webhooks)} is: agencies could not tell PAHT's calls "
+            "from forged ones; set PAHT_WEBHOOK_SECRET=$(openssl rand -hex 32) and give it to the receivers "
+            "(docs/webhooks.md)"]
 
 
 def production_refusal(problems: list[str]) -> str:
@@ -249,13 +276,21 @@ def oidc(prefix: str = "PAHT_OIDC") -> dict | None:
 
 # ---- other systems and notifications (the interfaces) ----------------------------------------------------------
 def public_url() -> str:
-    """Where citizens reach the system (tracking links in notifications)."""
+    """The citizens' portal (https in production): a notification links to its page of the report,
+    PAHT_PUBLIC_URL/reports/<id>, which asks for the tracking token itself (never carried in the link)."""
     return os.environ.get("PAHT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
 def smtp_url() -> str | None:
-    """smtp://[user:password@]host:port[?starttls=1] of the mail relay; unset: no e-mail is sent."""
+    """smtp://[user:password@]host[:port][?starttls=1] (port 25) or smtps://… (TLS from the start, port 465) of the
+    mail relay; unset: no e-mail is sent. TLS always verifies the relay's certificate and host name."""
     return os.environ.get("PAHT_SMTP_URL") or None
+
+
+def smtp_ca_file() -> str | None:
+    """A PEM bundle of the CA(s) that sign the mail relay's certificate (a province's internal CA), trusted instead
+    of the system's; unset: the system's CAs."""
+    return os.environ.get("PAHT_SMTP_CA_FILE") or None
 
 
 def mail_from() -> str:
@@ -267,14 +302,31 @@ def sms_url() -> str | None:
     return os.environ.get("PAHT_SMS_URL") or None
 
 
+def sms_api_key() -> str | None:
+    """The SMS gateway's API key, sent as `Authorization: Bearer <key>`; unset: no credential is sent."""
+    return os.environ.get("PAHT_SMS_API_KEY") or None
+
+
 def zalo_url() -> str | None:
     """The Zalo ZNS template-message endpoint; unset: no Zalo message is sent."""
     return os.environ.get("PAHT_ZALO_URL") or None
 
 
+def zalo_access_token() -> str | None:
+    """The Official Account's access token, sent in the `access_token` header as Zalo's ZNS API takes it; unset: no
+    credential is sent (a proxy in front of Zalo adds it)."""
+    return os.environ.get("PAHT_ZALO_ACCESS_TOKEN") or None
+
+
 def agency_webhook_url() -> str | None:
     """Where agencies' systems are told of assignments and deadlines; unset: agencies get e-mail only."""
     return os.environ.get("PAHT_AGENCY_WEBHOOK_URL") or None
+
+
+def webhook_secret() -> bytes | None:
+    """The key every outbound webhook is signed with (paht.webhooks); unset: unsigned (refused in production)."""
+    value = os.environ.get("PAHT_WEBHOOK_SECRET")
+    return value.encode() if value else None
 
 
 def zalo_oa_secret() -> bytes | None:

@@ -1,4 +1,5 @@
-"""The outbound notification of an immediate case (standing in for the automatic call/SMS to the agency)."""
+"""The outbound notification of an immediate case (standing in for the automatic call/SMS to the agency), signed
+like every webhook (paht.webhooks)."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +7,7 @@ import time
 
 import requests
 
+from paht import webhooks
 from paht.metrics import NOTIFICATION_ATTEMPT_FAILURES, NOTIFICATIONS
 
 log = logging.getLogger(__name__)
@@ -14,11 +16,10 @@ log = logging.getLogger(__name__)
 def notify(url: str, payload: dict, attempts: int = 3, backoff_s: float = 0.5, timeout_s: float = 5.0,
            session=None) -> dict:
     """POST `payload` to `url`, retrying; returns {"delivered", "attempts", "status", "error"}."""
-    http = session or requests
     error = None
     for attempt in range(1, attempts + 1):
         try:
-            answer = http.post(url, json=payload, timeout=timeout_s)
+            answer = webhooks.post(url, payload, timeout=timeout_s, session=session)
             if answer.status_code < 300:
                 NOTIFICATIONS.labels("webhook", "delivered").inc()
                 return {"delivered": True, "attempts": attempt, "status": answer.status_code, "error": None}

@@ -163,7 +163,7 @@ class Session:
     def __init__(self, *statuses):
         self.statuses = list(statuses)
 
-    def post(self, url, json=None, timeout=None):
+    def post(self, url, data=None, headers=None, timeout=None):
         return Answer(self.statuses.pop(0))
 
 

@@ -1,6 +1,7 @@
 """Notifications without the broker: who is told what, the packs' templates, masking, backoff, the outbox."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -229,6 +230,50 @@ def test_agencies_get_the_webhook_and_the_e_mail_of_their_directory_entry():
                                                  "article": "Điều 11 khoản 2"}
 
 
+TRACKING_TOKEN = "tk-5b2f9c0e7d1a4e3b"
+URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>)]+", re.I)
+
+
+def sent_texts(entry: dict) -> list[str]:
+    """Every string of an outbox message, however deep (what actually leaves by the channel)."""
+    found, pending = [], [entry["message"]]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            found.append(value)
+    return found
+
+
+@pytest.mark.parametrize("pack_id", list_packs())
+def test_a_notifications_only_link_is_the_portals_page_of_the_report_without_a_token(pack_id, monkeypatch):
+    """Every template of every pack, on every channel: the one URL is PAHT_PUBLIC_URL/reports/<id>, with no query
+    or fragment, and the reporter's tracking token (even when the report carries it) appears nowhere."""
+    monkeypatch.setenv("PAHT_PUBLIC_URL", "https://paht.example.gov.vn/")
+    real = get_pack(pack_id)
+    directory = {agency: dict(entry, email=f"{agency}@example.gov.vn") for agency, entry in real.agencies.items()}
+    pack = type("Pack", (), {"path": real.path, "meta": real.meta, "agencies": directory,
+                             "categories": real.categories, "evaluate": real.evaluate})()
+    page = "https://paht.example.gov.vn/reports/PA-261124-0000ABCD"
+    change = announced("verified", "submitted", "needs_supplement", reasons=REASONS, assigned_agencies=ASSIGNED,
+                       route={"suggested_agency": "dien-luc"}, result={"text": "Đã vá ổ gà."},
+                       publication={"letter": "THÔNG TIN KẾT QUẢ XỬ LÝ"}, tracking_token=TRACKING_TOKEN,
+                       tracking_token_hash=TRACKING_TOKEN, pack=pack_id)
+    deadline = {"step": "process", "due": "2026-11-25T17:00:00+07:00", "article": "Điều 11 khoản 2"}
+    notices = [n.Notice(event, "so-xay-dung" if event in n.AGENCY_EVENTS else None, role="lead",
+                        deadline=deadline if event.startswith("deadline") else None) for event in n.EVENTS]
+    found = n.outbox_entries(change, pack, notices, CONTACT, ALL_CHANNELS, NOW)
+    assert {(e["template"], e["channel"]) for e in found} >= {(event, "email") for event in n.EVENTS}
+    for entry in found:
+        texts = sent_texts(entry)
+        links = [url.rstrip(".,;:") for text in texts for url in URL.findall(text)]
+        assert links and set(links) == {page}, (entry["template"], entry["channel"], links)
+        assert not any(TRACKING_TOKEN in text for text in texts), entry["_id"]
+
+
 def test_nothing_is_queued_when_no_channel_is_configured():
     assert entries(announced("routed", "accepted", "dispatched", assigned_agencies=ASSIGNED),
                    channels=frozenset()) == []
@@ -314,9 +359,11 @@ def fail(error):
 # ---- the senders ---------------------------------------------------------------------------------------------
 def test_smtp_url_parts():
     assert senders.smtp_parts("smtp://mail.example.vn:2525") == {"host": "mail.example.vn", "port": 2525,
-                                                                 "user": None, "password": None, "starttls": False}
+                                                                 "user": None, "password": None, "starttls": False,
+                                                                 "implicit_tls": False}
     parts = senders.smtp_parts("smtp://paht%40tinh:p%2Fw@relay:587?starttls=1")
     assert (parts["user"], parts["password"], parts["starttls"]) == ("paht@tinh", "p/w", True)
+    assert senders.smtp_parts("smtp://relay")["port"] == 25
     with pytest.raises(senders.SendFailed):
         senders.smtp_parts("http://relay")
 
@@ -329,7 +376,7 @@ class Answer:
 @pytest.mark.parametrize("status, permanent", [(500, False), (503, False), (429, False), (400, True),
                                                (404, True)])
 def test_http_answers_say_whether_to_try_again(monkeypatch, status, permanent):
-    monkeypatch.setattr(senders.requests, "post", lambda url, json, timeout: Answer(status))
+    monkeypatch.setattr(senders.requests, "post", lambda url, json, headers, timeout: Answer(status))
     with pytest.raises(senders.SendFailed) as failed:
         senders.post_json("http://gateway", {"to": "x"})
     assert failed.value.permanent is permanent and str(status) in failed.value.reason

@@ -10,12 +10,15 @@ import pytest
 from paht import runner, settings, storage
 
 SAFE = {"PAHT_ENV": "production", "MONGO_URI": "mongodb://paht:s3cr3t-pw@db-1:27017/?replicaSet=rs0",
-        "PAHT_INTERNAL_SECRET": "0123456789abcdef"}
+        "PAHT_INTERNAL_SECRET": "0123456789abcdef", "PAHT_PUBLIC_URL": "https://paht.example.gov.vn"}
 
 
 def test_a_safe_production_environment_has_no_problems():
     assert settings.production_problems(SAFE) == []
     assert settings.production_problems(dict(SAFE, MONGO_URI="mongodb+srv://cluster.example.vn/")) == []
+    assert settings.production_problems(dict(SAFE, PAHT_PUBLIC_URL="https://portal.example.gov.vn/paht/")) == []
+    assert settings.production_problems(dict(SAFE, PAHT_AGENCY_WEBHOOK_URL="https://agency.example.vn/hook",
+                                             PAHT_WEBHOOK_SECRET="0123456789abcdef")) == []
     settings.check_production(SAFE)   # does not raise
 
 
@@ -34,6 +37,16 @@ def test_outside_production_nothing_is_checked():
     ({"PAHT_INTERNAL_SECRET": ""}, "PAHT_INTERNAL_SECRET is not set"),
     ({"PAHT_OIDC_ISSUER": "https://sso.example.vn/realms/hue"}, "PAHT_OIDC_JWKS_URL, PAHT_OIDC_AUDIENCE not set"),
     ({"PAHT_CITIZEN_OIDC_JWKS_URL": "https://id.example.vn/certs"}, "PAHT_CITIZEN_OIDC_ISSUER"),
+    ({"PAHT_PUBLIC_URL": None}, "PAHT_PUBLIC_URL is not set"),
+    ({"PAHT_PUBLIC_URL": "http://paht.example.gov.vn"}, "PAHT_PUBLIC_URL is 'http://paht.example.gov.vn', not an "
+                                                        "https address"),
+    ({"PAHT_PUBLIC_URL": "paht.example.gov.vn"}, "PAHT_PUBLIC_URL is 'paht.example.gov.vn', not an https address"),
+    ({"PAHT_PUBLIC_URL": "https://paht.example.gov.vn/?from=sms"}, "PAHT_PUBLIC_URL is 'https://paht.example.gov.vn/"
+                                                                   "?from=sms', with a query"),
+    ({"PAHT_AGENCY_WEBHOOK_URL": "https://agency.example.vn/hook"}, "PAHT_WEBHOOK_SECRET is not set while "
+                                                                    "PAHT_AGENCY_WEBHOOK_URL is"),
+    ({"PAHT_IMMEDIATE_WEBHOOK": "https://agency.example.vn/now"}, "PAHT_WEBHOOK_SECRET is not set while "
+                                                                  "PAHT_IMMEDIATE_WEBHOOK is"),
 ])
 def test_each_unsafe_setting_is_refused_by_name_with_its_fix(change, named):
     env = {k: v for k, v in {**SAFE, **change}.items() if v is not None}
@@ -49,8 +62,21 @@ def test_each_unsafe_setting_is_refused_by_name_with_its_fix(change, named):
 def test_the_messages_say_how_to_fix_it():
     problems = " ".join(settings.production_problems({"PAHT_ENV": "production", "PAHT_CLOCK": "controlled",
                                                       "PAHT_DEMO_TOKENS": "x"}))
-    for fix in ("MONGO_URI=mongodb://", "unset PAHT_CLOCK", "paht users add", "PAHT_INTERNAL_SECRET=$(openssl"):
+    for fix in ("MONGO_URI=mongodb://", "unset PAHT_CLOCK", "paht users add", "PAHT_INTERNAL_SECRET=$(openssl",
+                "PAHT_PUBLIC_URL=https://"):
         assert fix in problems
+    webhook = " ".join(settings.production_problems(dict(SAFE, PAHT_IMMEDIATE_WEBHOOK="https://agency.example.vn/")))
+    assert "PAHT_WEBHOOK_SECRET=$(openssl rand -hex 32)" in webhook and "docs/webhooks.md" in webhook
+
+
+def test_paht_up_outside_production_needs_no_public_url(tmp_path, monkeypatch):
+    """`make up` (PAHT_ENV=dev) and the test systems start without PAHT_PUBLIC_URL: links then point at the local
+    API's address."""
+    for name in ("PAHT_ENV", "PAHT_PUBLIC_URL", "PAHT_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PAHT_AGENCY_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    env = runner.service_env(tmp_path)
+    assert env["PAHT_ENV"] == "dev" and settings.production_problems(env) == []
 
 
 def test_every_service_refuses_where_it_opens_its_store(monkeypatch):
