@@ -140,7 +140,7 @@ def test_every_service_runs_hardened_with_probes(rendered, overlay):
                                      f"services.{name}.service:{cls}"]
         env = {e["name"]: e for e in container["env"]}
         assert env[f"PAHT_{name.upper()}_HTTP"]["value"] == "0.0.0.0:8000"
-        for secret in ("AMQP_URI", "MONGO_URI", "PAHT_INTERNAL_SECRET", "PAHT_ACCOUNT_SECRET"):
+        for secret in ("AMQP_URI", "MONGO_URI", "PAHT_INTERNAL_SECRET", "PAHT_ACCOUNT_SECRET", "PAHT_PUBLIC_URL"):
             assert "secretKeyRef" in env[secret]["valueFrom"], secret
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
@@ -185,7 +185,32 @@ def test_secret_templates_hold_no_real_values():
     for line in (K8S / "overlays" / "dev" / "dev.env").read_text().splitlines():
         if line and not line.startswith("#"):
             value = line.split("=", 1)[1]
-            assert "dev-only" in value or "guest:guest@" in value or value == "mongodb://mongodb:27017/", line
+            assert "dev-only" in value or "guest:guest@" in value or value == "mongodb://mongodb:27017/" \
+                or line == "PAHT_PUBLIC_URL=https://paht.localhost", line
+
+
+# where each service's outside peers are configured: the credentials and the signing key are optional Secret keys
+PEER_KEYS = {"publishing": ("PAHT_SMTP_URL", "PAHT_SMTP_CA_FILE", "PAHT_SMS_URL", "PAHT_SMS_API_KEY", "PAHT_ZALO_URL",
+                            "PAHT_ZALO_ACCESS_TOKEN", "PAHT_AGENCY_WEBHOOK_URL", "PAHT_WEBHOOK_SECRET"),
+             "routing": ("PAHT_IMMEDIATE_WEBHOOK", "PAHT_WEBHOOK_SECRET")}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_peers_keys_reach_their_services_and_every_key_read_is_in_the_template(rendered, overlay):
+    (template,) = [secret["stringData"] for secret in yaml.safe_load_all((K8S / "base" / "secret.template.yaml")
+                                                                        .read_text())
+                   if secret["metadata"]["name"] == "paht-secrets"]
+    deployments = objects(rendered[overlay], "Deployment")
+    for name, keys in PEER_KEYS.items():
+        env = {e["name"]: e for e in deployments[f"paht-{name}"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        for key in keys:
+            ref = env[key]["valueFrom"]["secretKeyRef"]
+            assert ref["name"].startswith("paht-secrets") and (ref["key"], ref["optional"]) == (key, True), ref
+    for deployment in deployments.values():
+        for entry in deployment["spec"]["template"]["spec"]["containers"][0].get("env") or []:
+            ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
+            if ref and ref["name"].startswith("paht-secrets"):     # the dev overlay's generator adds a hash
+                assert ref["key"] in template, (deployment["metadata"]["name"], ref["key"])
 
 
 # ---- what is reachable ------------------------------------------------------------------------------------------
