@@ -12,6 +12,7 @@ from paht import accounts
 from paht.rules import get_pack
 from paht.worktime import calendar_for
 from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
+from tests.webhook_check import documented_check
 
 pytestmark = pytest.mark.integration
 
@@ -134,13 +135,18 @@ def test_unresolved_then_designated_by_the_operator(system):
     assert lead(view) == "so-xay-dung"
 
 
+WEBHOOK_SECRET = "paht-integration-webhook-secret"
+
+
 class Receiver(BaseHTTPRequestHandler):
     received: list = []
+    signed: list = []      # (raw body, X-PAHT-Timestamp, X-PAHT-Signature) of each call
     status = 200
 
     def do_POST(self):  # noqa: N802 — http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append(json.loads(body))
+        type(self).signed.append((body, self.headers.get("X-PAHT-Timestamp"), self.headers.get("X-PAHT-Signature")))
         self.send_response(type(self).status)
         self.end_headers()
 
@@ -150,10 +156,11 @@ class Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def webhook(monkeypatch):
-    Receiver.received, Receiver.status = [], 200
+    Receiver.received, Receiver.signed, Receiver.status = [], [], 200
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("PAHT_IMMEDIATE_WEBHOOK", f"http://127.0.0.1:{server.server_port}/notify")
+    monkeypatch.setenv("PAHT_WEBHOOK_SECRET", WEBHOOK_SECRET)
     yield Receiver
     server.shutdown()
 
@@ -165,6 +172,8 @@ def test_immediate_case_notifies_the_agency(system, webhook):
     assert lead(view) == "cong-an"
     system.wait_for(view["id"], lambda v: webhook.received, what="webhook call")
     assert webhook.received[0]["report_id"] == view["id"] and webhook.received[0]["rule"]
+    body, timestamp, signature = webhook.signed[0]
+    assert documented_check()(WEBHOOK_SECRET.encode(), body, timestamp, signature)     # docs/webhooks.md
     view = system.wait_for(view["id"], lambda v: any(d["step"] == "receive" for d in v["deadlines"]),
                            what="receive deadline")
     receive = next(d for d in view["deadlines"] if d["step"] == "receive")

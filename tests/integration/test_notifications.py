@@ -16,8 +16,10 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from tests.integration.conftest import eventually, free_port
 from tests.integration.test_walking_route import HUE_POINT, PACK, fresh_photo, good_report
+from tests.webhook_check import documented_check
 
 pytestmark = pytest.mark.integration
+WEBHOOK_SECRET = "paht-integration-webhook-secret"
 
 class Mailbox:
     def __init__(self):
@@ -32,13 +34,14 @@ class Mailbox:
 
 
 class Gateway(BaseHTTPRequestHandler):
-    """SMS (/sms), Zalo ZNS (/zalo) and the agencies' webhook (/agency); `failing` paths answer 500."""
+    """SMS (/sms), Zalo ZNS (/zalo) and the agencies' webhook (/agency); `failing` paths answer 500. Each call is
+    kept as (path, body, headers, raw body)."""
     received: ClassVar[list] = []
     failing: ClassVar[set] = set()
 
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).received.append((self.path, body))
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((self.path, json.loads(raw), dict(self.headers), raw))
         self.send_response(500 if self.path in type(self).failing else 200)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -48,7 +51,12 @@ class Gateway(BaseHTTPRequestHandler):
 
     @classmethod
     def calls(cls, path, **match):
-        return [body for got, body in cls.received if got == path and all(body.get(k) == v for k, v in match.items())]
+        return [body for got, body, *_ in cls.received
+                if got == path and all(body.get(k) == v for k, v in match.items())]
+
+    @classmethod
+    def headers_of(cls, body) -> tuple[dict, bytes]:
+        return next((headers, raw) for _, got, headers, raw in cls.received if got is body)
 
 
 @pytest.fixture
@@ -65,6 +73,9 @@ def endpoints(monkeypatch):
     monkeypatch.setenv("PAHT_ZALO_URL", f"{base}/zalo")
     monkeypatch.setenv("PAHT_AGENCY_WEBHOOK_URL", f"{base}/agency")
     monkeypatch.setenv("PAHT_PUBLIC_URL", "https://paht.example.vn")
+    monkeypatch.setenv("PAHT_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("PAHT_SMS_API_KEY", "sms-gateway-key")
+    monkeypatch.setenv("PAHT_ZALO_ACCESS_TOKEN", "zalo-oa-access-token")
     yield mailbox, Gateway
     server.shutdown()
     smtp.stop()
@@ -89,8 +100,10 @@ def test_the_reporter_and_the_agency_are_told_along_the_happy_path(system, endpo
     assert received["From"] == "PAHT <no-reply@paht.local>"
     sms = eventually(lambda: gateway.calls("/sms", to="0905123456"), "the receipt SMS")[0]
     assert report_id in sms["text"] and link in sms["text"]
+    assert gateway.headers_of(sms)[0]["Authorization"] == "Bearer sms-gateway-key"
     zalo = eventually(lambda: gateway.calls("/zalo", phone="84905123456"), "the receipt ZNS")[0]
     assert zalo["template_id"] == "paht-received" and zalo["template_data"]["report_id"] == report_id
+    assert gateway.headers_of(zalo)[0]["access_token"] == "zalo-oa-access-token"
 
     view = system.wait_state(report_id, "dispatched")
     agency = next(a["id"] for a in view["assigned_agencies"] if a["role"] == "lead")
@@ -99,6 +112,9 @@ def test_the_reporter_and_the_agency_are_told_along_the_happy_path(system, endpo
     hook = eventually(lambda: gateway.calls("/agency", event="assigned", agency=agency), "the assignment webhook")[0]
     assert hook["report_id"] == report_id and hook["pack"] == PACK and hook["link"] == link
     assert "Ổ gà lớn giữa đường Lê Lợi" in hook["text"]
+    headers, raw = gateway.headers_of(hook)
+    assert documented_check()(WEBHOOK_SECRET.encode(), raw, headers.get("X-PAHT-Timestamp"),
+                              headers.get("X-PAHT-Signature"))
 
     staff, leader = system.agency_tokens(PACK, agency)
     assert system.staff(report_id, "acknowledge", staff).status_code == 200

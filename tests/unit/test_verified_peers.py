@@ -27,6 +27,7 @@ from services.publishing import senders
 from services.publishing.notify import deliver
 from services.publishing.notify_store import NotificationStore
 from services.routing.notify import notify
+from tests.webhook_check import documented_check
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "paht-tests-webhook-secret"
@@ -212,14 +213,6 @@ def receiver():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield Receiver, f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-def documented_check():
-    """The verification snippet of docs/webhooks.md, run as a receiver would paste it."""
-    code = re.search(r"```python\n(.*?)```", (ROOT / "docs" / "webhooks.md").read_text(encoding="utf-8"), re.S)
-    namespace: dict = {}
-    exec(code.group(1), namespace)  # noqa: S102 — the project's own documentation
-    return namespace["verify_paht_webhook"]
 
 
 def verified(call, secret=SECRET, now=None) -> bool:
