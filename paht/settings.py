@@ -204,9 +204,9 @@ def webhook_secret_problems(env) -> list[str]:
     webhooks = [name for name in ("PAHT_AGENCY_WEBHOOK_URL", "PAHT_IMMEDIATE_WEBHOOK") if env.get(name)]
     if not webhooks or env.get("PAHT_WEBHOOK_SECRET"):
         return []
-    return [f"PAHT_WEBHOOK_SECRET is not set while {' and '.join(webhooks)} is: agencies could not tell PAHT's calls "
-            "from forged ones; set PAHT_WEBHOOK_SECRET=$(openssl rand -hex 32) and give it to the receivers "
-            "(docs/webhooks.md)"]
+    named = f"{' and '.join(webhooks)} {'is' if len(webhooks) == 1 else 'are'}"
+    return [f"PAHT_WEBHOOK_SECRET is not set while {named}: agencies could not tell PAHT's calls from forged ones; "
+            "set PAHT_WEBHOOK_SECRET=$(openssl rand -hex 32) and give it to the receivers (docs/webhooks.md)"]
 
 
 def production_refusal(problems: list[str]) -> str:
