@@ -98,7 +98,7 @@ def open_media_store(uri: str | None = None):
     from . import storage
     uri = uri or settings.mongo_uri()
     if storage.is_mongodb(uri):
-        return GridFSMediaStore(storage.open_database("media", uri))
+        return GridFSMediaStore(storage.open_database(storage.MEDIA_DATABASE, uri))
     return MediaStore(media_root())
 
 

@@ -18,6 +18,14 @@ from pymongo.errors import DuplicateKeyError  # noqa: F401 — re-exported: both
 from . import embedded, settings
 from .clock import var_dir
 
+# Every database the code opens, by logical name (`<PAHT_DB_PREFIX><name>` in MongoDB): each service's own, and
+# the media files' (GridFS, paht.mediastore). The production overlay's MongoDB user needs readWrite on each of them;
+# tests/unit/test_k8s.py holds the two together, and fails on an open_database() call with a name not listed here.
+SERVICE_DATABASES = ("intake", "verification", "routing", "handling", "sla", "publishing", "rating")
+MEDIA_DATABASE = "media"
+DATABASES = (*SERVICE_DATABASES, MEDIA_DATABASE)
+DEFAULT_DB_PREFIX = "paht_"
+
 _clients: dict[str, object] = {}
 
 
@@ -36,6 +44,11 @@ def mongo_client(uri: str):
     return client
 
 
+def mongodb_name(database: str) -> str:
+    """The MongoDB database behind a logical one: `paht_intake`, `paht_media` (PAHT_DB_PREFIX changes the prefix)."""
+    return os.environ.get("PAHT_DB_PREFIX", DEFAULT_DB_PREFIX) + database
+
+
 _embedded_files: dict = {}
 _opening = threading.Lock()
 
@@ -50,8 +63,7 @@ def open_database(service: str, uri: str | None = None, var: str | os.PathLike |
 
         from bson.codec_options import CodecOptions
         client = mongo_client(uri)
-        prefix = os.environ.get("PAHT_DB_PREFIX", "paht_")
-        return client.get_database(prefix + service,
+        return client.get_database(mongodb_name(service),
                                    codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc))
     if uri.startswith("memory://"):
         return embedded.Database(":memory:")

@@ -3,6 +3,7 @@
 The rendering tests need kubectl (its built-in kustomize); `make k8s-check` also validates every rendered object."""
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import re
@@ -169,13 +170,66 @@ def test_production_uses_the_operators_and_holds_no_secret_values(rendered):
     (mongo,) = objects(docs, "MongoDBCommunity").values()
     assert rabbit["spec"]["replicas"] >= 3 and mongo["spec"]["members"] >= 3
     (user,) = mongo["spec"]["users"]
-    assert {(role["name"], role["db"]) for role in user["roles"]} == {("readWrite", f"paht_{n}") for n in SERVICES}
     env = {e["name"]: e for e in objects(docs, "Deployment")["paht-intake"]["spec"]["template"]["spec"]
            ["containers"][0]["env"]}
     assert env["AMQP_URI"]["valueFrom"]["secretKeyRef"] == {"name": f"{rabbit['metadata']['name']}-default-user",
                                                            "key": "connection_string"}
     assert env["MONGO_URI"]["valueFrom"]["secretKeyRef"] == {"name": user["connectionStringSecretName"],
                                                             "key": "connectionString.standard"}
+
+
+def opened_databases() -> dict[str, str]:
+    """Every storage.open_database() call in paht/ and services/: 'file:line' → the logical database it opens (its
+    first argument, a string or a constant of paht.storage; anything else cannot be checked and is reported)."""
+    from paht import storage
+
+    opened = {}
+    for path in sorted([*(ROOT / "paht").rglob("*.py"), *(ROOT / "services").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            if called != "open_database" or not node.args:
+                continue
+            argument = node.args[0]
+            if isinstance(argument, ast.Constant):
+                name = argument.value
+            elif isinstance(argument, ast.Attribute) and isinstance(getattr(storage, argument.attr, None), str):
+                name = getattr(storage, argument.attr)
+            else:
+                name = f"<not a constant: {ast.unparse(argument)}>"
+            opened[f"{path.relative_to(ROOT)}:{node.lineno}"] = name
+    return opened
+
+
+def test_storage_databases_lists_every_database_the_code_opens():
+    """paht.storage.DATABASES is the one list of databases: every open_database() call names one of them, and each
+    of them is opened somewhere (the services' own seven and GridFS's media)."""
+    from paht import storage
+
+    opened = opened_databases()
+    assert len(opened) >= len(storage.DATABASES)
+    assert {where: name for where, name in opened.items() if name not in storage.DATABASES} == {}
+    assert set(opened.values()) == set(storage.DATABASES)
+    assert storage.SERVICE_DATABASES == tuple(SERVICES)
+    assert storage.mongodb_name(storage.MEDIA_DATABASE) == "paht_media"
+
+
+@needs_kubectl
+def test_the_production_mongodb_user_may_write_every_database_the_code_opens(rendered):
+    """Issue 20: the user had no role on paht_media, so every photo upload answered 503 in production."""
+    from paht import storage
+
+    (mongo,) = objects(rendered["production"], "MongoDBCommunity").values()
+    (user,) = mongo["spec"]["users"]
+    roles = {(role["name"], role["db"]) for role in user["roles"]}
+    needed = {("readWrite", storage.DEFAULT_DB_PREFIX + name) for name in storage.DATABASES}
+    assert needed - roles == set(), "the MongoDB user lacks these roles (overlays/production/backing-services.yaml)"
+    assert roles == needed, "roles on databases the code never opens"
+    assert ("readWrite", "paht_media") in roles
+    for deployment in objects(rendered["production"], "Deployment").values():   # the prefix the roles assume
+        env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+        assert "PAHT_DB_PREFIX" not in {e["name"] for e in env}
 
 
 def test_secret_templates_hold_no_real_values():
