@@ -2,7 +2,8 @@
 
 `PAHT_CLOCK=real` (default) is the wall clock. `PAHT_CLOCK=controlled` is the wall clock plus an offset kept in
 a file shared by every local process (`$PAHT_VAR_DIR/clock.json`), so `POST /api/v1/_clock/advance` on intake
-moves time for all services at once. Tests may also install a `FixedClock`.
+moves time for all services at once; it starts at `PAHT_CLOCK_START` when set (a system run from a chosen
+instant: a Saturday night, New Year's Eve, the eve of Tết). Tests may also install a `FixedClock`.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class ControlledClock:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
-            return 0.0
+            return self._first_offset()
         if stat.st_mtime_ns != self._mtime:
             try:
                 self._offset = float(json.loads(self.path.read_text())["offset_seconds"])
@@ -52,6 +53,19 @@ class ControlledClock:
             except (ValueError, KeyError, OSError):
                 pass  # a half-written file: keep the last offset, read again next time
         return self._offset
+
+    def _first_offset(self) -> float:
+        """A system without a time of its own yet starts at PAHT_CLOCK_START (written, so every process shares
+        it), or now."""
+        from .settings import clock_start
+
+        start = clock_start()
+        if start is None:
+            return 0.0
+        with self._lock:
+            if not self.path.exists():
+                self._write((start - datetime.now(UTC)).total_seconds())
+        return self._read_offset()
 
     def offset(self) -> float:
         return self._read_offset()

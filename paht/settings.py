@@ -18,10 +18,11 @@ class SettingInvalid(SystemExit):
 
 # Every numeric setting and its form, in one place: read when used, and all checked at start (`check_startup`).
 NUMBERS: dict[str, tuple[type, float]] = {   # name: (int | float, smallest allowed)
-    "PAHT_MAX_REQUEST_MB": (int, 1), "PAHT_MAX_UPLOAD_MB": (int, 1), "PAHT_RATE_LIMIT_PER_MINUTE": (int, 0),
+    "PAHT_MAX_REQUEST_MB": (int, 1), "PAHT_MAX_UPLOAD_MB": (int, 0), "PAHT_RATE_LIMIT_PER_MINUTE": (int, 0),
     "PAHT_IDEMPOTENCY_HOURS": (int, 1), "PAHT_DELIVERY_LIMIT": (int, 1), "PAHT_RETRY_BACKOFF_SECONDS": (float, 0),
     "PAHT_REPORT_CHECK_SECONDS": (float, 0.01), "PAHT_SESSION_MINUTES": (int, 1),
     "PAHT_NOTIFICATION_ATTEMPTS": (int, 1), "PAHT_OUTBOX_GRACE_SECONDS": (float, 0),
+    "PAHT_RPC_TIMEOUT_SECONDS": (float, 0.1),
     "PAHT_OIDC_JWKS_TTL_SECONDS": (float, 0), "PAHT_OIDC_LEEWAY_SECONDS": (float, 0),
     "PAHT_CITIZEN_OIDC_JWKS_TTL_SECONDS": (float, 0), "PAHT_CITIZEN_OIDC_LEEWAY_SECONDS": (float, 0),
 }
@@ -98,6 +99,11 @@ def delivery_limit() -> int:
     return _int("PAHT_DELIVERY_LIMIT", 5)
 
 
+def rpc_timeout_seconds() -> float:
+    """The longest one service waits for another's RPC answer."""
+    return _float("PAHT_RPC_TIMEOUT_SECONDS", 10.0)
+
+
 def retry_backoff_seconds() -> float:
     return _float("PAHT_RETRY_BACKOFF_SECONDS", 0.5)
 
@@ -112,6 +118,25 @@ def outbox_grace_seconds() -> float:
 def report_check_seconds() -> float:
     """How often the rating service looks for periodic reports that fell due."""
     return _float("PAHT_REPORT_CHECK_SECONDS", 60.0)
+
+
+# ---- time ----------------------------------------------------------------------------------------------------
+def clock_start():
+    """PAHT_CLOCK_START (ISO 8601 with its offset, e.g. 2026-12-31T23:50:00+07:00): where a controlled clock
+    (a dev or test system) starts when it has no time of its own yet; unset: now."""
+    from datetime import datetime
+
+    raw = os.environ.get("PAHT_CLOCK_START", "").strip()
+    if not raw:
+        return None
+    try:
+        instant = datetime.fromisoformat(raw)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise SettingInvalid(f"PAHT_CLOCK_START={raw!r} does not parse: expected an ISO 8601 instant with its "
+                             "offset, e.g. 2026-12-31T23:50:00+07:00")
+    return instant
 
 
 # ---- secrets ------------------------------------------------------------------------------------------------
@@ -226,6 +251,11 @@ def setting_problems(env=None) -> list[str]:
     for name in NUMBERS:
         try:
             _number(name, None, env)
+        except SettingInvalid as exc:
+            problems.append(str(exc))
+    if env is None or env is os.environ:
+        try:
+            clock_start()
         except SettingInvalid as exc:
             problems.append(str(exc))
     return problems

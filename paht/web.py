@@ -17,9 +17,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import clock, metrics, settings
+from . import clock, metrics, readiness, settings
 from .errors import ApiError
 from .events import jsonable
+from .rpc import RpcTimeout
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,9 @@ def guarded(handler):
             return error_response(exc)
         except HTTPException as exc:
             return error_response(http_error(exc))
+        except RpcTimeout as exc:
+            log.warning("%s: %s", handler.__name__, exc)
+            return error_response(ApiError("SERVICE_UNAVAILABLE", retry_after=5))
         except Exception:  # noqa: BLE001 — the client gets a stable answer, the log the trace
             log.exception("unhandled error in %s", handler.__name__)
             return json_response({"error": {"code": "INTERNAL_ERROR", "message": "Lỗi hệ thống, vui lòng thử lại sau.",
@@ -173,44 +177,13 @@ def guarded(handler):
 HEALTH_CHECK_SECONDS = 2.0   # each readiness check; a probe must not hold one of the service's workers for long
 
 
-def _database_of(store):
-    """The database behind a service's store: the first attribute that is a collection (pymongo or embedded)."""
-    from pymongo.collection import Collection as MongoCollection
-
-    from . import embedded
-
-    for value in vars(store).values():
-        if isinstance(value, (MongoCollection, embedded.Collection)):
-            return value.database
-    return None
-
-
-def ping_database(database) -> None:
-    """Raises unless the database answers: MongoDB's `ping` command, a trivial query on the embedded store."""
-    from . import embedded
-
-    if isinstance(database, embedded.Database):
-        with database.lock:
-            database.conn.execute("SELECT 1").fetchone()
-    else:
-        database.command("ping")
-
-
 class HealthChecks(DependencyProvider):
     """What `/healthz/ready` asks, found generically from the service's container: the broker (a fresh connection
-    to the container's AMQP_URI), every database behind a dependency holding a `store`, and the rule packs."""
+    to the container's AMQP_URI), every store behind a dependency holding a `store` (each takes a write, or answers
+    when the dependency is `read_only`: paht.readiness), and the rule packs."""
 
     def get_dependency(self, worker_ctx):
         return self
-
-    def databases(self) -> list:
-        found = {}
-        for dependency in self.container.dependencies:
-            store = getattr(dependency, "store", None)
-            database = _database_of(store) if store is not None and hasattr(store, "__dict__") else None
-            if database is not None:
-                found.setdefault(id(database), database)
-        return list(found.values())
 
     def check_broker(self) -> dict:
         config = self.container.config
@@ -220,10 +193,15 @@ class HealthChecks(DependencyProvider):
         return {}
 
     def check_store(self) -> dict:
-        databases = self.databases()
-        for database in databases:
-            ping_database(database)
-        return {"databases": len(databases)}
+        """Every store probed side by side: {"written": [names], "read": [names]}; the first refusal fails it."""
+        targets = readiness.targets(self.container.dependencies)
+        pile = eventlet.GreenPile(max(len(targets), 1))
+        for target in targets:
+            pile.spawn(readiness.probe, target, self.container.service_name, HEALTH_CHECK_SECONDS)
+        done: dict[str, list[str]] = {}
+        for target, outcome in zip(targets, pile):
+            done.setdefault(outcome, []).append(target.name)
+        return done
 
     @staticmethod
     def check_packs() -> dict:
@@ -265,7 +243,7 @@ class HealthChecks(DependencyProvider):
 class Observable:
     """Mixin: `GET /healthz`, `/healthz/live`, `/healthz/ready` and `/metrics` for a service class (its `name` is
     used in the answers). Kubernetes probes liveness with /healthz/live (the process answers HTTP) and readiness
-    with /healthz/ready (broker reachable, store answering, rule packs present: 503 naming the failing check;
+    with /healthz/ready (broker reachable, stores taking a write, rule packs present: 503 naming the failing check;
     PAHT_READY_CHECKS narrows which checks count)."""
 
     health_checks = HealthChecks()

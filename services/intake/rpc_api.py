@@ -18,6 +18,7 @@ from nameko.rpc import rpc
 from paht import settings
 from paht.errors import ApiError
 from paht.events import jsonable
+from paht.rpc import RpcTimeout
 
 from . import reports as domain
 from .rpc_schemas import (
@@ -68,6 +69,8 @@ def answered_remotely(method: str):
         yield
     except ApiError as exc:
         raise RpcApiError.of(exc) from None
+    except RpcTimeout:
+        raise RpcApiError.of(ApiError("SERVICE_UNAVAILABLE", retry_after=5)) from None
     except Exception:
         log.exception("unhandled error in intake.%s", method)
         raise RpcApiError.of(ApiError("INTERNAL_ERROR")) from None

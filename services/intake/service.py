@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
@@ -22,6 +22,7 @@ from paht.events import CLOCK_ADVANCED, DECISION, REPORT_PURGED, jsonable
 from paht.mediastore import MediaFiles
 from paht.mediatypes import detect
 from paht.roles import CENTRE_ROLES
+from paht.rpc import TimedRpcProxy
 from paht.rules import get_pack, list_packs
 from paht.schemas import (
     ClockAdvanceIn,
@@ -82,10 +83,10 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
     media = MediaFiles()
     dispatch = EventDispatcher()
     public_events = PublicEvents()
-    handling = RpcProxy("handling")
-    rating = RpcProxy("rating")
-    verification = RpcProxy("verification")
-    publishing = RpcProxy("publishing")
+    handling = TimedRpcProxy("handling")
+    rating = TimedRpcProxy("rating")
+    verification = TimedRpcProxy("verification")
+    publishing = TimedRpcProxy("publishing")
 
     # ---- applying decisions -------------------------------------------------------------------------------
     def announce(self, applied: Applied):

@@ -16,12 +16,12 @@ from types import SimpleNamespace
 
 from kombu import Queue
 from nameko.messaging import consume
-from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from paht import clock, deadletters, settings
 from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.metrics import NOTIFICATION_ATTEMPT_FAILURES, NOTIFICATIONS
+from paht.rpc import TimedRpcProxy
 from paht.rules import get_pack
 from paht.schemas import Decision
 
@@ -46,7 +46,7 @@ class NotificationDead(Exception):
 
 class Notifier:
     outbox = NotificationOutbox()
-    intake = RpcProxy("intake")
+    intake = TimedRpcProxy("intake")
 
     @on_transition
     def notify(self, announced):

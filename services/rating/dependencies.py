@@ -32,13 +32,13 @@ class RatingStore:
                                                                                  if k != "_id"}}, upsert=True)
         return bool(result.upserted_id)
 
-    def checked_until(self, pack: str):
-        """When the schedule of `pack` was last looked at (None before the first time)."""
-        mark = self.checks.find_one({"_id": pack})
+    def checked_until(self, schedule: str):
+        """Up to when a pack's schedule item (`pack:kind`) has been made (None before its first check)."""
+        mark = self.checks.find_one({"_id": schedule})
         return mark["at"] if mark else None
 
-    def mark_checked(self, pack: str, at) -> None:
-        self.checks.update_one({"_id": pack}, {"$max": {"at": at}}, upsert=True)
+    def mark_checked(self, schedule: str, at) -> None:
+        self.checks.update_one({"_id": schedule}, {"$max": {"at": at}}, upsert=True)
 
     def has_periodic(self, report_id: str) -> bool:
         return self.periodic.find_one({"_id": report_id}, {"_id": 1}) is not None

@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import base64
+import logging
 import uuid
+from datetime import timedelta
 
+from eventlet.semaphore import Semaphore
 from nameko.events import BROADCAST, EventDispatcher, event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from paht import clock, periods, settings
 from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.events import CLOCK_ADVANCED, jsonable
+from paht.rpc import RpcTimeout, TimedRpcProxy
 from paht.rules import get_pack, list_packs, rules_root
 from paht.schemas import summary_key
 from paht.timers import setting_timer
@@ -28,13 +32,16 @@ from .ratings import (
 )
 from .scorecards import province_scorecards
 
+CHECKING = Semaphore()
+log = logging.getLogger(__name__)
+
 
 class RatingService(Observable):
     name = "rating"
 
     store = Ratings()
-    sla = RpcProxy("sla")
-    intake = RpcProxy("intake")
+    sla = TimedRpcProxy("sla")
+    intake = TimedRpcProxy("intake")
     dispatch = EventDispatcher()
 
     @rpc
@@ -109,18 +116,30 @@ class RatingService(Observable):
     def on_clock_advanced(self, payload):
         self.make_due_reports()
 
-    @setting_timer(interval=settings.report_check_seconds, eager=True)
+    @setting_timer(interval=settings.report_check_seconds)   # not eager: a call at start-up can lose its reply
     def make_due_reports(self):
         """Every periodic report the packs' schedules made due since the last check, once each (a stopped service
-        catches up when it runs)."""
-        now = clock.now()
-        for pack_id in list_packs():
-            pack = get_pack(pack_id)
-            since = self.store.checked_until(pack_id)
-            for item in periodic.schedule(pack):
-                for due in periodic.due_since(pack, item, since, now):
-                    self.make_report(pack, item, due, now)
-            self.store.mark_checked(pack_id, now)
+        catches up when it runs). One check at a time: a check begun after a clock jump must not mark a schedule
+        checked while an earlier one, still at the earlier time, has not made what was due then."""
+        with CHECKING:
+            now = clock.now()
+            for pack_id in list_packs():
+                pack = get_pack(pack_id)
+                for item in periodic.schedule(pack):
+                    try:
+                        self.check_schedule(pack, item, now)
+                    except RpcTimeout as exc:     # what this schedule owes is made at the next check
+                        log.warning("periodic %s %s: %s", pack_id, item["kind"], exc)
+
+    def check_schedule(self, pack, item, now):
+        watched = f"{pack.id}:{item['kind']}"
+        since = self.store.checked_until(watched)
+        due = periodic.due_since(pack, item, since, now)
+        if since is None and due:    # watched from its latest period on, even if making that one fails now
+            self.store.mark_checked(watched, due[0].generate_at - timedelta(microseconds=1))
+        for each in due:
+            self.make_report(pack, item, each, now)
+        self.store.mark_checked(watched, now)
 
     def make_report(self, pack, item, due, now):
         report_id = periodic.report_id(pack.id, due.kind, due.period.label)

@@ -6,13 +6,14 @@ from datetime import datetime
 from functools import partial
 
 from nameko.events import BROADCAST, EventDispatcher, event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 from nameko.timer import timer
 
 from paht import clock
 from paht.bus import on_transition, send_all
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.metrics import deadline_event
+from paht.rpc import TimedRpcProxy
 from paht.rules import get_pack
 from paht.schemas import lead_agency
 from paht.web import Observable
@@ -44,7 +45,7 @@ class SlaService(Observable):
 
     deadlines = Deadlines()
     dispatch = EventDispatcher()
-    handling = RpcProxy("handling")
+    handling = TimedRpcProxy("handling")
 
     @on_transition
     def on_report(self, announced):

@@ -4,8 +4,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from datetime import datetime, timedelta
-from datetime import time as time_of_day
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +12,7 @@ import requests
 
 from paht import clock
 from paht.clock import ControlledClock
+from tests import start_instants
 from services.handling.service import HandlingService
 from services.intake.service import IntakeService
 from services.publishing.service import PublishingService
@@ -131,16 +131,12 @@ class System:
 
 
 def office_morning() -> datetime:
-    """The next Tuesday–Thursday 09:00 in Việt Nam that is a working day in every pack: the tests then run in
-    office hours whatever the hour of the real clock (intake windows hold night reports until the morning)."""
+    """The first Tuesday–Thursday 09:00 after the suite's start (tests/start_instants.py) that is a working day
+    in every pack."""
     from paht.rules import get_pack, list_packs
     from paht.worktime import calendar_for
 
-    calendars = [calendar_for(get_pack(pack).meta) for pack in list_packs()]
-    day = datetime.now(VN).date() + timedelta(days=1)
-    while day.isoweekday() not in (2, 3, 4) or not all(c.is_working_day(day) for c in calendars):
-        day += timedelta(days=1)
-    return datetime.combine(day, time_of_day(9, 0), VN)
+    return start_instants.office_morning([calendar_for(get_pack(pack).meta) for pack in list_packs()])
 
 
 @pytest.fixture

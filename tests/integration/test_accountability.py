@@ -11,6 +11,7 @@ import requests
 from openpyxl import load_workbook
 
 from paht import clock, periods
+from tests.integration.conftest import eventually
 from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
 
 pytestmark = pytest.mark.integration
@@ -54,6 +55,8 @@ def test_directives_calls_replies_scorecards_and_the_monthly_report(system, monk
     assert system.staff_get("scorecards", staff, pack="soc-trang-2022", period=month.label).status_code == 404
     assert system.staff_get("scorecards", operator, pack=PACK, period="2026-13").status_code == 422
 
+    # the centre's schedule is watched once the rating service has made what was due at the start (its first check)
+    eventually(lambda: system.staff_get("periodic-reports", operator, pack=PACK).json()["reports"], "first check")
     system.advance(40 * 86400)                 # past the 20th after this month's cut-off: the report falls due
     report_name = f"{PACK}:monthly:{month.label}"
     deadline = time.monotonic() + 20
@@ -61,7 +64,8 @@ def test_directives_calls_replies_scorecards_and_the_monthly_report(system, monk
     while time.monotonic() < deadline and report_name not in [r["_id"] for r in listed]:
         time.sleep(0.3)
         listed = system.staff_get("periodic-reports", operator, pack=PACK).json()["reports"]
-    made = next(r for r in listed if r["_id"] == report_name)
+    made = next((r for r in listed if r["_id"] == report_name), None)
+    assert made, (report_name, [r["_id"] for r in listed])
     assert made["due"] and made["generated_at"] and made["article"]
     assert system.staff_get("periodic-reports", staff, pack=PACK).status_code == 403
     xlsx = system.staff_get(f"periodic-reports/{report_name}.xlsx", operator)

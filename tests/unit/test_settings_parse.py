@@ -13,7 +13,7 @@ from paht import runner, settings, storage
 @pytest.mark.parametrize("name, value, expected", [
     ("PAHT_DELIVERY_LIMIT", "five", "a whole number ≥ 1"),
     ("PAHT_DELIVERY_LIMIT", "0", "out of range"),
-    ("PAHT_MAX_UPLOAD_MB", "2.5", "a whole number ≥ 1"),
+    ("PAHT_MAX_UPLOAD_MB", "2.5", "a whole number ≥ 0"),
     ("PAHT_RETRY_BACKOFF_SECONDS", "fast", "a number ≥ 0"),
     ("PAHT_RETRY_BACKOFF_SECONDS", "nan", "out of range"),
     ("PAHT_RATE_LIMIT_PER_MINUTE", "-3", "out of range"),

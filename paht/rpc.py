@@ -1,0 +1,40 @@
+"""RPC between services that never waits forever: every call is bounded by PAHT_RPC_TIMEOUT_SECONDS.
+
+nameko 2.14's proxy waits for its reply without a limit, and a reply can be lost for good (a callee that died
+mid-call, or a call made before the caller's reply queue existed, as a timer firing at start-up does). A caller
+that waited would hold its worker, and whatever lock it held, for ever."""
+from __future__ import annotations
+
+import eventlet
+from nameko.rpc import RpcProxy
+
+from . import settings
+
+
+class RpcTimeout(Exception):
+    """The callee gave no answer in time; HTTP handlers answer 503 SERVICE_UNAVAILABLE with Retry-After."""
+
+
+class _TimedMethod:
+    def __init__(self, method, name: str):
+        self._method, self._name = method, name
+
+    def __call__(self, *args, **kwargs):
+        seconds = settings.rpc_timeout_seconds()
+        with eventlet.Timeout(seconds, RpcTimeout(f"{self._name}: no answer in {seconds:g} s")):
+            return self._method(*args, **kwargs)
+
+
+class _TimedService:
+    def __init__(self, proxy, service: str):
+        self._proxy, self._service = proxy, service
+
+    def __getattr__(self, name):
+        return _TimedMethod(getattr(self._proxy, name), f"{self._service}.{name}")
+
+
+class TimedRpcProxy(RpcProxy):
+    """`RpcProxy("intake")` whose calls raise RpcTimeout after PAHT_RPC_TIMEOUT_SECONDS."""
+
+    def get_dependency(self, worker_ctx):
+        return _TimedService(super().get_dependency(worker_ctx), self.target_service)
