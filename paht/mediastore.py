@@ -103,7 +103,12 @@ def open_media_store(uri: str | None = None):
 
 
 class MediaFiles(DependencyProvider):
-    """nameko dependency: the media store of `open_media_store` (GridFS, or PAHT_MEDIA_DIR / var/media)."""
+    """nameko dependency: the media store of `open_media_store` (GridFS, or PAHT_MEDIA_DIR / var/media).
+    `read_only=True` for a service that only reads the files: its readiness asks the store to answer, not to take
+    a write (paht.readiness)."""
+
+    def __init__(self, read_only: bool = False):
+        self.read_only = read_only
 
     def setup(self):
         self.store = open_media_store()

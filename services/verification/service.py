@@ -34,7 +34,7 @@ class VerificationService(Observable):
     name = "verification"
 
     evidence = Evidence()
-    media = MediaFiles()
+    media = MediaFiles(read_only=True)
     dispatch = EventDispatcher()
 
     @on_transition

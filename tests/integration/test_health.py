@@ -1,5 +1,6 @@
 """Kubernetes' probes (issue 13): /healthz/live answers while the process runs; /healthz/ready answers 200 only
-while the broker is reachable, the store answers and rule packs are present, else 503 naming the failing check."""
+while the broker is reachable, every store takes a write (issue 20) and rule packs are present, else 503 naming the
+failing check."""
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import eventlet
 import pytest
 import requests
 
-from paht import web
+from paht import readiness, web
 from tests.integration.conftest import SERVICES
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,10 @@ def test_every_service_is_live_and_ready(system):
         body = answer.json()
         assert body["status"] == "ready" and body["service"] == name
         assert body["checks"]["broker"] == {"ok": True}
-        assert body["checks"]["store"] == {"ok": True, "databases": 1}      # each service owns one database
+        written = body["checks"]["store"]["written"]
+        assert name in written                                             # each service writes its own database
+        assert ("media files" in written) == (name == "intake")           # intake stores the photos
+        assert body["checks"]["store"].get("read", []) == (["media files"] if name == "verification" else [])
         assert body["checks"]["packs"]["ok"] and body["checks"]["packs"]["packs"] >= 5
         old = requests.get(f"{base_url(system, name)}/healthz", timeout=10)  # unchanged
         assert old.status_code == 200 and old.json()["status"] == "ok"
@@ -82,29 +86,30 @@ def test_not_ready_while_the_broker_is_unreachable(system, monkeypatch):
 
 def test_not_ready_while_the_store_fails_and_a_hanging_check_is_cut_short(system, monkeypatch):
     system.start("sla")
-    original = web.ping_database
+    original = readiness._write_database
 
-    def broken(database):
+    def broken(database, document_id, seconds):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(web, "ping_database", broken)
+    monkeypatch.setattr(readiness, "_write_database", broken)
     answer = ready(system, "sla")
     assert answer.status_code == 503
     assert answer.json()["failing"] == ["store"]
-    assert answer.json()["checks"]["store"] == {"ok": False, "error": "OperationalError: disk I/O error"}
+    assert answer.json()["checks"]["store"] == {"ok": False,
+                                                "error": "StoreNotReady: sla: OperationalError: disk I/O error"}
 
-    monkeypatch.setattr(web, "ping_database", lambda database: eventlet.sleep(60))   # a store that never answers
+    monkeypatch.setattr(readiness, "_write_database", lambda *args: eventlet.sleep(60))   # a store that never answers
     started = time.monotonic()
     answer = ready(system, "sla")
     assert time.monotonic() - started < web.HEALTH_CHECK_SECONDS + 3
     assert answer.status_code == 503 and answer.json()["checks"]["store"] == {"ok": False, "error": "timed out"}
 
-    monkeypatch.setattr(web, "ping_database", original)
+    monkeypatch.setattr(readiness, "_write_database", original)
     assert ready(system, "sla").status_code == 200
 
 
-def test_the_store_ping_reaches_mongodb_databases():
-    """The same check against MongoDB: pymongo's `ping` command (here a server that is not there)."""
+def test_the_store_probe_reaches_mongodb_databases():
+    """The same probe against MongoDB: an upsert in `_readiness` (here a server that is not there)."""
     from pymongo import MongoClient
 
     client = MongoClient("mongodb://127.0.0.1:1/", serverSelectionTimeoutMS=200, connect=False)
@@ -113,9 +118,9 @@ def test_the_store_ping_reaches_mongodb_databases():
             def __init__(self, db):
                 self.reports = db["reports"]
 
-        database = web._database_of(Store(client["paht_intake"]))
-        assert database.name == "paht_intake"
-        with pytest.raises(Exception, match="127.0.0.1:1"):
-            web.ping_database(database)
+        target = readiness.target_of(Store(client["paht_intake"]), writes=True)
+        assert (target.name, target.writes) == ("paht_intake", True)
+        with pytest.raises(readiness.StoreNotReady, match="^paht_intake: .*127.0.0.1:1"):
+            readiness.probe(target, "intake", seconds=1)
     finally:
         client.close()
