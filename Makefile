@@ -2,7 +2,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install up demo test unit integration chaos rules-check monitoring-check k8s-check lock lock-check api-check bench clean
+.PHONY: install venv-python tools up demo test test-instants unit integration chaos rules-check monitoring-check k8s-check lock lock-check api-check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -10,7 +10,16 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-install: $(BIN)/.installed
+install: venv-python $(BIN)/.installed
+
+# A .venv made by another Python (or a broken one) is made again with $(PYTHON).
+venv-python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "PAHT needs Python 3.11" \
+	  "($(PYTHON) is $$($(PYTHON) -V 2>&1)): pyenv install 3.11, or apt-get install python3.11 on Debian 12," \
+	  "then make PYTHON=/path/to/python3.11 …"; exit 1; }
+	@if [ -d $(VENV) ] && [ "$$($(BIN)/python -c 'import sys; print(sys.version_info[:2])' 2>/dev/null)" != \
+	  "$$($(PYTHON) -c 'import sys; print(sys.version_info[:2])')" ]; then \
+	  echo "$(VENV) was made by another Python: making it again with $(PYTHON)"; rm -rf $(VENV); fi
 
 ## Run the whole system locally (broker check, all services, demo users) until Ctrl-C.
 up: install
@@ -20,12 +29,23 @@ up: install
 demo: install
 	$(BIN)/paht demo
 
-## The whole suite: rule packs, unit, contract and integration tests (real RabbitMQ).
-test: install monitoring-check k8s-check lock-check api-check
+## The whole suite: rule packs, unit, contract and integration tests (real RabbitMQ), then the date-dependent
+## tests again from every start instant of tests/start_instants.py (`PAHT_CLOCK_START=… make test`: all from one).
+test: tools install monitoring-check k8s-check lock-check api-check
 	scripts/ensure-rabbitmq
 	$(BIN)/paht rules check
 	$(BIN)/paht rules test
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory test-instants
+
+test-instants: install
+	for instant in $$($(BIN)/python -m tests.start_instants values); do \
+	  echo "== the date-dependent tests from $$instant"; \
+	  PAHT_CLOCK_START=$$instant $(BIN)/pytest -q -m calendar || exit 1; done
+
+## What the suite needs from the machine's package manager (promtool): installed when allowed, else named.
+tools:
+	scripts/ensure-tools
 
 unit: install
 	$(BIN)/pytest -q tests/unit tests/contract
@@ -43,8 +63,7 @@ chaos: install
 ## Alerts and dashboards (deploy/monitoring/): promtool checks the PrometheusRule's rules and every dashboard query,
 ## then runs the alerts' unit tests (promtool: Debian's `prometheus` package; .ci/run installs it).
 MONITORING_OUT := var/monitoring
-monitoring-check: install
-	@command -v promtool >/dev/null || { echo "promtool not found: apt-get install -y prometheus"; exit 1; }
+monitoring-check: install tools
 	rm -rf $(MONITORING_OUT) && $(BIN)/python deploy/monitoring/extract_rules.py $(MONITORING_OUT)
 	promtool check rules $(MONITORING_OUT)/paht-rules.yaml $(MONITORING_OUT)/dashboard-exprs.yaml
 	cd $(MONITORING_OUT) && promtool test rules $(notdir $(wildcard deploy/monitoring/tests/*.yaml))

@@ -14,7 +14,7 @@ from paht import clock, periods
 from tests.integration.conftest import eventually
 from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 
 def test_directives_calls_replies_scorecards_and_the_monthly_report(system, monkeypatch):

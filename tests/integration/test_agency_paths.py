@@ -14,7 +14,7 @@ from paht.worktime import calendar_for
 from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
 from tests.webhook_check import documented_check
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 
 def tokens(system, agency, pack=PACK):

@@ -14,7 +14,7 @@ from paht.demo_media import camera_jpeg
 from paht.rules import get_pack
 from paht.worktime import calendar_for
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 # a point inside each province (checked against paht/data/boundaries with paht.geo.WardIndex)
 POINTS = {

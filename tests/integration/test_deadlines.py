@@ -7,7 +7,7 @@ import pytest
 from paht import accounts
 from tests.integration.test_walking_route import fresh_photo, good_report
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 
 def internal(system, report_id):

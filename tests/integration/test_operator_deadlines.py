@@ -10,7 +10,7 @@ from paht.demo_media import camera_jpeg
 from tests.integration.test_timing import deadline, internal, move_to
 from tests.integration.test_walking_route import fresh_photo, good_report
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 PACK = "thua-thien-hue-2022"
 

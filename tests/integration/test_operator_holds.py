@@ -9,7 +9,7 @@ from paht.demo_media import camera_jpeg
 from tests.integration.test_walking_route import good_report
 from tests.media_factory import heic
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 RULE, ARTICLE = "tth-acc-photo-age-unknown", "Điều 7 khoản 5 điểm a"
 

@@ -18,7 +18,7 @@ from paht.mediastore import MediaStore
 from paht.storage import open_database
 from tests.integration.conftest import eventually
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 PACK = "tay-ninh-2024"
 PHONE, KEY = "0912345678", "phone:84912345678"

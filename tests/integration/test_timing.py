@@ -17,7 +17,7 @@ from paht.rules import get_pack
 from paht.worktime import calendar_for
 from tests.integration.test_walking_route import fresh_photo, good_report
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 
 def move_to(system, pack, hour, minute=0, working_day=True, seconds=0):

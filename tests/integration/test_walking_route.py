@@ -10,7 +10,7 @@ from paht import accounts, clock
 from paht.demo_media import camera_jpeg
 from paht.rules import get_pack
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 HUE_POINT = (16.4637, 107.5909)  # Huế city centre (Phú Hội / Thuận Hóa area)
 PACK = "thua-thien-hue-2022"

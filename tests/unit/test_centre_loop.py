@@ -20,6 +20,8 @@ from services.intake.reports import masked_reporter, public_view, staff_view, wi
 from services.publishing.letters import delivery, md, publication_decision
 from services.publishing.service import PublishingService
 
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
+
 VN = timezone(timedelta(hours=7))
 OPENED = datetime(2026, 11, 23, 9, 0, tzinfo=VN)      # a Monday, in office hours
 PACKS = ("soc-trang-2022", "soc-trang-2023", "thua-thien-hue-2022", "vinh-long-2025", "tay-ninh-2024")

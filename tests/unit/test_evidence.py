@@ -28,6 +28,8 @@ from services.verification.evidence import (
 )
 from tests import media_factory as make
 
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
+
 VN = make.VN
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=VN)
 TZ = "Asia/Ho_Chi_Minh"

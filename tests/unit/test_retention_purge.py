@@ -13,6 +13,8 @@ from services.rating.dependencies import RatingStore
 from services.routing.dependencies import RoutingStore
 from services.verification.dependencies import EvidenceStore
 
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
+
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 LATER = NOW + timedelta(days=31)
 PACK = "tay-ninh-2024"

@@ -24,6 +24,8 @@ from services.rating.service import RatingService
 from services.sla.dependencies import DeadlineStore
 from services.sla.service import SlaService
 
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
+
 A, B = "so-xay-dung", "cap-nuoc"
 # (report_to_province in the month, not_eligible_excellent over the year, report_to_province over the year)
 EXPECTED = {

@@ -1,10 +1,15 @@
 """Deadline documents from the packs' sla rules (no broker)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from paht.rules import get_pack
 from services.sla.deadlines import deadline_decision, new_deadline, step_for
+
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
 
 VN = timezone(timedelta(hours=7))
 

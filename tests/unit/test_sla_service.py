@@ -16,6 +16,8 @@ from paht.schemas import Transitioned
 from services.sla.dependencies import DeadlineStore
 from services.sla.service import SlaService
 
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
+
 VN = timezone(timedelta(hours=7))
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=VN)
 

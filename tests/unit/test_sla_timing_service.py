@@ -15,6 +15,8 @@ from services.sla.deadlines import agency_lateness
 from services.sla.dependencies import DeadlineStore
 from services.sla.service import SlaService
 
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
+
 VN = timezone(timedelta(hours=7))
 MON = datetime(2026, 11, 23, 9, 0, tzinfo=VN)      # a working Monday (Tuesday 24/11 is a day off)
 

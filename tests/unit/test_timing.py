@@ -24,6 +24,8 @@ from services.routing.route import held_until
 from services.routing.service import RoutingService
 from services.sla import deadlines
 
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
+
 VN = timezone(timedelta(hours=7))
 
 

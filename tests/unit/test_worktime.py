@@ -7,6 +7,8 @@ from hypothesis import strategies as st
 
 from paht.worktime import WorkCalendar, calendar_for
 
+pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
+
 VN = timezone(timedelta(hours=7))
 CAL = WorkCalendar()
 
