@@ -68,11 +68,11 @@ monitoring-check: install tools
 	promtool check rules $(MONITORING_OUT)/paht-rules.yaml $(MONITORING_OUT)/dashboard-exprs.yaml
 	cd $(MONITORING_OUT) && promtool test rules $(notdir $(wildcard deploy/monitoring/tests/*.yaml))
 
-## Kubernetes (deploy/k8s/): the rules ConfigMaps list exactly the files of rules/ (scripts/k8s-rules), and both
-## overlays render and validate strictly: built-in kinds against Kubernetes' schemas (kubernetes-validate, an unknown
-## kind is an error), RabbitmqCluster and MongoDBCommunity against their CRDs in deploy/k8s/crds/. A few seconds.
-## The rules ConfigMaps read rules/ outside the kustomization's directory, hence the load restrictor.
-KUSTOMIZE := kubectl kustomize --load-restrictor LoadRestrictionsNone
+## Kubernetes (deploy/k8s/): the rules ConfigMaps hold exactly the files of rules/ (scripts/k8s-rules), and both
+## overlays render (as `kubectl apply -k` does: nothing read outside deploy/k8s) and validate strictly: built-in kinds
+## against Kubernetes' schemas (kubernetes-validate, an unknown kind is an error), the custom resources (operators,
+## Gateway API, Prometheus Operator) against their schemas in deploy/k8s/crds/. A few seconds.
+KUSTOMIZE := kubectl kustomize
 k8s-check: install
 	@command -v kubectl >/dev/null || { echo "kubectl not found (it renders deploy/k8s): https://kubernetes.io/docs/tasks/tools/"; exit 1; }
 	$(BIN)/python scripts/k8s-rules --check

@@ -25,7 +25,7 @@ needs_kubectl = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kube
 
 
 def render(path: Path) -> list[dict]:
-    text = subprocess.run(["kubectl", "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(path)],
+    text = subprocess.run(["kubectl", "kustomize", str(path)],    # the default load restrictor: apply -k works
                           check=True, capture_output=True, text=True).stdout
     return [doc for doc in yaml.safe_load_all(text) if doc]
 
@@ -49,7 +49,7 @@ def rule_files() -> dict[str, bytes]:
 
 # ---- the rule packs in the cluster ------------------------------------------------------------------------------
 def test_rules_configmaps_are_not_stale():
-    """deploy/k8s/base/rules/ lists exactly the files of rules/ (else: run scripts/k8s-rules)."""
+    """deploy/k8s/base/rules/ holds exactly the files of rules/, contents included (else: run scripts/k8s-rules)."""
     check = subprocess.run([sys.executable, str(ROOT / "scripts" / "k8s-rules"), "--check"],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
