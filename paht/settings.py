@@ -89,6 +89,20 @@ def rate_limit_per_minute() -> int:
     return _int("PAHT_RATE_LIMIT_PER_MINUTE", 0 if environment() == "test" else 30)
 
 
+def trusted_proxies(env=None) -> tuple:
+    """PAHT_TRUSTED_PROXIES: the proxies (comma-separated CIDRs or addresses, e.g. the ingress controller's pod
+    network 10.0.0.0/8) whose X-Forwarded-For names the client (paht.proxies); empty (the default): none, the TCP
+    peer is the client. Rate limits, login throttling and request logs key on that client."""
+    from .proxies import parse_networks
+
+    raw = (os.environ if env is None else env).get("PAHT_TRUSTED_PROXIES", "")
+    try:
+        return parse_networks(raw)
+    except ValueError as exc:
+        raise SettingInvalid(f"PAHT_TRUSTED_PROXIES={raw!r} does not parse ({exc}): expected comma-separated CIDR "
+                             "networks or addresses, e.g. 10.0.0.0/8,192.168.1.7") from None
+
+
 def idempotency_hours() -> int:
     return _int("PAHT_IDEMPOTENCY_HOURS", 24)
 
@@ -258,6 +272,10 @@ def setting_problems(env=None) -> list[str]:
             clock_start()
         except SettingInvalid as exc:
             problems.append(str(exc))
+    try:
+        trusted_proxies(env)
+    except SettingInvalid as exc:
+        problems.append(str(exc))
     return problems
 
 

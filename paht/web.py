@@ -12,12 +12,12 @@ from kombu import Connection
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.web.handlers import HttpRequestHandler
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import clock, metrics, readiness, settings
+from . import clock, metrics, proxies, readiness, settings
 from .errors import ApiError
 from .events import jsonable
 from .rpc import RpcTimeout
@@ -68,6 +68,7 @@ class JsonWsgiApp(WsgiApp):
         if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
             environ["wsgi.input_terminated"] = True   # eventlet de-chunks; werkzeug then reads to the end, bounded
         request = LimitedRequest(environ, shallow=True)
+        proxies.of_environ(environ)   # the client behind trusted proxies, once: handlers read proxies.of_request
         started, route = time.perf_counter(), "unmatched"
         try:
             rule, values = self.url_map.bind_to_environ(environ).match(return_rule=True)
@@ -82,9 +83,23 @@ class JsonWsgiApp(WsgiApp):
         return answer(environ, start_response)
 
 
+class ClientAddressProtocol(HttpOnlyProtocol):
+    """The access log names the client as paht.proxies finds it (eventlet's own would prepend any X-Forwarded-For
+    a client wrote, unverified)."""
+
+    def get_client_address(self):
+        host, port = wsgi.addr_to_host_port(self.client_address)
+        headers = getattr(self, "headers", None)
+        forwarded = headers.get_all("X-Forwarded-For") if headers is not None else None
+        return proxies.client_address(host, forwarded, settings.trusted_proxies()), port
+
+
 class JsonWebServer(WebServer):
     def get_wsgi_app(self):
         return JsonWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=ClientAddressProtocol, debug=False):
+        return super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
 
 
 class JsonHttpHandler(HttpRequestHandler):

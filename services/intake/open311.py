@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from paht import clock, settings
+from paht import clock, proxies, settings
 from paht.demo_users import open311_key
 from paht.errors import ApiError
 from paht.remote_media import fetch_media
@@ -192,7 +192,7 @@ class Open311Api:
     def open311_submit(self, request, fmt):
         """A report from another system: form fields of GeoReport v2 (`api_key` required), `media_url` fetched
         from an allowed host, and files as multipart `media` parts (an extension of the standard)."""
-        self.within_rate(request.remote_addr)
+        self.within_rate(proxies.of_request(request))
         values = form_values(request)
         check_api_key(values.pop("api_key", None))
         given = self.validated(Open311Form, values)

@@ -14,7 +14,7 @@ from nameko.timer import timer
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from paht import actors, clock, deadletters, flow, settings
+from paht import actors, clock, deadletters, flow, proxies, settings
 from paht.bus import dead_letter_consumer, reliable_event_handler
 from paht.categories import classify
 from paht.errors import ApiError
@@ -285,7 +285,7 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
     @http("POST", "/api/v1/reports")
     @guarded
     def submit(self, request):
-        self.within_rate(request.remote_addr)
+        self.within_rate(proxies.of_request(request))
         report_in = parse_part(request, ReportIn)
         self.within_rate(domain.reporter_key(report_in))
         files = read_media(request, settings.max_upload_bytes())
@@ -574,7 +574,7 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
     def login(self, request):
         """{"username", "password"} → a bearer token for settings.session_minutes() (401 for a wrong password or
         a disabled account alike)."""
-        self.within_rate(f"login:{request.remote_addr}")
+        self.within_rate(f"login:{proxies.of_request(request)}")
         given = self.validated(staff_auth.LoginIn, read_json(request))
         self.within_rate(f"login-user:{given.username.lower()}")
         session = self.store.accounts.login(given.username, given.password, settings.session_minutes())
