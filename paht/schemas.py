@@ -241,3 +241,18 @@ class ReportPurged(BaseModel):
     retention_days: int
     reporter_key: str | None = None   # reporter_key() of the reporter as intake last knew them (phone-based)
     media: list[str] = Field(default_factory=list)   # sha256 of the reporter's own files (never after_photos)
+
+
+# The deadline as a report shows it: sla makes it, intake shows it (public and staff views).
+class PublicDeadline(BaseModel):
+    step: str
+    subject: str | None = None      # which co-agency (co_process) or which interaction (interaction_reply)
+    due: str
+    opened_at: str
+    late: bool
+    agency: str | None = None
+    rule: str | None = None
+    article: str | None = None
+    amount: float
+    unit: str
+    closed_at: str | None = None

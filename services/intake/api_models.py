@@ -18,6 +18,7 @@ from paht.schemas import (
     ClockAdvanceIn,
     InteractionIn,
     MediaRecord,
+    PublicDeadline,
     RatingIn,
     Reason,
     ReportIn,
@@ -27,7 +28,6 @@ from paht.schemas import (
     Transitioned,
 )
 from paht.states import STATES
-from services.sla.schemas import PublicDeadline
 
 from .channel_schemas import OperatorReportIn, ZaloEvent
 from .rpc_schemas import (
