@@ -106,7 +106,7 @@ def main(argv=None) -> int:
     checked = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
     status = "FAILED" if failures else "ok"
     print(f"{status}: {sum(kinds.values())} resources strictly validated against Kubernetes "
-          f"{args.kubernetes_version} and PAHT's operator schemas ({checked}); {failures} errors")
+          f"{args.kubernetes_version} and PAHT's custom resource schemas ({checked}); {failures} errors")
     return 1 if failures else 0
 
 

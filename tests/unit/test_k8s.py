@@ -283,20 +283,55 @@ def covered(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix.rstrip("/") + "/")
 
 
+def route_prefixes(route: dict) -> list[str]:
+    matches = [match for rule in route["spec"]["rules"] for match in rule.get("matches", [])]
+    assert all(match["path"]["type"] == "PathPrefix" for match in matches)
+    return [match["path"]["value"] for match in matches]
+
+
 @needs_kubectl
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_ingress_exposes_the_api_and_nothing_else(rendered, overlay):
-    (ingress,) = objects(rendered[overlay], "Ingress").values()
-    paths = [p for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
-    assert {p["backend"]["service"]["name"] for p in paths} == {"paht-intake"}
-    prefixes = [p["path"] for p in paths]
-    assert all(p["pathType"] == "Prefix" for p in paths)
+def test_the_http_route_exposes_the_api_and_nothing_else(rendered, overlay):
+    docs = rendered[overlay]
+    assert not objects(docs, "Ingress"), "the public entry is the Gateway API's (ingress-nginx is retired)"
+    (gateway,) = objects(docs, "Gateway").values()
+    listeners = {listener["name"]: listener for listener in gateway["spec"]["listeners"]}
+    routes = objects(docs, "HTTPRoute")
+    api = routes["paht-api"]
+    assert api["spec"]["parentRefs"] == [{"name": gateway["metadata"]["name"], "sectionName": "public"}]
+    assert listeners["public"]["allowedRoutes"] == {"namespaces": {"from": "Same"}}
+    backends = [ref for rule in api["spec"]["rules"] for ref in rule["backendRefs"]]
+    (intake_port,) = [port["port"] for port in objects(docs, "Service")["paht-intake"]["spec"]["ports"]]
+    assert backends == [{"name": "paht-intake", "port": intake_port}]
+    prefixes = route_prefixes(api)
     for hidden in ("/metrics", "/healthz", "/healthz/ready", "/api/v1/_clock", "/api/v1/_clock/advance", "/"):
         assert not any(covered(hidden, prefix) for prefix in prefixes), hidden
     public = {route for route in intake_routes()
               if route.startswith(("/api/v1/", "/open311/")) and "/_clock" not in route}
     unexposed = {route for route in public if not any(covered(route, prefix) for prefix in prefixes)}
-    assert not unexposed, f"intake routes missing from deploy/k8s/base/ingress.yaml: {sorted(unexposed)}"
+    assert not unexposed, f"intake routes missing from deploy/k8s/base/http-route.yaml: {sorted(unexposed)}"
+    for name, route in routes.items():     # nothing else reaches a backend
+        if name != "paht-api":
+            assert all("backendRefs" not in rule for rule in route["spec"]["rules"]), name
+
+
+@needs_kubectl
+def test_production_serves_the_api_over_https_only(rendered):
+    docs = rendered["production"]
+    (gateway,) = objects(docs, "Gateway").values()
+    listeners = {listener["name"]: listener for listener in gateway["spec"]["listeners"]}
+    public = listeners["public"]
+    assert (public["protocol"], public["port"]) == ("HTTPS", 443)
+    assert public["tls"] == {"mode": "Terminate", "certificateRefs": [{"name": "paht-api-tls"}]}
+    assert gateway["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+    plain = [listener for listener in listeners.values() if listener["protocol"] == "HTTP"]
+    assert all(listener["hostname"] == public["hostname"] for listener in plain)
+    for listener in plain:        # the only route on plain HTTP redirects to HTTPS
+        attached = [route for route in objects(docs, "HTTPRoute").values()
+                    if any(ref.get("sectionName") == listener["name"] for ref in route["spec"]["parentRefs"])]
+        (redirect,) = attached
+        (rule,) = redirect["spec"]["rules"]
+        assert rule["filters"] == [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}]
 
 
 @needs_kubectl
@@ -305,9 +340,16 @@ def test_network_policies_allow_only_the_flow(rendered):
     deny = policies["paht-default-deny"]["spec"]
     assert deny == {"podSelector": {"matchLabels": {"app": "paht"}}, "policyTypes": ["Ingress", "Egress"]}
     inbound = {name: p for name, p in policies.items() if "ingress" in p["spec"]}
-    assert set(inbound) == {"paht-api-from-ingress", "paht-metrics-from-prometheus"}
-    assert inbound["paht-api-from-ingress"]["spec"]["podSelector"]["matchLabels"] == {"app": "paht",
+    assert set(inbound) == {"paht-api-from-gateway", "paht-metrics-from-prometheus"}
+    assert inbound["paht-api-from-gateway"]["spec"]["podSelector"]["matchLabels"] == {"app": "paht",
                                                                                       "service": "intake"}
+    (gateway,) = objects(rendered["production"], "Gateway").values()
+    (proxies,) = inbound["paht-api-from-gateway"]["spec"]["ingress"][0]["from"]
+    assert proxies["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}
+    assert proxies["podSelector"]["matchLabels"] == {     # Envoy Gateway's proxies of this very Gateway
+        "app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy",
+        "gateway.envoyproxy.io/owning-gateway-name": gateway["metadata"]["name"],
+        "gateway.envoyproxy.io/owning-gateway-namespace": gateway["metadata"]["namespace"]}
     for policy in inbound.values():
         (rule,) = policy["spec"]["ingress"]
         assert rule["ports"] == [{"protocol": "TCP", "port": "http"}] and rule["from"]
@@ -359,6 +401,11 @@ def test_validator_is_strict_for_built_in_kinds_and_crds(validator):
                       "statefulSet": {"spec": {"anything": "kept"}}}}        # preserve-unknown-fields stays open
     assert problems(validator, mongo) == []
     assert problems(validator, {**mongo, "spec": {**mongo["spec"], "member": 3}})
+    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": "r"},
+             "spec": {"parentRefs": [{"name": "paht"}], "rules": [{"backendRefs": [{"name": "s", "port": 8000}]}]}}
+    assert problems(validator, route) == []
+    assert problems(validator, {**route, "spec": {**route["spec"], "hostname": ["x"]}})     # hostnames, misspelt
+    assert problems(validator, {**route, "apiVersion": "gateway.networking.k8s.io/v1alpha1"})
 
 
 # ---- the image's lock -------------------------------------------------------------------------------------------
