@@ -1,10 +1,11 @@
-"""`paht dlq list|show|replay|drop`: the dead letters intake keeps, over AMQP RPC (AMQP_URI)."""
+"""`paht dlq list|show|replay|drop`: the dead letters intake keeps, over AMQP RPC (AMQP_URI). Each call carries an
+internal assertion made with PAHT_INTERNAL_SECRET (paht.callers): run it where the services' secret is set."""
 from __future__ import annotations
 
 import argparse
 import json
 
-from . import settings
+from . import callers, settings
 
 
 def main(argv: list[str]) -> int:
@@ -17,22 +18,36 @@ def main(argv: list[str]) -> int:
                        ("drop", "settle it without handling")):
         verbs.add_parser(verb, help=text).add_argument("id")
     args = parser.parse_args(argv)
+    from nameko.exceptions import RemoteError
     from nameko.standalone.rpc import ClusterRpcProxy
 
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=30) as cluster:
-        intake = cluster.intake
-        if args.verb == "list":
-            letters = intake.dead_letters(args.status, args.limit)
-            for letter in letters:
-                print(f"{letter['_id']}  {letter.get('at', '')[:19]}  {letter.get('queue')}  "
-                      f"report {letter.get('report_id') or '-'}  {letter['error']['type']}: "
-                      f"{letter['error']['message'][:80]}")
-            print(f"{len(letters)} {args.status}")
-            return 0
-        answer = {"show": intake.dead_letter, "replay": intake.replay_dead_letter,
-                  "drop": intake.drop_dead_letter}[args.verb](args.id)
-        if answer is None:
-            print(f"{args.id}: no such open dead letter")
+        try:
+            return run(args, cluster.intake)
+        except RemoteError as exc:
+            if exc.exc_type != "FORBIDDEN":
+                raise
+            print(callers.cli_refused("paht dlq", exc.value))
             return 1
-        print(json.dumps(answer, ensure_ascii=False, indent=1))
+
+
+def run(args, intake) -> int:
+    """One command against intake's RPC proxy, each call signed as PAHT's own."""
+    def call(method, **arguments):
+        return callers.call_internal("intake", intake, method, **arguments)
+
+    if args.verb == "list":
+        letters = call("dead_letters", status=args.status, limit=args.limit)
+        for letter in letters:
+            print(f"{letter['_id']}  {letter.get('at', '')[:19]}  {letter.get('queue')}  "
+                  f"report {letter.get('report_id') or '-'}  {letter['error']['type']}: "
+                  f"{letter['error']['message'][:80]}")
+        print(f"{len(letters)} {args.status}")
         return 0
+    method = {"show": "dead_letter", "replay": "replay_dead_letter", "drop": "drop_dead_letter"}[args.verb]
+    answer = call(method, letter_id=args.id)
+    if answer is None:
+        print(f"{args.id}: no such open dead letter")
+        return 1
+    print(json.dumps(answer, ensure_ascii=False, indent=1))
+    return 0

@@ -1,6 +1,8 @@
 """Stable API error codes with their Vietnamese (first) and English messages."""
 from __future__ import annotations
 
+import json
+
 MESSAGES: dict[str, tuple[int, str, str]] = {
     "INVALID_JSON": (400, "Dữ liệu gửi lên không phải JSON hợp lệ.", "The request body is not valid JSON."),
     "VALIDATION_FAILED": (422, "Thông tin phản ánh chưa hợp lệ, vui lòng kiểm tra các trường được nêu.",
@@ -86,3 +88,26 @@ class ApiError(Exception):
         if self.detail:
             error["detail"] = self.detail
         return {"error": error}
+
+
+class RpcApiError(Exception):
+    """An ApiError as an RPC caller receives it. nameko serialises an exception as its class name (`exc_type`),
+    its args (`exc_args`) and its text (`value`): each code has its own subclass, named by the code."""
+
+    def __init__(self, code: str, message: str, message_en: str, fields: dict, detail: str = ""):
+        super().__init__(code, message, message_en, fields, detail)
+        self.code, self.message, self.message_en, self.fields, self.detail = code, message, message_en, fields, detail
+
+    def __str__(self):   # nameko's `value`, all that a nameko caller's RemoteError shows: the fields too
+        fields = f" {json.dumps(self.fields, ensure_ascii=False)}" if self.fields else ""
+        return f"{self.message} ({self.message_en})" + (f": {self.detail}" if self.detail else "") + fields
+
+    @classmethod
+    def of(cls, error: ApiError) -> RpcApiError:
+        kind = _KINDS.get(error.code)
+        if kind is None:
+            kind = _KINDS[error.code] = type(error.code, (cls,), {"__module__": __name__, "__qualname__": error.code})
+        return kind(error.code, error.message, error.message_en, error.fields, error.detail or "")
+
+
+_KINDS: dict[str, type[RpcApiError]] = {}

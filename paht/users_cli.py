@@ -5,7 +5,9 @@
     paht users disable nguyen.van.a        # its sessions end at once
     paht users reset nguyen.van.a          # a new password (printed once); its sessions end
 
-A password is generated and printed once unless `--password-stdin` reads it from standard input.
+A password is generated and printed once unless `--password-stdin` reads it from standard input. Each call carries
+an internal assertion made with PAHT_INTERNAL_SECRET (paht.callers): run it where the services' secret is set (a
+pod of the system; locally, the directory `paht up` runs in, whose var/ holds the local secret).
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import argparse
 import json
 import sys
 
-from . import settings
+from . import callers, settings
 from .roles import STAFF_ROLES
 
 
@@ -46,9 +48,12 @@ def _password(args, stdin) -> str | None:
 
 
 def run(args, intake, out=print, stdin=sys.stdin) -> int:
-    """One command against intake's RPC proxy (`intake.add_user` …)."""
+    """One command against intake's RPC proxy (`intake.add_user` …), each call signed as PAHT's own."""
+    def call(method, **arguments):
+        return callers.call_internal("intake", intake, method, **arguments)
+
     if args.verb == "list":
-        users = intake.list_users(args.pack, args.agency, args.role)
+        users = call("list_users", pack=args.pack, agency=args.agency, role=args.role)
         if args.json:
             out(json.dumps(users, ensure_ascii=False, indent=1))
             return 0
@@ -59,12 +64,13 @@ def run(args, intake, out=print, stdin=sys.stdin) -> int:
         out(f"{len(users)} accounts")
         return 0
     if args.verb == "add":
-        answer = intake.add_user({"username": args.username, "role": args.role, "pack": args.pack,
-                                  "agency": args.agency, "name": args.name, "password": _password(args, stdin)})
+        answer = call("add_user", account={"username": args.username, "role": args.role, "pack": args.pack,
+                                           "agency": args.agency, "name": args.name,
+                                           "password": _password(args, stdin)})
     elif args.verb in ("disable", "enable"):
-        answer = intake.disable_user(args.username, args.verb == "disable")
+        answer = call("disable_user", reference=args.username, disabled=args.verb == "disable")
     else:
-        answer = intake.reset_user(args.username, _password(args, stdin))
+        answer = call("reset_user", reference=args.username, password=_password(args, stdin))
     if "error" in answer:
         error = answer["error"]
         details = "; ".join(f"{k}: {v}" for k, v in (error.get("fields") or {}).items()) or error.get("detail", "")
@@ -80,7 +86,14 @@ def run(args, intake, out=print, stdin=sys.stdin) -> int:
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
+    from nameko.exceptions import RemoteError
     from nameko.standalone.rpc import ClusterRpcProxy
 
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=30) as cluster:
-        return run(args, cluster.intake)
+        try:
+            return run(args, cluster.intake)
+        except RemoteError as exc:
+            if exc.exc_type != "FORBIDDEN":
+                raise
+            print(callers.cli_refused("paht users", exc.value))
+            return 1

@@ -23,7 +23,15 @@ ASYNCAPI_INFO = {
     "description": "intake's nameko RPCs (exchange `nameko-rpc`, routing key `intake.<method>`, body "
                    "`{\"args\": [], \"kwargs\": {}}`, the reply `{\"result\", \"error\"}` on the caller's `reply_to` "
                    "with its `correlation_id`) and the events: the public `paht.public` (`report.<state>`, the public "
-                   "view) and intake's internal announcements on `intake.events`.",
+                   "view) and intake's internal announcements on `intake.events`. Each operation says whom it is for "
+                   "(`x-audience`, also its first tag): `other-systems` — the interface for a province's portal, an "
+                   "agency's software or paht.client — or `internal` — PAHT's own services and CLIs, which may change "
+                   "with them. `x-credential` says what the `credential` argument must be: `none` (citizens' calls, "
+                   "rate-limited), `staff` (a staff bearer token, as the HTTP API takes it), `staff-or-internal` (a "
+                   "staff token of the role named, or PAHT's internal assertion for that one call: an HMAC with "
+                   "PAHT_INTERNAL_SECRET of the method, its arguments and a one-minute expiry, see paht/callers.py). "
+                   "A broker account is no admin account: calls that change accounts, return personal data or "
+                   "administer the system are refused with FORBIDDEN without one.",
 }
 SERVERS = {"broker": {"host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1",
                       "description": "RabbitMQ (the AMQP_URI setting)."}}

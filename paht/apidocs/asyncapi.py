@@ -11,6 +11,7 @@ from .entrypoints import rpc_methods
 from .operations import Event, RpcOperation
 
 RPC_EXCHANGE = "nameko-rpc"
+AUDIENCES = ("other-systems", "internal")
 AMQP_VERSION = {"bindingVersion": "0.3.0"}
 REPLY_CHANNEL = "rpcReply"
 
@@ -83,8 +84,9 @@ def _rpc(service: str, method: str, rpc: RpcOperation, schemas: Schemas, channel
                  "bindings": {"amqp": {"ack": True, **AMQP_VERSION}}}
     if rpc.description:
         operation["description"] = rpc.description
-    if rpc.tags:
-        operation["tags"] = [{"name": tag} for tag in rpc.tags]
+    operation["tags"] = [{"name": tag} for tag in (rpc.audience, *rpc.tags)]
+    operation["x-audience"] = rpc.audience   # other-systems | internal
+    operation["x-credential"] = rpc.auth     # none | staff | staff-or-internal | internal (paht.callers)
     operations[f"{service}.{method}"] = operation
 
 
@@ -111,6 +113,8 @@ def asyncapi_document(service_cls, rpcs: dict[str, RpcOperation], events: dict[s
     found = rpc_methods(service_cls)
     problems = [f"RPC {service}.{name} has no RPC_OPERATIONS entry" for name in sorted(found - set(rpcs))]
     problems += [f"RPC_OPERATIONS has {name} but {service} has no such RPC" for name in sorted(set(rpcs) - found)]
+    problems += [f"RPC {service}.{name} does not say whether it is for other systems or internal (audience)"
+                 for name, rpc in sorted(rpcs.items()) if rpc.audience not in AUDIENCES]
     if problems:
         raise UndocumentedRpc("; ".join(problems))
     schemas = Schemas()

@@ -50,16 +50,24 @@ class Operation:
     description: str = ""
 
 
+Audience = Literal["other-systems", "internal"]
+RpcAuth = Literal["none", "staff", "staff-or-internal", "internal"]
+
+
 @dataclass(frozen=True)
 class RpcOperation:
     """One AMQP RPC: `arguments` is a model whose fields, in order, are the positional arguments (also accepted by
-    name); `reply` the type of the result."""
+    name); `reply` the type of the result. `audience`: for other systems, or internal (PAHT's own services and
+    CLIs); `auth`: what the caller's `credential` must be (paht.callers) — nothing, a staff bearer token, either
+    that or PAHT's internal assertion, or the internal assertion only."""
 
     summary: str
     arguments: type[BaseModel]
     reply: object   # any type pydantic describes (a model, `list[Model]`, `Model | None`); None: any JSON
     tags: tuple[str, ...] = ()
     description: str = ""
+    audience: Audience | None = None   # required: the generation stops on an RPC that does not say
+    auth: RpcAuth = "none"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ import uuid
 
 from nameko.rpc import rpc
 
-from paht import actors, clock
+from paht import actors, callers, clock
+from paht.errors import RpcApiError
 from paht.events import jsonable
 from paht.rules import get_pack
 from paht.web import Observable
@@ -32,6 +33,9 @@ class HandlingService(Observable):
         self.store.record_action(decision.event_id, report["id"], action, actor, decision.detail, now)
         return {"decision": decision.model_dump(mode="json")}
 
-    @rpc
-    def history(self, report_id):
-        return jsonable(self.store.history(report_id))
+    @rpc(expected_exceptions=RpcApiError)
+    def history(self, report_id=None, credential=None):
+        """The staff actions handling decided on a report, oldest first (with their signed actors and details):
+        internal (the sla service reads a rework's kind), an internal assertion only (paht.callers)."""
+        callers.internal_only(credential, "handling.history", {"report_id": report_id})
+        return jsonable(self.store.history(str(report_id)))

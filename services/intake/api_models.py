@@ -31,9 +31,17 @@ from paht.states import STATES
 
 from .channel_schemas import OperatorReportIn, ZaloEvent
 from .rpc_schemas import (
+    AddUserArgs,
+    DeadLetterArgs,
+    DeadLettersArgs,
+    DisableUserArgs,
     GetReportArgs,
     ListReportsArgs,
+    ListUsersArgs,
+    PurgeArgs,
     ReportPage,
+    ReporterContactArgs,
+    ResetUserArgs,
     StaffActionAnswer,
     StaffActionArgs,
     SubmitReportAnswer,
@@ -592,48 +600,11 @@ EXCLUDED: dict[tuple[str, str], str] = {
 }
 
 
-# ---- RPC arguments without a model in the code (the administration RPCs) ------------------------------------------
-class DeadLettersArgs(BaseModel):
-    status: Literal["open", "replayed", "dropped"] = "open"
-    limit: int = 100
-
-
-class DeadLetterArgs(BaseModel):
-    letter_id: str
-
-
-class AddUserArgs(BaseModel):
-    account: AccountIn
-
-
-class ListUsersArgs(BaseModel):
-    pack: str | None = None
-    agency: str | None = None
-    role: str | None = None
-
-
-class DisableUserArgs(BaseModel):
-    reference: str = Field(description="The account's id or username.")
-    disabled: bool = True
-
-
-class ResetUserArgs(BaseModel):
-    reference: str
-    password: str | None = None
-
-
+# ---- RPC arguments without a model in the code (the RPCs only PAHT's services call) ------------------------------
 class AgencyCountersArgs(BaseModel):
     pack_id: str
     start: datetime
     end: datetime
-
-
-class NoArgs(BaseModel):
-    pass
-
-
-class ReportIdArgs(BaseModel):
-    report_id: str
 
 
 class PurgeAnswer(BaseModel):
@@ -653,37 +624,63 @@ class ReporterContact(BaseModel):
 REFUSED = ("A refused call is a nameko remote error whose `exc_type` is the HTTP API's error code and whose "
            "`exc_args` are [code, message (Vietnamese), message_en, fields, detail].")
 
+# Who an RPC is for: other systems (a province's portal, an agency's software, paht.client) or PAHT itself (its
+# services and CLIs; a staff token of the role named is also taken). What it asks of the caller: nothing (citizens'
+# calls, rate-limited), a staff bearer token, a staff token or PAHT's internal assertion (paht.callers), or nothing on
+# the wire yet (aggregates only).
+OTHER_SYSTEMS, INTERNAL = "other-systems", "internal"
+GUARDED = ("Cần `credential` (needs a credential): {who}, or PAHT's internal assertion for this one call (paht.callers, "
+           "made with PAHT_INTERNAL_SECRET). Without it, or forged, expired, made for another call, or of another role: "
+           "the remote error FORBIDDEN. " + REFUSED)
+ADMINS = "the bearer token of an admin (an admin of one pack: that pack's accounts)"
+CENTRE = "the bearer token of the centre (operator, admin)"
+
 RPC_OPERATIONS: dict[str, RpcOperation] = {
     "submit_report": RpcOperation("Gửi phản ánh (submit a report; media as base64)", SubmitReportArgs,
-                                  SubmitReportAnswer, ("citizens",), REFUSED),
+                                  SubmitReportAnswer, ("citizens",), REFUSED, OTHER_SYSTEMS, "none"),
     "get_report": RpcOperation("Theo dõi phản ánh (a report's public view)", GetReportArgs, PublicView,
-                               ("citizens",), REFUSED),
+                               ("citizens",), REFUSED, OTHER_SYSTEMS, "none"),
     "list_reports": RpcOperation("Danh sách phản ánh (the reports a staff credential may see, paged)",
-                                 ListReportsArgs, PublicReportPage, ("staff",), REFUSED),
+                                 ListReportsArgs, PublicReportPage, ("staff",), REFUSED, OTHER_SYSTEMS, "staff"),
     "staff_action": RpcOperation("Thao tác của cán bộ (a staff action; photos as base64)", StaffActionArgs,
-                                 StaffActionAnswer, ("staff",), REFUSED),
-    "dead_letters": RpcOperation("Thông điệp lỗi (dead letters)", DeadLettersArgs, list[DeadLetter],
-                                 ("operations",)),
-    "dead_letter": RpcOperation("Một thông điệp lỗi (a dead letter)", DeadLetterArgs, DeadLetter | None,
-                                ("operations",)),
-    "replay_dead_letter": RpcOperation("Gửi lại (replay; null when not open)", DeadLetterArgs, DeadLetter | None,
-                                       ("operations",)),
-    "drop_dead_letter": RpcOperation("Bỏ (drop; null when not open)", DeadLetterArgs, DeadLetter | None,
-                                     ("operations",)),
-    "add_user": RpcOperation("Tạo tài khoản (add a staff account)", AddUserArgs, AccountAnswer | ErrorBody,
-                             ("accounts",)),
-    "list_users": RpcOperation("Danh sách tài khoản (staff accounts)", ListUsersArgs, list[StaffAccount],
-                               ("accounts",)),
-    "disable_user": RpcOperation("Khóa / mở khóa tài khoản (disable or enable)", DisableUserArgs,
-                                 AccountAnswer | ErrorBody, ("accounts",)),
-    "reset_user": RpcOperation("Đặt lại mật khẩu (reset a password)", ResetUserArgs, AccountAnswer | ErrorBody,
-                               ("accounts",)),
+                                 StaffActionAnswer, ("staff",), REFUSED, OTHER_SYSTEMS, "staff"),
+    "dead_letters": RpcOperation("Thông điệp lỗi (dead letters; `paht dlq list`)", DeadLettersArgs,
+                                 list[DeadLetter], ("operations",), GUARDED.format(who=CENTRE), INTERNAL,
+                                 "staff-or-internal"),
+    "dead_letter": RpcOperation("Một thông điệp lỗi (a dead letter; `paht dlq show`)", DeadLetterArgs,
+                                DeadLetter | None, ("operations",), GUARDED.format(who=CENTRE), INTERNAL,
+                                "staff-or-internal"),
+    "replay_dead_letter": RpcOperation("Gửi lại (replay; null when not open; `paht dlq replay`)", DeadLetterArgs,
+                                       DeadLetter | None, ("operations",), GUARDED.format(who=CENTRE), INTERNAL,
+                                       "staff-or-internal"),
+    "drop_dead_letter": RpcOperation("Bỏ (drop; null when not open; `paht dlq drop`)", DeadLetterArgs,
+                                     DeadLetter | None, ("operations",), GUARDED.format(who=CENTRE), INTERNAL,
+                                     "staff-or-internal"),
+    "add_user": RpcOperation("Tạo tài khoản (add a staff account; `paht users add`)", AddUserArgs,
+                             AccountAnswer | ErrorBody, ("accounts",), GUARDED.format(who=ADMINS), INTERNAL,
+                             "staff-or-internal"),
+    "list_users": RpcOperation("Danh sách tài khoản (staff accounts; `paht users list`)", ListUsersArgs,
+                               list[StaffAccount], ("accounts",), GUARDED.format(who=ADMINS), INTERNAL,
+                               "staff-or-internal"),
+    "disable_user": RpcOperation("Khóa / mở khóa tài khoản (disable or enable; `paht users disable|enable`)",
+                                 DisableUserArgs, AccountAnswer | ErrorBody, ("accounts",),
+                                 GUARDED.format(who=ADMINS), INTERNAL, "staff-or-internal"),
+    "reset_user": RpcOperation("Đặt lại mật khẩu (reset a password; `paht users reset`)", ResetUserArgs,
+                               AccountAnswer | ErrorBody, ("accounts",), GUARDED.format(who=ADMINS), INTERNAL,
+                               "staff-or-internal"),
     "agency_counters": RpcOperation("Số liệu cơ quan (intake's share of the agency scorecards)",
-                                    AgencyCountersArgs, dict[str, Any], ("internal",)),
-    "purge_expired": RpcOperation("Xóa dữ liệu cá nhân hết hạn lưu (run the retention purge now)", NoArgs,
-                                  PurgeAnswer, ("internal",)),
-    "reporter_contact": RpcOperation("Liên hệ của người phản ánh (for notifications; null when none)",
-                                     ReportIdArgs, ReporterContact | None, ("internal",)),
+                                    AgencyCountersArgs, dict[str, Any], ("scorecards",),
+                                    "Counts per agency only (no report, reporter or staff data): the rating "
+                                    "service's call.", INTERNAL, "none"),
+    "purge_expired": RpcOperation("Xóa dữ liệu cá nhân hết hạn lưu (run the retention purge now; it runs hourly)",
+                                  PurgeArgs, PurgeAnswer, ("retention",), GUARDED.format(who=ADMINS.split(" (")[0]),
+                                  INTERNAL, "staff-or-internal"),
+    "reporter_contact": RpcOperation(
+        "Liên hệ của người phản ánh (for notifications; null when none)", ReporterContactArgs,
+        ReporterContact | None, ("notifications",),
+        GUARDED.format(who="the bearer token of staff who see the reporter's contacts on the HTTP API (the centre; "
+                           "an agency assigned the report where the reporter consented or the pack allows)"),
+        INTERNAL, "staff-or-internal"),
 }
 
 STATE_PARAMETER = {"description": "Trạng thái (the report's state).", "enum": list(STATES)}
@@ -696,7 +693,7 @@ EVENTS: dict[str, Event] = {
         {"state": STATE_PARAMETER},
         "Mỗi trạng thái mới của phản ánh, dạng công khai (each state a report reaches, as its public view; never "
         "the reporter's data). Bind a queue to `report.#` or to the states you follow; the message id is the "
-        "announcement's event id (a resent one repeats it).", ("citizens",)),
+        "announcement's event id (a resent one repeats it).", (OTHER_SYSTEMS, "citizens")),
     "intake.transitioned": Event(
         "intake.events", "transitioned.{to_state}.{cause}", TransitionedAnnouncement,
         "Intake applied a change of state", {"to_state": STATE_PARAMETER, "cause": CAUSE_PARAMETER},

@@ -1,7 +1,6 @@
-"""What the notifier may know of a reporter: the contacts they gave and consented to (an intake RPC)."""
+"""What the notifier may know of a reporter: the contacts they gave and consented to (the intake RPC
+`reporter_contact`, admin_rpc.py)."""
 from __future__ import annotations
-
-from nameko.rpc import rpc
 
 
 def reporter_contact(report: dict | None) -> dict | None:
@@ -17,9 +16,3 @@ def reporter_contact(report: dict | None) -> dict | None:
         return None
     return {"name": reporter.get("name"), "email": email, "phone": phone, "zalo_user_id": zalo_user_id,
             "consents": {"email": bool(email), "sms": bool(phone), "zalo": bool(phone or zalo_user_id)}}
-
-
-class ContactsApi:
-    @rpc
-    def reporter_contact(self, report_id):
-        return reporter_contact(self.store.get(str(report_id)))

@@ -16,7 +16,7 @@ from datetime import datetime
 from nameko.rpc import rpc
 
 from paht import settings
-from paht.errors import ApiError
+from paht.errors import ApiError, RpcApiError
 from paht.events import jsonable
 from paht.rpc import RpcTimeout
 
@@ -36,29 +36,6 @@ from .uploads import decode_media
 log = logging.getLogger(__name__)
 
 PAGE_ORDER = [("submitted_at", -1), ("_id", -1)]   # newest first; the id breaks ties (one clock tick, many reports)
-
-
-class RpcApiError(Exception):
-    """An ApiError as an RPC caller receives it. nameko serialises an exception as its class name (`exc_type`),
-    its args (`exc_args`) and its text (`value`): each code has its own subclass, named by the code."""
-
-    def __init__(self, code: str, message: str, message_en: str, fields: dict, detail: str = ""):
-        super().__init__(code, message, message_en, fields, detail)
-        self.code, self.message, self.message_en, self.fields, self.detail = code, message, message_en, fields, detail
-
-    def __str__(self):   # nameko's `value`, all that a nameko caller's RemoteError shows: the fields too
-        fields = f" {json.dumps(self.fields, ensure_ascii=False)}" if self.fields else ""
-        return f"{self.message} ({self.message_en})" + (f": {self.detail}" if self.detail else "") + fields
-
-    @classmethod
-    def of(cls, error: ApiError) -> RpcApiError:
-        kind = _KINDS.get(error.code)
-        if kind is None:
-            kind = _KINDS[error.code] = type(error.code, (cls,), {"__module__": __name__, "__qualname__": error.code})
-        return kind(error.code, error.message, error.message_en, error.fields, error.detail or "")
-
-
-_KINDS: dict[str, type[RpcApiError]] = {}
 
 
 @contextmanager

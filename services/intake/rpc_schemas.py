@@ -4,11 +4,13 @@ Each `…Args` model validates one call's arguments together, so an error names 
 `media.0.data_b64`); the AsyncAPI document of the RPC API is generated from these models."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from paht.schemas import ReportIn, StaffActionIn, Strict
+
+from .staff import AccountIn
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 ReportId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -86,6 +88,76 @@ class StaffActionAnswer(BaseModel):
     id: str
     state: str
     event_id: str
+
+
+# ---- the guarded RPCs: accounts, dead letters, the retention purge, the reporter's contacts (admin_rpc.py) ----------
+GuardCredential = Annotated[str | None, Field(
+    None, max_length=8192,
+    description="Một mã truy cập của cán bộ có quyền, hoặc xác nhận nội bộ (a staff bearer token of an account "
+                "whose role may make the call, or an internal assertion made with PAHT_INTERNAL_SECRET for this one "
+                "call: paht.callers). Absent, forged, expired or of a role that may not: FORBIDDEN.")]
+
+
+class AddUserArgs(Strict):
+    """`intake.add_user(account, credential)`: an admin (one of a pack: that pack's accounts) or PAHT itself."""
+
+    account: AccountIn
+    credential: GuardCredential = None
+
+
+class ListUsersArgs(Strict):
+    """`intake.list_users(pack=None, agency=None, role=None, credential)`: an admin of a pack sees its accounts."""
+
+    pack: PackId | None = None
+    agency: Name | None = None
+    role: Name | None = None
+    credential: GuardCredential = None
+
+
+class DisableUserArgs(Strict):
+    """`intake.disable_user(reference, disabled=True, credential)`: its sessions end at once."""
+
+    reference: str = Field(min_length=1, max_length=100, description="The account's id or username.")
+    disabled: bool = True
+    credential: GuardCredential = None
+
+
+class ResetUserArgs(Strict):
+    """`intake.reset_user(reference, password=None, credential)`: a new password (generated unless given)."""
+
+    reference: str = Field(min_length=1, max_length=100, description="The account's id or username.")
+    password: str | None = Field(None, max_length=1024)
+    credential: GuardCredential = None
+
+
+class DeadLettersArgs(Strict):
+    """`intake.dead_letters(status="open", limit=100, credential)`: the centre's accounts or PAHT itself."""
+
+    status: Literal["open", "replayed", "dropped"] = "open"
+    limit: int = Field(100, ge=1, le=1000)
+    credential: GuardCredential = None
+
+
+class DeadLetterArgs(Strict):
+    """`intake.dead_letter(letter_id, credential)` (and replay_dead_letter, drop_dead_letter)."""
+
+    letter_id: str = Field(min_length=1, max_length=100)
+    credential: GuardCredential = None
+
+
+class PurgeArgs(Strict):
+    """`intake.purge_expired(credential)`: an admin or PAHT itself."""
+
+    credential: GuardCredential = None
+
+
+class ReporterContactArgs(Strict):
+    """`intake.reporter_contact(report_id, credential)`: PAHT's notifier, or a staff account that sees the reporter's
+    contacts on the HTTP API (the centre; an agency the report is assigned to, where the reporter consented or the
+    pack allows)."""
+
+    report_id: ReportId
+    credential: GuardCredential = None
 
 
 class RpcErrorArgs(BaseModel):

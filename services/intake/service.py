@@ -6,7 +6,6 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
@@ -50,9 +49,9 @@ from paht.worktime import calendar_for
 from . import accountability
 from . import reports as domain
 from . import staff as staff_auth
+from .admin_rpc import AdminRpcApi
 from .apidoc import ApiDocApi
 from .channels import ChannelsApi
-from .contacts import ContactsApi
 from .dependencies import STORAGE_ERRORS, Applied, Background, RateLimits, Reports, outbox_grace
 from .listings import ListingsApi
 from .open311 import Open311Api
@@ -73,7 +72,7 @@ def on_decision(source):
     return reliable_event_handler(source, DECISION)
 
 
-class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, ApiDocApi, Observable):
+class IntakeService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, ApiDocApi, Observable):
     name = "intake"
 
     config = Config()
@@ -168,12 +167,14 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
         except STORAGE_ERRORS as exc:
             log.warning("gauges not refreshed: %s", exc)
 
-    @rpc
     @timer(interval=3600, eager=True)
-    def purge_expired(self):
+    def purge_on_schedule(self):
+        self.purge_now()
+
+    def purge_now(self) -> dict:
         """The packs' retention periods (pack.yaml publication.retention_days): closed reports older than that
         lose their reporter's data here, then their `report_purged` announcements go out (again after a crash,
-        until sent) so every service forgets too. Also an RPC, to run it now."""
+        until sent) so every service forgets too. Hourly, and now by the RPC `purge_expired` (admin_rpc.py)."""
         now = clock.now()
         for pack_id in list_packs():
             days = (get_pack(pack_id).meta.get("publication") or {}).get("retention_days")
@@ -201,53 +202,30 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
         letter = deadletters.letter_from_message(body, headers, clock.now())
         self.store.keep_dead_letter(letter)
 
-    @rpc
-    def dead_letters(self, status="open", limit=100):
-        return jsonable(self.store.dead_letters(status, int(limit)))
-
-    @rpc
-    def dead_letter(self, letter_id):
-        return jsonable(self.store.dead_letter(str(letter_id)))
-
-    @rpc
-    def replay_dead_letter(self, letter_id):
-        letter = self.store.dead_letter(str(letter_id))
-        if letter is None or letter["status"] != "open":
-            return None
-        deadletters.replay(self.config[AMQP_URI_CONFIG_KEY], letter)
-        return jsonable(self.store.close_dead_letter(letter["_id"], "replayed", clock.now()))
-
-    @rpc
-    def drop_dead_letter(self, letter_id):
-        letter = self.store.dead_letter(str(letter_id))
-        if letter is None or letter["status"] != "open":
-            return None
-        return jsonable(self.store.close_dead_letter(letter["_id"], "dropped", clock.now()))
-
+    # (the RPCs `dead_letters`, `dead_letter`, `replay_dead_letter`, `drop_dead_letter`: admin_rpc.py)
     @http("GET", "/api/v1/staff/dead-letters")
     @guarded
     def list_dead_letters(self, request):
         self.centre_user(request)
         query = self.validated(DeadLetterQuery, request.args.to_dict())
-        letters = self.dead_letters(query.status, query.limit)
+        letters = self.letters(query.status, query.limit)
         return json_response({"dead_letters": letters, "count": len(letters)})
 
     @http("GET", "/api/v1/staff/dead-letters/<string:letter_id>")
     @guarded
     def show_dead_letter(self, request, letter_id):
         self.centre_user(request)
-        return json_response(self.found_letter(self.dead_letter(letter_id)))
+        return json_response(self.found_letter(jsonable(self.store.dead_letter(letter_id))))
 
     @http("POST", "/api/v1/staff/dead-letters/<string:letter_id>/<string:verb>")
     @guarded
     def settle_dead_letter(self, request, letter_id, verb):
         self.centre_user(request)
-        settle = {"replay": self.replay_dead_letter, "drop": self.drop_dead_letter}.get(verb)
-        if settle is None:
+        if verb not in ("replay", "drop"):
             raise ApiError("UNKNOWN_ACTION", fields={"action": verb})
         if self.store.dead_letter(letter_id) is None:
             raise ApiError("DEAD_LETTER_NOT_FOUND")
-        letter = settle(letter_id)
+        letter = self.settle_letter(letter_id, verb)
         if letter is None:
             raise ApiError("ACTION_NOT_ALLOWED", detail="already settled")
         return json_response(letter)
@@ -613,7 +591,7 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
         """Staff accounts (admin; an admin of one pack sees that pack's), filtered by ?pack=&agency=&role=."""
         admin = self.admin_user(request)
         pack = admin.get("pack") or request.args.get("pack") or None
-        users = self.list_users(pack, request.args.get("agency") or None, request.args.get("role") or None)
+        users = self.accounts_listed(pack, request.args.get("agency") or None, request.args.get("role") or None)
         return json_response({"users": users, "count": len(users)})
 
     @http("POST", "/api/v1/admin/users")
@@ -669,31 +647,8 @@ class IntakeService(RpcApi, ListingsApi, Open311Api, ChannelsApi, ContactsApi, A
             raise ApiError("NOT_FOUND", detail="no such user")
         return jsonable({"user": staff_auth.account_view(account), "password": None if password else new_password})
 
-    # RPC for `paht users` (like the dead-letter RPCs, whoever may use the broker administers the system)
-    @rpc
-    def add_user(self, account):
-        try:
-            return self.new_account(self.validated(staff_auth.AccountIn, account or {}))
-        except ApiError as exc:
-            return exc.body()
-
-    @rpc
-    def list_users(self, pack=None, agency=None, role=None):
-        return jsonable([staff_auth.account_view(a) for a in self.store.accounts.list(pack, agency, role)])
-
-    @rpc
-    def disable_user(self, reference, disabled=True):
-        try:
-            return self.account_switch(str(reference), bool(disabled))
-        except ApiError as exc:
-            return exc.body()
-
-    @rpc
-    def reset_user(self, reference, password=None):
-        try:
-            return self.account_reset(str(reference), password)
-        except ApiError as exc:
-            return exc.body()
+    # (the RPCs of `paht users` — add_user, list_users, disable_user, reset_user — are in admin_rpc.py: an admin's
+    # token or PAHT's internal assertion)
 
 
 def user_actor(user: dict) -> dict:

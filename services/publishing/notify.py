@@ -18,7 +18,7 @@ from kombu import Queue
 from nameko.messaging import consume
 from nameko.timer import timer
 
-from paht import clock, deadletters, settings
+from paht import callers, clock, deadletters, settings
 from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.metrics import NOTIFICATION_ATTEMPT_FAILURES, NOTIFICATIONS
 from paht.rpc import TimedRpcProxy
@@ -57,7 +57,7 @@ class Notifier:
         notices = notifications_for(announced, pack)
         if not notices or not channels:
             return
-        contact = self.intake.reporter_contact(announced.report_id) \
+        contact = callers.call_internal("intake", self.intake, "reporter_contact", report_id=announced.report_id) \
             if any(notice.agency is None for notice in notices) else None
         for entry in outbox_entries(announced, pack, notices, contact, channels, clock.now()):
             self.outbox.store.enqueue(entry)

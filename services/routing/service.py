@@ -5,8 +5,9 @@ from nameko.events import BROADCAST, EventDispatcher, event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from paht import clock
+from paht import callers, clock
 from paht.bus import derived_id, on_report_purged, on_transition, send
+from paht.errors import RpcApiError
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.rules import get_pack
 from paht.web import Observable
@@ -102,6 +103,9 @@ class RoutingService(Observable):
         outcome = notify(url, payload)
         self.routes.record_notification(key, report["id"], url, payload, outcome, clock.now())
 
-    @rpc
-    def dead_letters(self):
+    @rpc(expected_exceptions=RpcApiError)
+    def dead_letters(self, credential=None):
+        """Immediate-case webhooks that failed every attempt (their payloads: the report's description and place):
+        an internal assertion only (paht.callers)."""
+        callers.internal_only(credential, "routing.dead_letters")
         return jsonable(self.routes.dead_letters())

@@ -9,7 +9,7 @@ from nameko.events import BROADCAST, EventDispatcher, event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from paht import clock
+from paht import callers, clock
 from paht.bus import on_transition, send_all
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.metrics import deadline_event
@@ -289,7 +289,8 @@ class SlaService(Observable):
     def action_detail(self, announced) -> dict:
         """The detail of the staff action that caused this change (handling keeps every action it decided, by
         the decision's event id): the rework's kind, the interaction a reply answers."""
-        for action in self.handling.history(announced.report_id) or []:
+        history = callers.call_internal("handling", self.handling, "history", report_id=announced.report_id)
+        for action in history or []:
             if action.get("_id") == announced.event_id:
                 return action.get("detail") or {}
         return {}

@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from paht.callers import call_internal
 from tests.integration.conftest import eventually, free_port
 from tests.integration.test_walking_route import HUE_POINT, PACK, fresh_photo, good_report
 from tests.webhook_check import documented_check
@@ -184,8 +185,10 @@ def test_a_failing_gateway_is_retried_then_dead_lettered_and_a_replay_sends_it(s
 
     with ServiceRpcProxy("intake", system.rabbit_config) as intake:
         def receipt_letters():
-            listed = [letter for letter in intake.dead_letters() if letter["report_id"] == report_id]
-            return [full for full in map(intake.dead_letter, [letter["_id"] for letter in listed])
+            listed = [letter for letter in call_internal("intake", intake, "dead_letters")
+                      if letter["report_id"] == report_id]
+            return [full for full in (call_internal("intake", intake, "dead_letter", letter_id=letter["_id"])
+                                      for letter in listed)
                     if full["body"]["template"] == "received"]
         letter = eventually(receipt_letters, "the dead letter")[0]
         assert letter["service"] == "publishing" and letter["attempts"] == 3 and letter["body"]["channel"] == "sms"
@@ -198,7 +201,7 @@ def test_a_failing_gateway_is_retried_then_dead_lettered_and_a_replay_sends_it(s
         assert staff_view["processing_error"]["type"] == "NotificationDead"
 
         gateway.failing = set()
-        assert intake.replay_dead_letter(letter["_id"])["status"] == "replayed"
+        assert call_internal("intake", intake, "replay_dead_letter", letter_id=letter["_id"])["status"] == "replayed"
     eventually(lambda: notified(system, report_id, template="received", channel="sms", status="sent"),
                "the replayed notification")
     assert len(receipts()) == 4

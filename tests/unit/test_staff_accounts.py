@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from pydantic import Field
 
-from paht import accounts, oidc
+from paht import accounts, callers, oidc
 from paht.errors import ApiError
 from paht.rules import get_pack
 from paht.schemas import Reporter
@@ -217,10 +217,17 @@ def test_a_citizen_account_counts_with_its_providers_token_or_the_hmac_proof(mon
 
 # ---- paht users ---------------------------------------------------------------------------------------------------
 class FakeIntake:
+    """intake's account RPCs as `paht users` calls them: each with an internal assertion for that very call."""
+
     def __init__(self):
         self.calls = []
 
-    def add_user(self, account):
+    @staticmethod
+    def signed(method, credential, **arguments):
+        assert callers.internal_assertion(credential, f"intake.{method}", arguments) is not None, method
+
+    def add_user(self, account, credential=None):
+        self.signed("add_user", credential, account=account)
         self.calls.append(("add_user", account))
         if account["username"] == "taken":
             return {"error": {"code": "VALIDATION_FAILED", "message_en": "Some fields are invalid; see `fields`.",
@@ -229,16 +236,19 @@ class FakeIntake:
                          "role": account["role"], "pack": account["pack"], "agency": account["agency"],
                          "disabled": False}, "password": "generated-pass"}
 
-    def disable_user(self, reference, disabled=True):
+    def disable_user(self, reference, disabled=True, credential=None):
+        self.signed("disable_user", credential, reference=reference, disabled=disabled)
         self.calls.append(("disable_user", reference, disabled))
         return {"user": {"id": "user:" + reference, "username": reference, "role": "operator", "disabled": disabled}}
 
-    def reset_user(self, reference, password=None):
+    def reset_user(self, reference, password=None, credential=None):
+        self.signed("reset_user", credential, reference=reference, password=password)
         self.calls.append(("reset_user", reference, password))
         return {"user": {"id": "user:" + reference, "username": reference, "role": "operator", "disabled": False},
                 "password": None if password else "new-generated"}
 
-    def list_users(self, pack=None, agency=None, role=None):
+    def list_users(self, pack=None, agency=None, role=None, credential=None):
+        self.signed("list_users", credential, pack=pack, agency=agency, role=role)
         self.calls.append(("list_users", pack, agency, role))
         return [{"id": "user:op", "username": "op", "role": "operator", "pack": None, "agency": None,
                  "disabled": True, "name": "Op"}]
@@ -250,7 +260,8 @@ def cli(*argv, stdin=""):
     return code, lines, intake.calls
 
 
-def test_paht_users_commands():
+def test_paht_users_commands(monkeypatch):
+    monkeypatch.setenv("PAHT_INTERNAL_SECRET", "test-secret")
     code, lines, calls = cli("add", "a.b", "--role", "agency_staff", "--pack", PACK, "--agency", "x")
     assert code == 0 and calls[0][1]["password"] is None and "password (shown once): generated-pass" in lines
     code, lines, calls = cli("add", "a.b", "--role", "operator", "--password-stdin", stdin="typed-password\n")
