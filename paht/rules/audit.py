@@ -1,15 +1,26 @@
-"""What `paht rules check` adds to loading: a pack that loads may still hold rules that can never take effect.
+"""What `paht rules check` adds to loading: a pack that loads may still hold rules or keys that can never take
+effect.
 
 - an sla rule timing a step that no code opens (vocabulary.OPENED_STEPS) never runs;
-- a parameter of pack.yaml that no rule references and no code reads (vocabulary.CODE_PARAMETERS) changes nothing.
+- a parameter of pack.yaml that no rule references and no code reads (vocabulary.CODE_PARAMETERS) changes nothing;
+- a key of any file that no code reads (readers.READ_BY) and its schema does not mark documentation only changes
+  nothing;
+- the shared word lists (rules/wordlists/*.yaml) follow their schema like the pack's own files.
 
 These are not load errors (a running service keeps working while code and packs are changed together), but the
 check fails on them, each with its file, line and rule.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from .errors import PackError
+from .readers import READ_BY
+from .schema import schema_keys, validate
 from .vocabulary import CODE_PARAMETERS, OPENED_STEPS
+from .yamlfile import key_line, read_yaml
+
+STAGES = ("acceptance", "routing", "sla", "penalties")
 
 
 def unopened_steps(pack) -> list[PackError]:
@@ -32,6 +43,59 @@ def unused_parameters(pack) -> list[PackError]:
             for name in pack.parameters if name not in used]
 
 
+def pack_files(pack_dir: Path) -> list[tuple[str, Path]]:
+    """(kind of file = its schema's name, path) of every YAML file of a pack."""
+    files = [("pack", pack_dir / "pack.yaml"), ("agencies", pack_dir / "agencies.yaml")]
+    files += [("stage", pack_dir / f"{stage}.yaml") for stage in STAGES]
+    files += [("cases", path) for path in sorted((pack_dir / "cases").glob("*.yaml"))]
+    return [(kind, path) for kind, path in files if path.exists()]
+
+
+def shared_files(pack_dir: Path) -> list[tuple[str, Path]]:
+    """The files every pack beside this one reads: the category list and the word lists (those of the folder the
+    pack is in, else of the rules folder, as the loader and paht/wordlists.py find them)."""
+    from . import rules_root
+    categories = next((p for p in (pack_dir.parent / "categories.yaml", rules_root() / "categories.yaml")
+                       if p.exists()), None)
+    wordlists = next((p for p in (pack_dir.parent / "wordlists", rules_root() / "wordlists") if p.is_dir()), None)
+    files = [("categories", categories)] if categories else []
+    if wordlists:
+        files += [("wordlist", path) for path in sorted(wordlists.glob("*.yaml"))]
+    return files
+
+
+def unread_keys_of(kind: str, path: Path, document) -> list[PackError]:
+    """The keys of one file that no code reads and its schema does not mark documentation only: one problem per
+    key of the schema, at its first line."""
+    keys = schema_keys(kind)
+    documented = keys.paths()
+    read = READ_BY.get(kind, {})
+    found: dict[str, tuple[str, int | None, int]] = {}
+    for schema_path, node, key in keys.key_paths(document):
+        if schema_path in read or documented.get(schema_path):
+            continue
+        first_key, line, count = found.get(schema_path, (key, key_line(node, key), 0))
+        found[schema_path] = (first_key, line, count + 1)
+    return [PackError(f"key `{key}` ({schema_path}) is read by no code (paht/rules/readers.py) and "
+                      f"rules/schema/{kind}.schema.json does not mark it x-documentation-only: it changes nothing"
+                      + (f" ({count} times in this file)" if count > 1 else ""), str(path), line)
+            for schema_path, (key, line, count) in found.items()]
+
+
+def unread_keys(pack) -> list[PackError]:
+    problems = []
+    for kind, path in pack_files(pack.path) + shared_files(pack.path):
+        try:
+            document = read_yaml(path)
+            if kind == "wordlist":   # the loader validates every other file
+                validate(document, kind, path)
+        except PackError as problem:
+            problems.append(problem)
+            continue
+        problems += unread_keys_of(kind, path, document)
+    return problems
+
+
 def audit(pack) -> list[PackError]:
-    """Every rule or parameter of a loaded pack that can never take effect."""
-    return unopened_steps(pack) + unused_parameters(pack)
+    """Every rule, parameter or key of a loaded pack that can never take effect."""
+    return unopened_steps(pack) + unused_parameters(pack) + unread_keys(pack)

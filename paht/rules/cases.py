@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .compiler import ValueChecker
 from .errors import PackError
-from .loader import validate
+from .schema import validate
 from .vocabulary import CHECK_OUTCOMES, CHECKS, FACTS
 from .yamlfile import line_of, plain, read_yaml
 

@@ -21,25 +21,50 @@ def _pack(name: str):
     return load_pack(path) if path.exists() and (path / "pack.yaml").exists() else get_pack(name)
 
 
+def _pack_dir(name: str) -> Path:
+    """A pack's folder, given as a path or as the name of a pack of the rules folder."""
+    path = Path(name)
+    if (path / "pack.yaml").exists() or "/" in name or not (rules_root() / name / "pack.yaml").exists():
+        return path
+    return rules_root() / name
+
+
+def checked(pack_dir: Path):
+    """(the pack, what check finds wrong with it), printing each problem as check does; the pack is None when it
+    does not load."""
+    try:
+        pack = load_pack(pack_dir)
+    except PackError as exc:
+        print(f"FAIL {pack_dir}: {exc}")
+        return None, [exc]
+    problems = audit(pack)
+    for problem in problems:
+        print(f"FAIL {pack.id}: {problem}")
+    return pack, problems
+
+
 def check(dirs) -> int:
     """Each pack loads (schema, vocabulary, values, references) and holds nothing that can never take effect."""
     failed = 0
     for pack_dir in dirs:
-        try:
-            pack = load_pack(pack_dir)
-        except PackError as exc:
-            print(f"FAIL {pack_dir}: {exc}")
-            failed += 1
-            continue
-        problems = audit(pack)
+        pack, problems = checked(pack_dir)
         if problems:
-            for problem in problems:
-                print(f"FAIL {pack.id}: {problem}")
             failed += 1
             continue
         counts = ", ".join(f"{stage} {len(rules)}" for stage, rules in pack.stages.items())
         print(f"ok   {pack.id}: {counts} rules, {len(pack.agencies)} agencies")
     return 1 if failed else 0
+
+
+def compare(old: str, new: str) -> int:
+    """What differs between two packs; a pack that does not check is named with what check says of it (exit 1),
+    and one that does not load stops the comparison."""
+    (a, a_problems), (b, b_problems) = checked(_pack_dir(old)), checked(_pack_dir(new))
+    if a is None or b is None:
+        return 1
+    rows = diff_packs(a, b)
+    print(format_table(rows, a.id, new) if rows else "no differences")
+    return 1 if a_problems or b_problems else 0
 
 
 def test(dirs) -> int:
@@ -88,9 +113,11 @@ def main(argv: list[str]) -> int:
         return test(_dirs(args.packs))
     if args.command == "evaluate":
         facts = json.load(sys.stdin if args.input == "-" else open(args.input, encoding="utf-8"))
-        print(json.dumps(_pack(args.pack).evaluate(args.stage, facts), ensure_ascii=False, indent=2))
+        try:
+            pack = _pack(args.pack)
+        except (PackError, KeyError) as exc:
+            print(f"FAIL {args.pack}: {exc}")
+            return 1
+        print(json.dumps(pack.evaluate(args.stage, facts), ensure_ascii=False, indent=2))
         return 0
-    a, b = _pack(args.pack), _pack(args.other)
-    rows = diff_packs(a, b)
-    print(format_table(rows, a.id, str(args.other)) if rows else "no differences")
-    return 0
+    return compare(args.pack, args.other)

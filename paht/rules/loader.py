@@ -2,14 +2,11 @@
 nothing: a pack with one bad rule never loads."""
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
-
-import jsonschema
 
 from .compiler import Compiler
 from .errors import PackError
+from .schema import validate
 from .vocabulary import (
     ACTION_FIELDS,
     ACTIONS,
@@ -25,36 +22,6 @@ FIXED_AGENCIES = ("trung-tam", "so-xay-dung", "so-nong-nghiep-moi-truong", "cong
                   "so-cong-thuong", "so-van-hoa", "dien-luc", "cap-nuoc", "chieu-sang", "moi-truong-do-thi")
 
 
-def schema_dir() -> Path:
-    from . import rules_root
-    return rules_root() / "schema"
-
-
-@lru_cache(maxsize=8)
-def _schema(name: str) -> dict:
-    return json.loads((schema_dir() / f"{name}.schema.json").read_text())
-
-
-def validate(document, schema: str, path: Path) -> None:
-    validator = jsonschema.Draft202012Validator(_schema(schema))
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    if errors:
-        error = errors[0]
-        node, line = document, line_of(document, 1)
-        for part in error.absolute_path:
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                break
-            line = line_of(node, line)
-        where = "/".join(str(p) for p in error.absolute_path) or "(top)"
-        rule_id = None
-        if schema == "stage" and len(error.absolute_path) >= 2 and error.absolute_path[0] == "rules":
-            rule = document["rules"][error.absolute_path[1]]
-            rule_id = rule.get("id") if isinstance(rule, dict) else None
-        raise PackError(f"{where}: {error.message}", str(path), line, rule_id)
-
-
 def load_agencies(pack_dir: Path) -> dict[str, dict]:
     path = pack_dir / "agencies.yaml"
     if not path.exists():
@@ -65,6 +32,11 @@ def load_agencies(pack_dir: Path) -> dict[str, dict]:
     for agency in document["agencies"]:
         if agency["id"] in agencies:
             raise PackError(f"duplicate agency id {agency['id']}", str(path), line_of(agency))
+        # routing's ward_committee is the agency ubnd-<the report's ward code>: the directory must say the same
+        if agency["kind"] == "ward_committee" and agency["id"] != f"ubnd-{agency['ward_code']}":
+            raise PackError(f"ward committee {agency['id']} serves ward_code {agency['ward_code']}: its id is "
+                            f"ubnd-{agency['ward_code']} (routing's ward_committee finds it by that id)", str(path),
+                            line_of(agency))
         agencies[agency["id"]] = plain(agency)
     return agencies
 
@@ -187,7 +159,9 @@ def load_categories(pack_dir: Path) -> set[str] | None:
     from . import rules_root
     for path in (pack_dir.parent / "categories.yaml", rules_root() / "categories.yaml"):
         if path.exists():
-            return {item["id"] for item in read_yaml(path)["categories"]}
+            document = read_yaml(path)
+            validate(document, "categories", path)
+            return {item["id"] for item in document["categories"]}
     return None
 
 
