@@ -163,3 +163,18 @@ def test_internal_rpcs_of_other_services_take_the_internal_assertion_only(system
                                internal_credential(f"{service}.{method}", arguments, now=time.time() - 120)):
                 refused(call, **arguments, **({} if credential is None else {"credential": credential}))
             assert call_internal(service, getattr(cluster, service), method, **arguments) == []
+
+
+def test_the_clis_say_why_intake_refused_them(system, monkeypatch, capsys):
+    from paht import dlq_cli, users_cli
+
+    system.start("intake")
+    monkeypatch.setenv("AMQP_URI", system.rabbit_config["AMQP_URI"])
+    assert users_cli.main(["list"]) == 0 and dlq_cli.main(["list"]) == 0       # signed with the system's secret
+    capsys.readouterr()
+    monkeypatch.setattr(callers, "internal_credential",                          # as if run with another secret
+                        lambda method, arguments=None: foreign_assertion(monkeypatch, method.split(".")[1],
+                                                                         arguments or {}))
+    assert users_cli.main(["reset", "admin"]) == 1 and dlq_cli.main(["list"]) == 1
+    said = capsys.readouterr().out
+    assert said.count("refused") == 2 and "PAHT_INTERNAL_SECRET" in said and "not a valid internal assertion" in said
