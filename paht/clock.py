@@ -112,15 +112,19 @@ class FixedClock:
 
 
 def var_dir() -> Path:
-    return Path(os.environ.get("PAHT_VAR_DIR", "var")).resolve()
+    from . import settings
+
+    return settings.var_dir()
 
 
 def _from_environment():
-    kind = os.environ.get("PAHT_CLOCK", "real")
+    from . import settings
+
+    kind = settings.clock_kind()
     if kind == "real":
         return RealClock()
     if kind == "controlled":
-        if os.environ.get("PAHT_ENV") not in ("dev", "test"):
+        if not settings.test_endpoints_enabled():
             raise ClockRefused("PAHT_CLOCK=controlled needs PAHT_ENV=dev or test (a test system); "
                                "production runs on the real clock")
         return ControlledClock(var_dir() / "clock.json")

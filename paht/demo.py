@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import requests
 
-from . import accounts
+from . import accounts, settings
 from .demo_media import camera_jpeg
 from .geo import WardIndex
 from .rules import get_pack, list_packs
@@ -132,7 +130,7 @@ def into_office_hours(api: Api, packs: list[str]) -> datetime:
 
 
 def run_demo(args) -> int:
-    var = Path(os.environ.get("PAHT_VAR_DIR", "var"))
+    var = settings.var_dir()
     tokens_path = var / "demo-tokens.json"
     if not tokens_path.exists():
         print(f"{tokens_path} not found: start the system with `make up` first")

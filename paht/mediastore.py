@@ -12,7 +12,6 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 
 from . import settings
-from .clock import var_dir
 
 
 class MediaStore:
@@ -90,7 +89,7 @@ class GridFSMediaStore:
 
 
 def media_root() -> Path:
-    return Path(os.environ.get("PAHT_MEDIA_DIR", var_dir() / "media"))
+    return settings.media_dir()
 
 
 def open_media_store(uri: str | None = None):

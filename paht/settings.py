@@ -6,7 +6,6 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .clock import var_dir
 
 MB = 1024 * 1024
 
@@ -47,6 +46,49 @@ _int = _float = _number
 
 
 DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def var_dir() -> Path:
+    """Where a local system keeps its files (embedded store, media, logs, clock, generated secrets)."""
+    return Path(os.environ.get("PAHT_VAR_DIR", "var")).resolve()
+
+
+def clock_kind() -> str:
+    """PAHT_CLOCK: `real` (default) or `controlled` (dev and test systems only)."""
+    return os.environ.get("PAHT_CLOCK", "real")
+
+
+def db_prefix(default: str) -> str:
+    """The prefix of MongoDB database names (`paht_` + the logical database)."""
+    return os.environ.get("PAHT_DB_PREFIX", default)
+
+
+def media_dir() -> Path:
+    """The local media store's folder (without MongoDB)."""
+    return Path(os.environ.get("PAHT_MEDIA_DIR", var_dir() / "media"))
+
+
+def rules_dir() -> Path | None:
+    """PAHT_RULES_DIR: the rule packs' folder (a mounted volume in Kubernetes); unset: the bundled rules/."""
+    configured = os.environ.get("PAHT_RULES_DIR")
+    return Path(configured) if configured else None
+
+
+def ready_checks() -> set[str] | None:
+    """PAHT_READY_CHECKS: the readiness checks that count (comma-separated); unset: all."""
+    configured = os.environ.get("PAHT_READY_CHECKS")
+    return None if configured is None else {name.strip() for name in configured.split(",") if name.strip()}
+
+
+def demo_tokens_path() -> Path | None:
+    """PAHT_DEMO_TOKENS: the demo accounts' token file of a local system (refused in production)."""
+    configured = os.environ.get("PAHT_DEMO_TOKENS")
+    return Path(configured) if configured else None
+
+
+def immediate_webhook_url() -> str | None:
+    """Where routing posts an immediate case (the on-duty agency's system); unset: not posted."""
+    return os.environ.get("PAHT_IMMEDIATE_WEBHOOK") or None
 
 
 def amqp_uri() -> str:

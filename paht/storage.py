@@ -16,7 +16,6 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument  # noqa: F401 — re-e
 from pymongo.errors import DuplicateKeyError  # noqa: F401 — re-exported: both stores raise it
 
 from . import embedded, settings
-from .clock import var_dir
 
 # Every database the code opens, by logical name (`<PAHT_DB_PREFIX><name>` in MongoDB): each service's own, and
 # the media files' (GridFS, paht.mediastore). The production overlay's MongoDB user needs readWrite on each of them;
@@ -46,7 +45,7 @@ def mongo_client(uri: str):
 
 def mongodb_name(database: str) -> str:
     """The MongoDB database behind a logical one: `paht_intake`, `paht_media` (PAHT_DB_PREFIX changes the prefix)."""
-    return os.environ.get("PAHT_DB_PREFIX", DEFAULT_DB_PREFIX) + database
+    return settings.db_prefix(DEFAULT_DB_PREFIX) + database
 
 
 _embedded_files: dict = {}
@@ -69,7 +68,7 @@ def open_database(service: str, uri: str | None = None, var: str | os.PathLike |
         return embedded.Database(":memory:")
     if uri.startswith("embedded://"):
         path = uri[len("embedded://"):]
-        root = Path(path) if path else Path(var or var_dir()) / "db"
+        root = Path(path) if path else Path(var or settings.var_dir()) / "db"
         file = (root / f"{service}.sqlite3").resolve()
         with _opening:   # one connection per file in a process, however many dependencies use it
             if file not in _embedded_files:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 
 import eventlet
@@ -249,10 +248,8 @@ class HealthChecks(DependencyProvider):
         """The checks that make the service unready when they fail: PAHT_READY_CHECKS (comma-separated; default
         all three). Intake leaves out `broker` in Kubernetes: its outbox keeps accepting reports while the broker is
         away, so it should keep receiving traffic (the failed check is still reported)."""
-        configured = os.environ.get("PAHT_READY_CHECKS")
-        if configured is None:
-            return {"broker", "store", "packs"}
-        return {name.strip() for name in configured.split(",") if name.strip()}
+        configured = settings.ready_checks()
+        return {"broker", "store", "packs"} if configured is None else configured
 
 
 class Observable:

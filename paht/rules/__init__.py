@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from pathlib import Path
 
+from .. import settings
 from .errors import PackError
 from .loader import load_pack
 from .pack import Pack
@@ -21,8 +21,7 @@ _BUNDLED = Path(__file__).resolve().parents[2] / "rules"
 
 
 def rules_root() -> Path:
-    configured = os.environ.get("PAHT_RULES_DIR")
-    return Path(configured) if configured else _BUNDLED
+    return settings.rules_dir() or _BUNDLED
 
 
 def list_packs() -> list[str]:

@@ -1,11 +1,10 @@
 """Routing's data: the route decisions taken and the notifications sent (with their dead letters)."""
 from __future__ import annotations
 
-import os
 
 from nameko.extensions import DependencyProvider
 
-from paht import storage
+from paht import settings, storage
 
 
 class RoutingStore:
@@ -77,4 +76,4 @@ class Routes(DependencyProvider):
 
 
 def webhook_url() -> str | None:
-    return os.environ.get("PAHT_IMMEDIATE_WEBHOOK") or None
+    return settings.immediate_webhook_url()
