@@ -22,9 +22,6 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "users":
         from .users_cli import main as users_main
         return users_main(argv[1:])
-    if argv and argv[0] == "api":
-        from .apidocs.cli import main as api_main
-        return api_main(argv[1:])
     parser = argparse.ArgumentParser(prog="paht", description="PAHT: phản ánh hiện trường")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start RabbitMQ check, all services and the API on 127.0.0.1:8000")
@@ -37,7 +34,6 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("sla", help="deadlines: deadline | elapsed")
     commands.add_parser("dlq", help="dead letters: list | show | replay | drop")
     commands.add_parser("users", help="staff accounts: add | list | disable | enable | reset")
-    commands.add_parser("api", help="the OpenAPI and AsyncAPI documents: write | check (docs/api/)")
     commands.add_parser("report", help="agency scorecards for a period: <pack> --period P [-o FILE]")
     args = parser.parse_args(argv)
     if args.command == "up":

@@ -1,36 +1,36 @@
-"""`paht api write` (docs/api/openapi.json, docs/api/asyncapi.json) and `paht api check` (exit 1 naming each
-stale file)."""
+"""`write` and `check` of a service's API documents (`python -m services.intake.apidoc write|check`): the stored
+copies in docs/api/, and exit 1 naming each stale one."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Callable
 
-from . import DOCS, documents
+WRITE_COMMAND = "python -m services.intake.apidoc write"
 
 
-def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paht api", description="the OpenAPI and AsyncAPI documents")
+def parser(directory: Path) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="apidoc", description="the OpenAPI and AsyncAPI documents")
     verbs = parser.add_subparsers(dest="verb", required=True)
-    verbs.add_parser("write", help=f"write them to {DOCS}")
+    verbs.add_parser("write", help=f"write them to {directory}")
     verbs.add_parser("check", help="fail when a stored document differs from the generated one")
     return parser
 
 
-def stale(directory: Path = DOCS) -> list[Path]:
-    current = documents()
-    return [directory / name for name, text in current.items()
+def stale(documents: dict[str, str], directory: Path) -> list[Path]:
+    return [directory / name for name, text in documents.items()
             if not (directory / name).exists() or (directory / name).read_text(encoding="utf-8") != text]
 
 
-def main(argv: list[str], out=print, directory: Path = DOCS) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str], documents: Callable[[], dict[str, str]], directory: Path, out=print) -> int:
+    args = parser(directory).parse_args(argv)
     if args.verb == "write":
         directory.mkdir(parents=True, exist_ok=True)
         for name, text in documents().items():
             (directory / name).write_text(text, encoding="utf-8")
             out(f"wrote {directory / name}")
         return 0
-    outdated = stale(directory)
+    outdated = stale(documents(), directory)
     for path in outdated:
-        out(f"stale: {path} (run `paht api write`)")
+        out(f"stale: {path} (run `{WRITE_COMMAND}`)")
     return 1 if outdated else 0

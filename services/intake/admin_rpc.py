@@ -52,8 +52,9 @@ class AdminRpcApi:
         caller = callers.caller(credential, f"{SERVICE}.{method}", arguments, staff=self.store.user_by_token,
                                 roles=roles)
         if once and caller.internal:
-            kept_until = clock.now() + timedelta(seconds=2 * (callers.LIFETIME_SECONDS + callers.CLOCK_SKEW_SECONDS))
-            if self.store.reserve_key(f"assertion:{caller.assertion.nonce}", "", {}, kept_until) is not None:
+            now = clock.now()
+            kept_until = now + timedelta(seconds=2 * (callers.LIFETIME_SECONDS + callers.CLOCK_SKEW_SECONDS))
+            if self.store.reserve_key(f"assertion:{caller.assertion.nonce}", "", {}, now, kept_until) is not None:
                 raise callers.forbidden(callers.USED)
         return caller
 

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import NamedTuple
 
 from eventlet import tpool
@@ -192,8 +190,11 @@ class ReportStore:
             is not None
 
     # submissions retried with an Idempotency-Key
-    def reserve_key(self, key: str, fingerprint: str, answer: dict, expires_at: datetime) -> dict | None:
-        """Claim `key` for this submission's answer; the earlier claim when the key was used before."""
+    def reserve_key(self, key: str, fingerprint: str, answer: dict, now: datetime,
+                    expires_at: datetime) -> dict | None:
+        """Claim `key` for this submission's answer; the earlier claim when the key was used before and has not
+        expired (after PAHT_IDEMPOTENCY_HOURS the key is free again, as documented)."""
+        self.idempotency.delete_one({"_id": key, "expires_at": {"$lte": now}})
         try:
             self.idempotency.insert_one({"_id": key, "fingerprint": fingerprint, "answer": answer,
                                          "expires_at": expires_at})
@@ -412,10 +413,10 @@ class StaffAccounts:
 class Reports(DependencyProvider):
     def setup(self):
         self.store = ReportStore(storage.open_database("intake"))
-        tokens = os.environ.get("PAHT_DEMO_TOKENS")
-        if tokens and Path(tokens).exists():
+        tokens = settings.demo_tokens_path()
+        if tokens and tokens.exists():
             ids = []
-            for token, role, pack, agency, name in users_from_tokens(json.loads(Path(tokens).read_text())):
+            for token, role, pack, agency, name in users_from_tokens(json.loads(tokens.read_text())):
                 ids.append(self.store.upsert_user(token, role, pack, agency, name))
             self.store.users.delete_many({"_id": {"$nin": ids}})   # demo accounts no longer in the file
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -42,7 +41,7 @@ def accepted_api_keys() -> frozenset[str]:
     """PAHT_OPEN311_API_KEYS, and on a local system (PAHT_DEMO_TOKENS set, not production) the demo tokens file's
     `open311_api_key`."""
     keys = settings.open311_api_keys()
-    demo_file = os.environ.get("PAHT_DEMO_TOKENS")
+    demo_file = settings.demo_tokens_path()
     if demo_file and settings.environment() != "production":
         demo = open311_key(demo_file)
         if demo:

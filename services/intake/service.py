@@ -170,6 +170,7 @@ class IntakeService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, A
     @timer(interval=3600, eager=True)
     def purge_on_schedule(self):
         self.purge_now()
+        self.store.forget_keys(clock.now())    # idempotency keys (and one-use RPC nonces) past their hours
 
     def purge_now(self) -> dict:
         """The packs' retention periods (pack.yaml publication.retention_days): closed reports older than that
@@ -287,7 +288,7 @@ class IntakeService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, A
         answer = {"id": report_id, "state": "submitted", "tracking_token": token}
         key = (idempotency_key or "").strip()[:200]
         if key:
-            earlier = self.store.reserve_key(key, domain.fingerprint(report_in, files), answer,
+            earlier = self.store.reserve_key(key, domain.fingerprint(report_in, files), answer, now,
                                              now + timedelta(hours=settings.idempotency_hours()))
             if earlier is not None:
                 return self.replayed(earlier, domain.fingerprint(report_in, files))

@@ -9,24 +9,24 @@ import pytest
 from jsonschema import Draft7Validator, Draft202012Validator
 from pydantic import BaseModel
 
-from paht import apidocs
 from paht.apidocs import cli
 from paht.apidocs.asyncapi import UndocumentedRpc, asyncapi_document
 from paht.apidocs.openapi import UndocumentedEndpoints, openapi_document
 from paht.apidocs.operations import Operation, RpcOperation
 from paht.web import http
+from services.intake import apidoc
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 @pytest.fixture(scope="module")
 def openapi():
-    return apidocs.intake_openapi()
+    return apidoc.intake_openapi()
 
 
 @pytest.fixture(scope="module")
 def asyncapi():
-    return apidocs.intake_asyncapi()
+    return apidoc.intake_asyncapi()
 
 
 def refs(node, found=None):
@@ -172,18 +172,18 @@ def test_a_declaration_without_an_entrypoint_stops_the_generation():
 
 
 def test_the_stored_documents_are_current():
-    assert cli.stale() == [], "run `paht api write`"
-    stored = json.loads((apidocs.DOCS / "openapi.json").read_text(encoding="utf-8"))
+    assert cli.stale(apidoc.documents(), apidoc.DOCS) == [], f"run `{cli.WRITE_COMMAND}`"
+    stored = json.loads((apidoc.DOCS / "openapi.json").read_text(encoding="utf-8"))
     assert stored["openapi"] == "3.1.0"
 
 
 def test_check_names_a_stale_file_and_write_refreshes_it(tmp_path):
     said = []
-    assert cli.main(["write"], out=said.append, directory=tmp_path) == 0
-    assert cli.main(["check"], out=said.append, directory=tmp_path) == 0
+    assert cli.main(["write"], apidoc.documents, tmp_path, out=said.append) == 0
+    assert cli.main(["check"], apidoc.documents, tmp_path, out=said.append) == 0
     text = (tmp_path / "asyncapi.json").read_text(encoding="utf-8")
     assert text.endswith("}\n") and text.startswith('{\n  "asyncapi"')
     (tmp_path / "asyncapi.json").write_text(text.replace('"3.0.0"', '"2.6.0"', 1), encoding="utf-8")
     said.clear()
-    assert cli.main(["check"], out=said.append, directory=tmp_path) == 1
-    assert said == [f"stale: {tmp_path / 'asyncapi.json'} (run `paht api write`)"]
+    assert cli.main(["check"], apidoc.documents, tmp_path, out=said.append) == 1
+    assert said == [f"stale: {tmp_path / 'asyncapi.json'} (run `{cli.WRITE_COMMAND}`)"]

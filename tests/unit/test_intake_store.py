@@ -79,3 +79,15 @@ def test_decisions_about_one_report_are_applied_together_in_order():
     assert report["state"] == "accepted" and report["version"] == 2 and report["deadlines"]["receive"]["closed"]
     assert applied[-1].report == report and applied[0].announcement.report["state"] == "accepted"
     assert store.apply_all([verified, closed]) == ([], [])        # a redelivered batch changes nothing
+
+
+def test_an_idempotency_key_holds_its_answer_for_its_hours_then_is_free_and_forgotten():
+    store, _ = stored()
+    expires = NOW + timedelta(hours=24)
+    assert store.reserve_key("k", "f1", {"id": "A"}, NOW, expires) is None
+    assert store.reserve_key("k", "f2", {"id": "B"}, NOW + timedelta(hours=23), expires)["answer"] == {"id": "A"}
+    later = NOW + timedelta(hours=25)
+    assert store.reserve_key("k", "f2", {"id": "B"}, later, later + timedelta(hours=24)) is None   # free again
+    assert store.reserve_key("other", "f", {}, NOW, expires) is None
+    assert store.forget_keys(NOW + timedelta(hours=30)) == 1           # "other" expired; "k" holds until later
+    assert store.idempotency.find_one({"_id": "k"})["answer"] == {"id": "B"}

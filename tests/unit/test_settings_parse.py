@@ -76,3 +76,13 @@ def test_paht_up_refuses_before_starting_anything(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(runner, "start_service", lambda *a, **k: pytest.fail("a service was started"))
     assert runner.up(None) == 1
     assert "PAHT_SESSION_MINUTES='an hour' does not parse" in capsys.readouterr().out
+
+
+def test_the_environment_is_read_in_settings_only():
+    """One place for each setting: paht/settings.py (the runner hands its whole environment to the services it
+    starts, and reads where its own files go before any service exists)."""
+    root = Path(__file__).resolve().parents[2]
+    allowed = {"paht/settings.py", "paht/runner.py"}
+    readers = sorted(str(path.relative_to(root)) for folder in ("paht", "services") for path in (root / folder).rglob("*.py")
+                     if "os.environ" in path.read_text() and str(path.relative_to(root)) not in allowed)
+    assert readers == []
