@@ -7,7 +7,8 @@ keep books (a deadline opened, closed or moved; a notification sent) are applied
 """
 from __future__ import annotations
 
-TERMINAL_STATES = ("rejected", "cancelled", "published", "delivered_privately", "forwarded_for_monitoring")
+from .states import TERMINAL
+
 
 # decisions that change nothing another service acts on: intake applies them (the report's `deadlines`, its
 # timeline) and announces nothing, unless one of them also changes the state (a missed deadline that rejects)
@@ -25,7 +26,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     # matter when the report ends, reopen it when a result goes back to processing
     "verification.on_report": (
         "transitioned.submitted.*", "noted.submitted.judged", "transitioned.in_progress.*",
-        *(f"transitioned.{state}.*" for state in TERMINAL_STATES),
+        *(f"transitioned.{state}.*" for state in sorted(TERMINAL)),
     ),
     # route what is accepted; keep a held report current (judged urgent meanwhile: route it at once); end an
     # intake-window hold when the held report is routed or cancelled; tell of an immediate case once routed

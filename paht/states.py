@@ -8,6 +8,7 @@ STATES = (
     "in_progress", "result_submitted", "approved", "published", "delivered_privately", "forwarded_for_monitoring",
 )
 TERMINAL = frozenset({"rejected", "cancelled", "published", "delivered_privately", "forwarded_for_monitoring"})
+RESULT_DELIVERED = ("published", "delivered_privately")   # the result reached the public, or the reporter alone
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "submitted": frozenset({"needs_supplement", "rejected", "cancelled", "accepted", "forwarded_for_monitoring"}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from paht.states import STATES, TERMINAL
+from paht.states import RESULT_DELIVERED, STATES, TERMINAL
 
 OPEN_STATES = [state for state in STATES if state not in TERMINAL]
 
@@ -75,7 +75,7 @@ def _walk(report: dict, count, rated, start, end, now, limit_reached) -> None:
             crossing_counted = _crossing(lead, received_at, at, count, limit_reached, crossing_counted)
         elif kind == "rework_requested" and detail.get("kind") == "content":
             count(lead, "rework_count", at)      # "kết quả xử lý không đảm bảo nội dung"
-        elif kind in ("published", "delivered_privately"):
+        elif kind in RESULT_DELIVERED:
             count(lead, "resolved", at)
         elif kind == "directive":
             count(detail.get("agency") or lead, "corrective_directives", at)
@@ -115,7 +115,7 @@ def _follow_ups(report: dict, times: list[datetime] | None, lead: str | None, co
     if not times or lead is None:
         return
     resolved_at = next((_at(e["at"]) for e in report.get("timeline") or []
-                        if e["kind"] in ("published", "delivered_privately")), None)
+                        if e["kind"] in RESULT_DELIVERED), None)
     times = sorted(times)
     after_result = [t for t in times if resolved_at is not None and t > resolved_at]
     if after_result:

@@ -11,6 +11,7 @@ from paht import accounts
 from paht.errors import ApiError
 from paht.roles import AGENCY_ROLES
 from paht.schemas import Decision, MediaRecord, ReportIn, SupplementIn, reporter_summary
+from paht.states import RESULT_DELIVERED
 
 # states in which the reporter may still cancel: before an agency acknowledges the report
 CANCELLABLE = ("submitted", "needs_supplement", "accepted", "routing_unresolved", "dispatched")
@@ -242,7 +243,7 @@ def public_view(report: dict, owner: bool = False) -> dict:
     if private:
         view["private"] = True
     if publication and (report["state"] == "published" and not private
-                        or owner and report["state"] in ("published", "delivered_privately")):
+                        or owner and report["state"] in RESULT_DELIVERED):
         view["result"] = {"letter": publication.get("letter"), "published_at": publication.get("published_at"),
                           "private": bool(publication.get("private"))}
     if report.get("rating"):

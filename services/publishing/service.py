@@ -11,6 +11,7 @@ from paht.bus import derived_id, on_transition, send
 from paht.events import jsonable
 from paht.roles import CENTRE_ROLES
 from paht.rules import get_pack
+from paht.states import RESULT_DELIVERED
 from paht.web import Observable
 
 from .dependencies import Publications
@@ -33,7 +34,7 @@ class PublishingService(Notifier, Observable):
                 return  # the centre checks, edits and publishes it (`publish`) or sends it back (`rework`)
             send(self.dispatch, publication_decision(report, pack, clock.now(), derived_id(self.name, announced.event_id),
                                                      {"service": "publishing"}))
-        elif announced.to_state in ("published", "delivered_privately") and announced.from_state == "approved":
+        elif announced.to_state in RESULT_DELIVERED and announced.from_state == "approved":
             self.publications.record(report, report["publication"])
 
     @rpc

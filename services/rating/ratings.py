@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from paht.schemas import Decision, lead_agency
+from paht.states import RESULT_DELIVERED
 from paht.worktime import calendar_for
 
 from .schemas import RatingRecord
 
-RATEABLE = ("published", "delivered_privately")
+RATEABLE = RESULT_DELIVERED
 # "tương tác vi phạm trên 03 lần trong vòng 1 tháng" (ST-22 Điều 15 khoản 1, ST-23 Điều 17 khoản 1, TTH Điều 14
 # khoản 1, VL Điều 15 khoản 1 điểm b): the reporter's violating interactions of the last month
 VIOLATION_WINDOW = timedelta(days=30)
