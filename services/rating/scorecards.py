@@ -58,7 +58,7 @@ def province_scorecards(pack, period: Period, intake_cards: dict, sla_part: dict
                               if any(f["rule"] == rule["id"] for f in a[rule["then"]["action"]])]}
                 for rule in pack.stages.get("penalties", []) if rule["then"]["action"] in AGENCY_FINDINGS]
     return {
-        "pack": pack.id, "pack_name": pack.meta.get("name"), "period": period.label, "kind": period.kind,
+        "pack": pack.id, "pack_name": pack.meta.get("province"), "period": period.label, "kind": period.kind,
         "start": period.start, "end": period.end, "generated_at": generated_at, "totals": totals,
         "agencies": agencies, "late": sla_part["late"], "criteria": criteria,
     }

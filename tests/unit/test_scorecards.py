@@ -253,6 +253,7 @@ def test_the_monthly_report_is_made_once_when_due_the_same_on_demand_and_opens_i
     finally:
         clock.set_clock(None)
     assert stored["partial"] is False and stored["due"] == due.due
+    assert stored["content"]["pack_name"] == pack.meta["province"]        # the report names its province
     kept = {k: v for k, v in stored["content"].items() if k not in ("generated_at", "start", "end")}
     fresh = {k: v for k, v in on_demand.items() if k not in ("generated_at", "start", "end")}
     assert kept["agencies"] == fresh["agencies"] and kept["totals"] == fresh["totals"]
