@@ -14,6 +14,7 @@ from nameko.messaging import Consumer
 
 from . import clock, deadletters, flow, settings
 from .events import DECISION, REPORT_PURGED, TRANSITIONED
+from .metrics import DECISIONS_SENT
 from .schemas import Decision, ReportPurged, Transitioned
 from .web import MESSAGES_HANDLED
 
@@ -127,6 +128,7 @@ def derived_id(source: str, cause_event_id: str, suffix: str = "") -> str:
 
 def send(dispatch, decision: Decision) -> None:
     dispatch(DECISION, decision.model_dump(mode="json"))
+    DECISIONS_SENT.labels(decision.source, decision.kind).inc()
 
 
 def send_all(dispatch, decisions: list[dict]) -> None:
@@ -136,3 +138,5 @@ def send_all(dispatch, decisions: list[dict]) -> None:
         dispatch(DECISION, decisions[0])
     elif decisions:
         dispatch(DECISION, {"batch": decisions})
+    for decision in decisions:   # counted once the broker confirmed the message (nameko publishes with confirms)
+        DECISIONS_SENT.labels(decision["source"], decision["kind"]).inc()

@@ -33,6 +33,10 @@ WORKING_HOURS = (0.25, 0.5, 1, 2, 4, 8, 16, 24, 40, 80, 160, 320)
 
 # ---- the bus ------------------------------------------------------------------------------------------------
 MESSAGES_HANDLED = Counter("paht_messages_total", "Bus messages handled", ["service", "kind", "outcome"])
+DECISIONS_SENT = Counter("paht_decisions_sent_total", "Decisions a service sent intake on the bus (paht.bus.send, "
+                         "send_all), by the sending service and the decision's kind, counted once the broker took "
+                         "them; beside intake's paht_messages_total{service=\"intake\"} it shows what is still on "
+                         "the way", ["service", "kind"])
 # paht_dead_letters_total{service,queue} is paht.deadletters.PARKED (counted where a message is parked)
 
 # ---- every entrypoint (RPC, events, timers, HTTP): the Observable mixin's worker hook -------------------------
@@ -57,6 +61,9 @@ TRANSITIONS = Counter("paht_transitions_total", "Decisions intake applied to a r
 OUTBOX_BACKLOG = Gauge("paht_outbox_backlog", "Announcements stored but not yet sent", ["service"])
 OUTBOX_OLDEST = Gauge("paht_outbox_oldest_age_seconds", "Age of the oldest unsent announcement (0 when none)",
                       ["service"])
+BACKGROUND_TASKS = Gauge("paht_background_tasks", "Work a service left running after answering (intake: a "
+                         "submission's announcement, a Zalo draft being reported) by the task's name; one that stays "
+                         "up is stuck", ["service", "task"])
 DEAD_LETTERS_OPEN = Gauge("paht_dead_letters_open", "Dead letters kept by intake and not yet settled (replayed "
                           "or dropped)", ["service"])
 

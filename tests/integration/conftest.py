@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from paht import clock
 from paht.clock import ControlledClock
@@ -48,6 +49,19 @@ def eventually(check, what: str = "condition", timeout: float = 20.0):
         time.sleep(0.1)
 
 
+class Samples(list):
+    """A service's `GET /metrics` at one moment: (name, labels, value) for every sample."""
+
+    def value(self, name: str, **labels) -> float:
+        """The sum of `name`'s samples whose labels match (a tuple matches any of its values); 0 when none."""
+        def matches(have: dict) -> bool:
+            return all(have.get(key) in (want if isinstance(want, tuple) else (want,)) for key, want in labels.items())
+        return sum(value for sample, have, value in self if sample == name and matches(have))
+
+    def __repr__(self):
+        return f"<{len(self)} samples>"
+
+
 class System:
     """The running services of one test, and a small client for the HTTP API."""
 
@@ -56,6 +70,7 @@ class System:
         self.rabbit_config = rabbit_config
         self.tmp_path = tmp_path
         self.containers = {}
+        self.urls = {}
         self.api = None
         self.tokens = json.loads((tmp_path / "demo-tokens.json").read_text())
 
@@ -66,9 +81,27 @@ class System:
             container = self.factory(SERVICES[name], config)
             container.start()
             self.containers[name] = container
+            self.urls[name] = f"http://127.0.0.1:{port}"
             if name == "intake":
-                self.api = f"http://127.0.0.1:{port}"
+                self.api = self.urls[name]
         return self
+
+    # what the services count (paht/metrics.py), read from their own /metrics
+    def metrics(self, of: str = "intake") -> Samples:
+        text = requests.get(f"{self.urls[of]}/metrics", timeout=10).text
+        return Samples((sample.name, sample.labels, sample.value)
+                       for family in text_string_to_metric_families(text) for sample in family.samples)
+
+    def metric(self, of: str, name: str, since: Samples | None = None, **labels) -> float:
+        """`name` summed over the matching labels on service `of`'s /metrics, less what `since` (an earlier
+        `metrics()`) had: counters are the process's, so a test counts from its own snapshot."""
+        return self.metrics(of).value(name, **labels) - (since.value(name, **labels) if since else 0.0)
+
+    def wait_metric(self, of: str, name: str, at_least: float, since: Samples | None = None, what: str = "",
+                    timeout: float = 20.0, **labels) -> float:
+        """Wait until `metric(...)` reaches `at_least`; its value then."""
+        return eventually(lambda: [value for value in [self.metric(of, name, since, **labels)] if value >= at_least],
+                          what or f"{name}{labels} on {of} up by {at_least}", timeout)[0]
 
     def agency_tokens(self, pack, agency):
         """(staff token, leader token) of an agency of a pack."""

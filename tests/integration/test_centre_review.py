@@ -3,7 +3,6 @@ for the operator, who sends it back (`rework`) or publishes it in the pack's own
 published and only its reporter reads the result, with the tracking token."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -70,11 +69,14 @@ def lead(view) -> str:
     return next(a["id"] for a in view["assigned_agencies"] if a["role"] == "lead")
 
 
-def stays(system, report_id, state, seconds=2.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert system.get(report_id)["state"] == state
-        time.sleep(0.2)
+def not_published_by_itself(system, report_id, before):
+    """Publishing has handled the approval (it counts each announcement once its handler returned) and sent no
+    publication since `before` (a `metrics("publishing")` taken before the approval): only the centre publishes."""
+    system.wait_metric("publishing", "paht_messages_total", 1, before, "publishing heard of the approval",
+                       service="publishing", kind="approved", outcome="handled")
+    assert system.metric("publishing", "paht_decisions_sent_total", before, service="publishing",
+                         kind=("published", "delivered_privately")) == 0
+    return system.get(report_id)
 
 
 def handle(system, pack, report_id, staff, leader, seed, text):
@@ -115,8 +117,9 @@ def test_the_centre_checks_reworks_and_publishes_and_a_secret_stays_private(syst
     assert system.staff(report_id, "acknowledge", staff).status_code == 200
     early = system.staff(report_id, "publish", operator)
     assert early.status_code == 409 and early.json()["error"]["code"] == "ACTION_NOT_ALLOWED"
+    before = system.metrics("publishing")
     handle(system, pack, report_id, staff, leader, 11, "Đã kiểm tra hiện trường.")
-    stays(system, report_id, "approved")                       # no publication without the centre's check
+    assert not_published_by_itself(system, report_id, before)["state"] == "approved"   # the centre checks first
     for token_ in (staff, leader):
         refused = system.staff(report_id, "publish", token_)
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN"

@@ -1,10 +1,11 @@
 """Deadlines are documents in the store: a stopped sla service fires what fell due when it starts, once (issue 6)."""
 from __future__ import annotations
 
-import eventlet
+from datetime import datetime
+
 import pytest
 
-from paht import accounts
+from paht import accounts, clock
 from tests.integration.test_walking_route import fresh_photo, good_report
 
 pytestmark = [pytest.mark.integration, pytest.mark.calendar]
@@ -23,15 +24,32 @@ def test_deadlines_missed_while_sla_was_down_fire_exactly_once(system):
 
     system.stop("sla")
     system.advance(3 * 86400)            # both deadlines fall due while nobody is sweeping
-    eventlet.sleep(1.5)
-    assert system.get(waiting)["state"] == "needs_supplement"
+    restarted = clock.now()
     system.start("sla")
 
     rejected = system.wait_state(waiting, "rejected")
     assert [r["code"] for r in rejected["reasons"]] == ["SUPPLEMENT_TIMEOUT"]
     late = system.wait_for(dispatched, lambda v: v["late"], what="late acknowledge")
     assert [d["step"] for d in late["deadlines"] if d["late"]] == ["acknowledge"]
-    eventlet.sleep(3)                    # several sweeps later, still once
+    # nothing fired them while sla was down: each report's history shows its state unchanged until the sla
+    # service, started again, found them due (a decision's time is when its sweep looked)
+    for report_id, state in ((waiting, "needs_supplement"), (dispatched, "dispatched")):
+        timeline = internal(system, report_id)["timeline"]
+        earlier = [step for step in timeline if datetime.fromisoformat(step["at"]) < restarted]
+        assert earlier[-1]["to"] == state, earlier
+        changed = [step for step in timeline if step["to"] != step["from"]]
+        assert changed[-1]["to"] != "rejected" or (changed[-1]["kind"], changed[-1]["source"]) == \
+            ("deadline_missed", "sla"), changed[-1]
+        missed = [step for step in timeline if step["kind"] == "deadline_missed"]
+        assert missed and all(step["source"] == "sla" and datetime.fromisoformat(step["at"]) >= restarted
+                              for step in missed), missed
+
+    # several sweeps later, still once: two more of sla's rounds (one at a time, each counted when it ends, the
+    # second begun after this snapshot) fired no deadline again (sla counts a missed one when it decides it)
+    swept = system.metrics("sla")
+    system.wait_metric("sla", "paht_entrypoint_duration_seconds_count", 2, swept, "two more sweeps",
+                       service="sla", entrypoint="tick", type="timer")
+    assert system.metric("sla", "paht_deadlines_missed_total", swept) == 0
     for report_id in (waiting, dispatched):
         kinds = [step["kind"] for step in internal(system, report_id)["timeline"]]
         assert kinds.count("deadline_missed") == 1, kinds

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
+from datetime import timedelta
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
@@ -14,7 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from paht import clock
 from paht.callers import call_internal
+from paht.storage import open_database
 from tests.integration.conftest import eventually, free_port
 from tests.integration.test_walking_route import HUE_POINT, PACK, fresh_photo, good_report
 from tests.webhook_check import documented_check
@@ -176,8 +178,17 @@ def test_a_failing_gateway_is_retried_then_dead_lettered_and_a_replay_sends_it(s
         return [call for call in gateway.calls("/sms") if "Đã tiếp nhận phản ánh" in call["text"]]
     eventually(lambda: len(receipts()) >= 1, "the first attempt")
     eventually(lambda: mailbox.to("an@example.vn", "Đã tiếp nhận"), "the e-mail, which does not wait for the SMS")
-    time.sleep(2.5)
-    assert len(receipts()) == 1                              # not again before its pause (30 s)
+    # not again before its pause (30 s): the notifier recorded the failed attempt in its outbox with the next one due
+    # 30 s later, and its timer claims only what is due (the clock moves with real time and the test's advances)
+    outbox = open_database("publishing", var=system.tmp_path)["notifications"]
+
+    def failed_once():
+        found = list(outbox.find({"report_id": report_id, "template": "received", "channel": "sms"}))
+        return found if found and found[0]["attempts"] >= 1 else None
+    [receipt] = eventually(failed_once, "the failed attempt recorded")
+    assert receipt["status"] == "pending" and receipt["attempts"] == 1 and "HTTP 500" in receipt["last_error"]
+    assert receipt["next_at"] == receipt["failed_at"] + timedelta(seconds=30) and receipt["next_at"] > clock.now()
+    assert len(receipts()) == 1
     system.advance(31)
     eventually(lambda: len(receipts()) >= 2, "the second attempt")
     system.advance(61)

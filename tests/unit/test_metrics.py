@@ -179,6 +179,55 @@ def test_webhook_failures_are_counted():
     assert value("paht_notifications_total", channel="webhook", outcome="delivered") == delivered + 1
 
 
+# ---- decisions sent, work left running ----------------------------------------------------------------------------
+def test_decisions_sent_are_counted_by_service_and_kind_once_dispatched():
+    from paht.bus import send, send_all
+
+    sent = []
+    routed, missed = (value("paht_decisions_sent_total", service="routing", kind="routed"),
+                      value("paht_decisions_sent_total", service="sla", kind="deadline_missed"))
+    send(lambda kind, payload: sent.append(payload), Decision(report_id="R", occurred_at=NOW, pack=HUE,
+                                                              kind="routed", source="routing"))
+    batch = [{"source": "sla", "kind": "deadline_missed", "report_id": f"R{i}"} for i in range(3)]
+    send_all(lambda kind, payload: sent.append(payload), batch)
+    send_all(lambda kind, payload: sent.append(payload), [])
+    assert len(sent) == 2 and sent[1] == {"batch": batch}
+    assert value("paht_decisions_sent_total", service="routing", kind="routed") == routed + 1
+    assert value("paht_decisions_sent_total", service="sla", kind="deadline_missed") == missed + 3
+
+    def refused(kind, payload):
+        raise ConnectionError("broker away")
+    with pytest.raises(ConnectionError):
+        send_all(refused, batch[:1])
+    assert value("paht_decisions_sent_total", service="sla", kind="deadline_missed") == missed + 3
+
+
+def test_background_work_is_counted_from_the_spawn_until_it_ends_or_is_killed():
+    import eventlet
+
+    from services.intake.dependencies import Background
+
+    background = Background()
+    background.container = SimpleNamespace(service_name="intake", spawn_managed_thread=lambda fn, identifier: (
+        threads.append(eventlet.spawn(fn)) or threads[-1]))
+    threads, release = [], eventlet.event.Event()
+
+    def running():
+        return value("paht_background_tasks", service="intake", task="report_zalo_draft")
+
+    def report_zalo_draft():
+        release.wait()
+    before = running()
+    background.spawn(report_zalo_draft)
+    background.spawn(report_zalo_draft)
+    assert running() == before + 2          # counted before the caller answers, not when the thread first runs
+    threads[1].kill()                         # stopped before it ran
+    assert running() == before + 1
+    release.send()
+    threads[0].wait()
+    assert running() == before
+
+
 # ---- the worker hook ---------------------------------------------------------------------------------------------
 def worker(entrypoint, *args, **kwargs):
     entrypoint.method_name = "on_report"
