@@ -142,6 +142,22 @@ def call_internal(service: str, proxy, method: str, **arguments):
     return getattr(proxy, method)(**arguments, credential=internal_credential(f"{service}.{method}", arguments))
 
 
+def run_cli(command: str, run, args) -> int:
+    """`run(args, intake)` of a CLI (`paht users`, `paht dlq`) against intake's RPCs; a refused assertion said, not
+    raised."""
+    from nameko.exceptions import RemoteError
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=30) as cluster:
+        try:
+            return run(args, cluster.intake)
+        except RemoteError as exc:
+            if exc.exc_type != "FORBIDDEN":
+                raise
+            print(cli_refused(command, exc.value))
+            return 1
+
+
 def cli_refused(command: str, value: str) -> str:
     """What a CLI says when intake refused its assertion (another system's secret)."""
     return (f"{command}: refused — {value}. It signs its calls with PAHT_INTERNAL_SECRET: run it where the services' "

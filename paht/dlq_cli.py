@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from . import callers, settings
+from . import callers
 
 
 def main(argv: list[str]) -> int:
@@ -17,18 +17,7 @@ def main(argv: list[str]) -> int:
     for verb, text in (("show", "one letter with its message and error"), ("replay", "send it to its queue again"),
                        ("drop", "settle it without handling")):
         verbs.add_parser(verb, help=text).add_argument("id")
-    args = parser.parse_args(argv)
-    from nameko.exceptions import RemoteError
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=30) as cluster:
-        try:
-            return run(args, cluster.intake)
-        except RemoteError as exc:
-            if exc.exc_type != "FORBIDDEN":
-                raise
-            print(callers.cli_refused("paht dlq", exc.value))
-            return 1
+    return callers.run_cli("paht dlq", run, parser.parse_args(argv))
 
 
 def run(args, intake) -> int:

@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 
-from . import callers, settings
+from . import callers
 from .roles import STAFF_ROLES
 
 
@@ -85,15 +85,4 @@ def run(args, intake, out=print, stdin=sys.stdin) -> int:
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
-    from nameko.exceptions import RemoteError
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=30) as cluster:
-        try:
-            return run(args, cluster.intake)
-        except RemoteError as exc:
-            if exc.exc_type != "FORBIDDEN":
-                raise
-            print(callers.cli_refused("paht users", exc.value))
-            return 1
+    return callers.run_cli("paht users", run, parser().parse_args(argv))

@@ -90,14 +90,18 @@ def test_every_service_refuses_where_it_opens_its_store(monkeypatch):
     assert storage.open_database("intake", "memory://") is not None
 
 
-def test_a_nameko_service_exits_with_the_message(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "PAHT_ENV": "production", "PAHT_VAR_DIR": str(tmp_path),
-           "PAHT_CLOCK": "controlled", "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/"}
+def nameko_routing(env: dict, var: Path) -> subprocess.CompletedProcess:
+    """The routing service started as `nameko run` starts it, with only `env` (and a broker nobody answers on)."""
+    env = {"PATH": "/usr/bin:/bin", "PAHT_VAR_DIR": str(var), "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/", **env}
     root = Path(__file__).resolve().parents[2]
     nameko = Path(sys.executable).with_name("nameko")
-    done = subprocess.run([str(nameko), "run", "--config", str(root / "services/routing/config.yml"),
+    return subprocess.run([str(nameko), "run", "--config", str(root / "services/routing/config.yml"),
                            "services.routing.service:RoutingService"], cwd=root, env=env, capture_output=True,
                           text=True, timeout=60)
+
+
+def test_a_nameko_service_exits_with_the_message(tmp_path):
+    done = nameko_routing({"PAHT_ENV": "production", "PAHT_CLOCK": "controlled"}, tmp_path)
     assert done.returncode != 0
     assert "refusing to start" in done.stderr and "PAHT_CLOCK=controlled" in done.stderr
     assert "MONGO_URI is not set" in done.stderr and "Traceback" not in done.stderr

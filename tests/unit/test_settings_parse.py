@@ -1,13 +1,12 @@
 """Issue 20 item 8: a setting that does not parse stops the process, naming it and the form it needs."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from paht import runner, settings, storage
+from tests.unit.test_production_guard import nameko_routing
 
 
 @pytest.mark.parametrize("name, value, expected", [
@@ -57,13 +56,7 @@ def test_every_service_refuses_where_it_opens_its_store(monkeypatch):
 
 
 def test_a_nameko_service_exits_with_the_message(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "PAHT_ENV": "test", "PAHT_VAR_DIR": str(tmp_path),
-           "PAHT_DELIVERY_LIMIT": "five", "AMQP_URI": "amqp://guest:guest@127.0.0.1:1/"}
-    root = Path(__file__).resolve().parents[2]
-    nameko = Path(sys.executable).with_name("nameko")
-    done = subprocess.run([str(nameko), "run", "--config", str(root / "services/routing/config.yml"),
-                           "services.routing.service:RoutingService"], cwd=root, env=env, capture_output=True,
-                          text=True, timeout=60)
+    done = nameko_routing({"PAHT_ENV": "test", "PAHT_DELIVERY_LIMIT": "five"}, tmp_path)
     assert done.returncode != 0
     assert "PAHT_DELIVERY_LIMIT='five' does not parse" in done.stderr and "Traceback" not in done.stderr
 
