@@ -130,6 +130,7 @@ def into_office_hours(api: Api, packs: list[str]) -> datetime:
 
 
 def run_demo(args) -> int:
+    settings.assume_local_system()
     var = settings.var_dir()
     tokens_path = var / "demo-tokens.json"
     if not tokens_path.exists():

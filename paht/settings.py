@@ -105,6 +105,12 @@ def environment() -> str:
     return os.environ.get("PAHT_ENV", "")
 
 
+def assume_local_system() -> None:
+    """A client of a local system (`paht demo`) is a dev process unless told otherwise: it signs citizens' accounts
+    with the local key that `paht up` made under the var directory."""
+    os.environ.setdefault("PAHT_ENV", "dev")
+
+
 def test_endpoints_enabled() -> bool:
     return environment() in ("dev", "test")
 

@@ -79,3 +79,18 @@ def test_the_environment_is_read_in_settings_only():
     readers = sorted(str(path.relative_to(root)) for folder in ("paht", "services") for path in (root / folder).rglob("*.py")
                      if "os.environ" in path.read_text() and str(path.relative_to(root)) not in allowed)
     assert readers == []
+
+
+def test_the_demo_is_a_client_of_a_local_system(monkeypatch, tmp_path):
+    """`paht demo` signs citizens' accounts with the local key `paht up` made (it failed with "no
+    PAHT_ACCOUNT_SECRET" when run, as the README says, from a plain shell)."""
+    from paht import accounts
+
+    monkeypatch.delenv("PAHT_ENV", raising=False)
+    monkeypatch.delenv("PAHT_ACCOUNT_SECRET", raising=False)
+    monkeypatch.setenv("PAHT_VAR_DIR", str(tmp_path))
+    settings.assume_local_system()
+    assert settings.environment() == "dev" and accounts.proof("citizen-1")
+    monkeypatch.setenv("PAHT_ENV", "production")
+    settings.assume_local_system()
+    assert settings.environment() == "production"
