@@ -75,7 +75,7 @@ class VerificationService(Observable):
         self.evidence.remember(report["id"], key, [m.phash for m in media if m.phash], report.get("description", ""),
                                facts["category"], facts.get("lat"), facts.get("lon"),
                                self.open_until(report) if decision.to_state in OPEN_STATES else None,
-                               decision.to_state)
+                               decision.to_state, report["pack"])
         self.evidence.count_report(key, report["id"])
         if facts.get("prohibited_content"):
             self.count_violation(pack, key, now, report["id"])

@@ -73,3 +73,18 @@ def test_fingerprints_of_an_earlier_version_get_their_cells(db):
     store = EvidenceStore(database)
     assert store.index.cluster("new", "roads_traffic", 16.4601, 107.5901) == ["OLD"]
     assert store.fingerprints.find_one({"_id": "NOPLACE"})["cell"] is None
+
+
+def test_one_province_never_sees_anothers_reports(db):
+    """Every province is a tenant: the same citizen's open report in Huế is no duplicate, no same open matter and
+    no cluster for a report to Sóc Trăng (the suite saw Huế's report refused as ALREADY_IN_PROGRESS when Sóc
+    Trăng's was verified first)."""
+    store = EvidenceStore(db())
+    store.remember("ST1", "phone:84905123456", ["ffff0000ffff0000"], "Ổ gà lớn giữa đường", "roads_traffic", 16.46,
+                   107.59, NOW + timedelta(days=3), "dispatched", "soc-trang-2022")
+    for pack, seen in (("thua-thien-hue-2022", None), ("soc-trang-2022", "ST1")):
+        assert store.index.same_reporter_duplicate("phone:84905123456", ["ffff0000ffff0000"], "Ổ gà lớn giữa đường",
+                                                   pack=pack) == seen
+        assert store.index.open_same_matter("phone:84905123456", "roads_traffic", 16.46, 107.59, "Ổ gà", NOW,
+                                            pack=pack) == seen
+        assert store.index.cluster("new", "roads_traffic", 16.4601, 107.5901, pack=pack) == ([seen] if seen else [])
