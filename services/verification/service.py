@@ -11,7 +11,7 @@ from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.geo import WardIndex
 from paht.mediastore import MediaFiles
 from paht.rules import get_pack, rules_root
-from paht.schemas import Decision, summary_key
+from paht.schemas import Decision
 from paht.web import Observable
 
 from . import evidence
@@ -24,6 +24,7 @@ from .verify import (
     identity_check_decision,
     needs_identity_check,
     operator_check_decision,
+    tenant_key,
 )
 
 OPEN_MATTER_HORIZON = timedelta(days=60)
@@ -59,7 +60,7 @@ class VerificationService(Observable):
         media = evidence.inspect_all((self.media.read(m["sha256"]), m["filename"], m["content_type"],
                                       parse_time(m.get("captured_at")), tz, m["sha256"])
                                      for m in report.get("media", []))
-        key = summary_key(report)
+        key = tenant_key(report)
         facts = collect_facts(report, media, pack, WardIndex.load(pack.meta["boundary"]), self.evidence.index,
                               self.evidence.history(key), evidence.load_wordlists(rules_root()),
                               self.evidence.judgements_for(report["id"]), now)
@@ -103,7 +104,7 @@ class VerificationService(Observable):
         if not actors.authentic(actor, report.get("id", ""), action):
             return actors.FORGED
         return judgement_decision(self.evidence, report, actor, body, clock.now(),
-                                  summary_key(report))
+                                  tenant_key(report))
 
 
 def parse_time(value):

@@ -28,7 +28,7 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
     facts.update(evidence.location_facts(report.get("location"), photos.get("exif_gps"), ward_index))
     facts.update(evidence.content_facts(report.get("description", ""), wordlists))
     facts.update(operator_facts(judgements))
-    key = summary_key(report)
+    key = tenant_key(report)
     hashes = [m.phash for m in media if m.phash]
     pack_id = report["pack"]
     duplicate_of = index.same_reporter_duplicate(key, hashes, report.get("description", ""), exclude=report["id"],
@@ -47,6 +47,13 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
         "_cluster": cluster[:20],
     })
     return facts
+
+
+def tenant_key(report: dict) -> str | None:
+    """The reporter as this service counts them: within the report's pack (a province's history, violations, locks
+    and identity checks are its own; the same citizen in another province starts clean there)."""
+    key = summary_key(report)
+    return f"{report['pack']}/{key}" if key else None
 
 
 def acceptance_decision(report: dict, facts: dict, result: dict, event_id: str, now: datetime) -> Decision:

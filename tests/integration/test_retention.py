@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
 PACK = "tay-ninh-2024"
 PHONE, KEY = "0912345678", "phone:84912345678"
+COUNTED_AS = f"{PACK}/{KEY}"          # verification counts a reporter within the province (its tenant)
 OTHER_PHONE = "0987654321"
 
 
@@ -88,8 +89,8 @@ def test_a_closed_report_is_forgotten_by_every_service_after_the_retention_perio
         upsert=True)
 
     # before: every service holds something of the reporter
-    assert db["verification"]["fingerprints"].find_one({"_id": report_id})["reporter_key"] == KEY
-    assert report_id in db["verification"]["reporters"].find_one({"_id": KEY})["reports"]
+    assert db["verification"]["fingerprints"].find_one({"_id": report_id})["reporter_key"] == COUNTED_AS
+    assert report_id in db["verification"]["reporters"].find_one({"_id": COUNTED_AS})["reports"]
     assert db["rating"]["interactions"].find_one({"report_id": report_id})["message"].endswith(PHONE)
     assert all(media.exists(sha(f)) for f in (own, shared, after))
 
@@ -110,9 +111,9 @@ def test_a_closed_report_is_forgotten_by_every_service_after_the_retention_perio
 
     eventually(lambda: db["verification"]["fingerprints"].find_one({"_id": report_id}) is None,
                "verification forgot the fingerprint")
-    assert db["verification"]["reporters"].find_one({"_id": KEY}) is None
+    assert db["verification"]["reporters"].find_one({"_id": COUNTED_AS}) is None
     assert not list(db["verification"]["reporters"].find({"reports": report_id}))
-    assert db["verification"]["fingerprints"].find_one({"_id": other_id})["reporter_key"] == "phone:84987654321"
+    assert db["verification"]["fingerprints"].find_one({"_id": other_id})["reporter_key"] == f"{PACK}/phone:84987654321"
     eventually(lambda: db["rating"]["interactions"].find_one({"report_id": report_id}) is None,
                "rating forgot the messages")
     assert db["rating"]["ratings"].find_one({"_id": report_id})["comment"] is None
