@@ -88,6 +88,13 @@ def summary_key(report: dict) -> str | None:
     return (report.get("reporter") or {}).get("key")
 
 
+def tenant_key(report: dict) -> str | None:
+    """The reporter as a province counts them: within the report's pack (history, duplicates, violations, locks and
+    identity checks are each province's own; the same citizen in another province starts clean there)."""
+    key = summary_key(report)
+    return f"{report['pack']}/{key}" if key else None
+
+
 def reporter_key(reporter: dict) -> str | None:
     """Who sent it, for history and duplicates: the phone (digits only), else the account, else the Zalo user,
     else the e-mail."""

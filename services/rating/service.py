@@ -15,7 +15,7 @@ from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.rpc import RpcTimeout, TimedRpcProxy
 from paht.rules import get_pack, list_packs, rules_root
-from paht.schemas import summary_key
+from paht.schemas import tenant_key
 from paht.timers import setting_timer
 from paht.web import Observable
 from paht.wordlists import content_facts, load_wordlists
@@ -70,7 +70,7 @@ class RatingService(Observable):
         """A reporter's message on a report: refused while their interactions are locked; refused and counted as
         a violation when it has prohibited wording (the word lists verification uses), which may lock them."""
         now = clock.now()
-        key = summary_key(report)
+        key = tenant_key(report)
         lock = interaction_lock(self.store.interactions, key, now)
         if lock is not None:
             until = lock["until"].isoformat() if lock.get("until") else "until the centre lifts it"

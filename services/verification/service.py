@@ -11,7 +11,7 @@ from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.geo import WardIndex
 from paht.mediastore import MediaFiles
 from paht.rules import get_pack, rules_root
-from paht.schemas import Decision
+from paht.schemas import Decision, tenant_key
 from paht.web import Observable
 
 from . import evidence
@@ -24,7 +24,6 @@ from .verify import (
     identity_check_decision,
     needs_identity_check,
     operator_check_decision,
-    tenant_key,
 )
 
 OPEN_MATTER_HORIZON = timedelta(days=60)

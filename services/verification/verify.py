@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from paht.schemas import Decision, summary_key
+from paht.schemas import Decision, tenant_key
 
 from . import evidence
 from .facts import intake_facts, operator_facts, reporter_facts
@@ -47,13 +47,6 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
         "_cluster": cluster[:20],
     })
     return facts
-
-
-def tenant_key(report: dict) -> str | None:
-    """The reporter as this service counts them: within the report's pack (a province's history, violations, locks
-    and identity checks are its own; the same citizen in another province starts clean there)."""
-    key = summary_key(report)
-    return f"{report['pack']}/{key}" if key else None
 
 
 def acceptance_decision(report: dict, facts: dict, result: dict, event_id: str, now: datetime) -> Decision:
