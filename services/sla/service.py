@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
+from eventlet.semaphore import Semaphore
 from nameko.events import BROADCAST, EventDispatcher, event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -38,6 +39,8 @@ TELL_INTAKE_EVERY, TELL_INTAKE_AT_ONCE = 0.2, 500
 # causes that open, end or judge a step beside the report's own (all but the submission change no state)
 SIDE_CAUSES = ("interaction", "interaction_replied", "clarification_requested", "clarified", "info_requested",
                "forwarded", "co_result_approved", "co_returned", "called_back", "submitted")
+
+SWEEPING = Semaphore()
 
 
 class SlaService(Observable):
@@ -331,8 +334,12 @@ class SlaService(Observable):
     def sweep(self):
         """Fire everything that fell due: queue first, then mark, so a crash in between only queues again what the
         queue already holds; then send the queue (behind what changes queued before, so a deadline reaches intake
-        opened before it is warned of or missed)."""
-        now = clock.now()
+        opened before it is warned of or missed). One sweep at a time (the timer, a clock event and this RPC may
+        overlap): two would each fire what fell due, and count it twice."""
+        with SWEEPING:
+            return self.sweep_now(clock.now())
+
+    def sweep_now(self, now) -> int:
         self.batch = []
         for deadline in self.deadlines.to_warn(now):
             self.tell(self.decision("deadline_warning", deadline, now, f"sla:warn:{deadline['_id']}"),
