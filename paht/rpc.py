@@ -5,14 +5,24 @@ mid-call, or a call made before the caller's reply queue existed, as a timer fir
 that waited would hold its worker, and whatever lock it held, for ever."""
 from __future__ import annotations
 
+import logging
+
 import eventlet
 from nameko.rpc import RpcProxy
 
 from . import settings
+from .errors import ApiError
+
+log = logging.getLogger(__name__)
 
 
-class RpcTimeout(Exception):
-    """The callee gave no answer in time; HTTP handlers answer 503 SERVICE_UNAVAILABLE with Retry-After."""
+class RpcTimeout(ApiError):
+    """The callee gave no answer in time: the API's SERVICE_UNAVAILABLE (503 with Retry-After over HTTP, the same
+    code over intake's RPC API), like any other ApiError where it reaches an answer."""
+
+    def __init__(self, call: str, seconds: float):
+        super().__init__("SERVICE_UNAVAILABLE", retry_after=5)
+        self.args = (f"{call}: no answer in {seconds:g} s",)
 
 
 class _TimedMethod:
@@ -21,8 +31,12 @@ class _TimedMethod:
 
     def __call__(self, *args, **kwargs):
         seconds = settings.rpc_timeout_seconds()
-        with eventlet.Timeout(seconds, RpcTimeout(f"{self._name}: no answer in {seconds:g} s")):
-            return self._method(*args, **kwargs)
+        try:
+            with eventlet.Timeout(seconds, RpcTimeout(self._name, seconds)):
+                return self._method(*args, **kwargs)
+        except RpcTimeout as exc:
+            log.warning("%s", exc)
+            raise
 
 
 class _TimedService:

@@ -19,7 +19,6 @@ from werkzeug.wrappers import Request, Response
 from . import clock, metrics, proxies, readiness, settings
 from .errors import ApiError
 from .events import jsonable
-from .rpc import RpcTimeout
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +175,6 @@ def guarded(handler):
             return error_response(exc)
         except HTTPException as exc:
             return error_response(http_error(exc))
-        except RpcTimeout as exc:
-            log.warning("%s: %s", handler.__name__, exc)
-            return error_response(ApiError("SERVICE_UNAVAILABLE", retry_after=5))
         except Exception:  # noqa: BLE001 — the client gets a stable answer, the log the trace
             log.exception("unhandled error in %s", handler.__name__)
             return json_response({"error": {"code": "INTERNAL_ERROR", "message": "Lỗi hệ thống, vui lòng thử lại sau.",

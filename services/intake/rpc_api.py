@@ -18,7 +18,6 @@ from nameko.rpc import rpc
 from paht import settings
 from paht.errors import ApiError, RpcApiError
 from paht.events import jsonable
-from paht.rpc import RpcTimeout
 
 from . import reports as domain
 from .rpc_schemas import (
@@ -46,8 +45,6 @@ def answered_remotely(method: str):
         yield
     except ApiError as exc:
         raise RpcApiError.of(exc) from None
-    except RpcTimeout:
-        raise RpcApiError.of(ApiError("SERVICE_UNAVAILABLE", retry_after=5)) from None
     except Exception:
         log.exception("unhandled error in intake.%s", method)
         raise RpcApiError.of(ApiError("INTERNAL_ERROR")) from None
