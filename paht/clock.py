@@ -13,6 +13,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from . import settings
+
 UTC = timezone.utc
 
 
@@ -57,9 +59,7 @@ class ControlledClock:
     def _first_offset(self) -> float:
         """A system without a time of its own yet starts at PAHT_CLOCK_START (written, so every process shares
         it), or now."""
-        from .settings import clock_start
-
-        start = clock_start()
+        start = settings.clock_start()
         if start is None:
             return 0.0
         with self._lock:
@@ -111,15 +111,7 @@ class FixedClock:
         return self._now
 
 
-def var_dir() -> Path:
-    from . import settings
-
-    return settings.var_dir()
-
-
 def _from_environment():
-    from . import settings
-
     kind = settings.clock_kind()
     if kind == "real":
         return RealClock()
@@ -127,7 +119,7 @@ def _from_environment():
         if not settings.test_endpoints_enabled():
             raise ClockRefused("PAHT_CLOCK=controlled needs PAHT_ENV=dev or test (a test system); "
                                "production runs on the real clock")
-        return ControlledClock(var_dir() / "clock.json")
+        return ControlledClock(settings.var_dir() / "clock.json")
     raise ClockRefused(f"unknown PAHT_CLOCK={kind!r} (real | controlled)")
 
 

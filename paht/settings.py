@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -183,12 +184,12 @@ def report_check_seconds() -> float:
 
 
 # ---- time ----------------------------------------------------------------------------------------------------
-def clock_start():
+def clock_start(env=None):
     """PAHT_CLOCK_START (ISO 8601 with its offset, e.g. 2026-12-31T23:50:00+07:00): where a controlled clock
     (a dev or test system) starts when it has no time of its own yet; unset: now."""
     from datetime import datetime
 
-    raw = os.environ.get("PAHT_CLOCK_START", "").strip()
+    raw = (os.environ if env is None else env).get("PAHT_CLOCK_START", "").strip()
     if not raw:
         return None
     try:
@@ -308,22 +309,14 @@ def check_production(env=None) -> None:
 
 
 def setting_problems(env=None) -> list[str]:
-    """Every numeric setting that does not parse, each with its name and the form it needs (any environment)."""
+    """Every setting that does not parse, each with its name and the form it needs (any environment)."""
+    checks = [partial(_number, name, None) for name in NUMBERS] + [clock_start, trusted_proxies]
     problems = []
-    for name in NUMBERS:
+    for check in checks:
         try:
-            _number(name, None, env)
+            check(env=env)
         except SettingInvalid as exc:
             problems.append(str(exc))
-    if env is None or env is os.environ:
-        try:
-            clock_start()
-        except SettingInvalid as exc:
-            problems.append(str(exc))
-    try:
-        trusted_proxies(env)
-    except SettingInvalid as exc:
-        problems.append(str(exc))
     return problems
 
 
