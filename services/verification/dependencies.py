@@ -50,8 +50,10 @@ class StoredFingerprintIndex:
         return [f"{row}:{column}" for row in rows for column in columns]
 
     def add(self, report_id, reporter_key, phashes, text, category, lat, lon, open_until, state, pack=None) -> None:
-        doc = {"pack": pack, "reporter_key": reporter_key, "phashes": list(phashes), "text": text, "category": category,
-               "lat": lat, "lon": lon, "cell": self._cell(lat, lon), "open_until": open_until, "state": state}
+        """`reporter_key` as verification counts reporters (paht.schemas.tenant_key: within the pack)."""
+        doc = {"pack": pack, "reporter_key": reporter_key, "phashes": list(phashes), "text": text,
+               "category": category, "lat": lat, "lon": lon, "cell": self._cell(lat, lon), "open_until": open_until,
+               "state": state}
         self.docs.update_one({"_id": report_id}, {"$set": doc}, upsert=True)
 
     def set_state(self, report_id, state, open_until) -> bool:
@@ -61,24 +63,19 @@ class StoredFingerprintIndex:
     def remove(self, report_id) -> None:
         self.docs.delete_one({"_id": report_id})
 
-    @staticmethod
-    def _of(pack) -> dict:
-        """Only this pack's reports: a province never sees another's (a reporter of two provinces is two)."""
-        return {} if pack is None else {"pack": pack}
-
-    def _own(self, reporter_key, query: dict | None = None, pack=None) -> list[dict]:
+    def _own(self, reporter_key, query: dict | None = None) -> list[dict]:
         if not reporter_key:
             return []
-        return list(self.docs.find({"reporter_key": reporter_key, **(query or {}), **self._of(pack)}))
+        return list(self.docs.find({"reporter_key": reporter_key, **(query or {})}))
 
     def same_reporter_duplicate(self, reporter_key, phashes, text, max_hamming=8, min_text_sim=0.8,
-                                exclude=None, pack=None) -> str | None:
+                                exclude=None) -> str | None:
         """An earlier report of the same reporter with a near-identical image AND near-identical text."""
         hashes = [int(h, 16) for h in phashes]
         if not hashes:
             return None
         words = shingles(text)
-        for doc in sorted(self._own(reporter_key, pack=pack), key=lambda d: d["_id"]):
+        for doc in sorted(self._own(reporter_key), key=lambda d: d["_id"]):
             theirs = [int(h, 16) for h in doc.get("phashes") or []]
             if doc["_id"] == exclude or not theirs:
                 continue
@@ -87,10 +84,10 @@ class StoredFingerprintIndex:
                 return doc["_id"]
         return None
 
-    def open_same_matter(self, reporter_key, category, lat, lon, text, now, exclude=None, pack=None) -> str | None:
+    def open_same_matter(self, reporter_key, category, lat, lon, text, now, exclude=None) -> str | None:
         """An earlier report of the same reporter, same category, same place (100 m) or text, still open."""
         words = shingles(text)
-        for doc in sorted(self._own(reporter_key, {"category": category, "open_until": {"$gt": now}}, pack),
+        for doc in sorted(self._own(reporter_key, {"category": category, "open_until": {"$gt": now}}),
                           key=lambda d: d["_id"]):
             if doc["_id"] == exclude:
                 continue
@@ -101,12 +98,14 @@ class StoredFingerprintIndex:
         return None
 
     def cluster(self, report_id, category, lat, lon, radius_m=100, reporter_key=None, pack=None) -> list[str]:
-        """Other reporters' open reports of the same category within `radius_m` (information for the operator)."""
+        """Other reporters' open reports of the same category within `radius_m`, of `pack` only (a province never
+        sees another's): information for the operator."""
         if lat is None or lon is None:
             return []
         found = []
+        within = {} if pack is None else {"pack": pack}
         for doc in self.docs.find({"cell": {"$in": self._cells_around(lat, lon, radius_m)}, "category": category,
-                                   **self._of(pack)},
+                                   **within},
                                   {"reporter_key": 1, "lat": 1, "lon": 1, "open_until": 1}):
             if doc["_id"] == report_id or not doc.get("open_until"):
                 continue

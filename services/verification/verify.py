@@ -30,14 +30,12 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
     facts.update(operator_facts(judgements))
     key = tenant_key(report)
     hashes = [m.phash for m in media if m.phash]
-    pack_id = report["pack"]
-    duplicate_of = index.same_reporter_duplicate(key, hashes, report.get("description", ""), exclude=report["id"],
-                                                 pack=pack_id) if key else None
-    same_matter = index.open_same_matter(key, facts["category"], facts.get("lat"), facts.get("lon"),
-                                         report.get("description", ""), now, exclude=report["id"], pack=pack_id) \
+    duplicate_of = index.same_reporter_duplicate(key, hashes, report.get("description", ""), exclude=report["id"]) \
         if key else None
+    same_matter = index.open_same_matter(key, facts["category"], facts.get("lat"), facts.get("lon"),
+                                         report.get("description", ""), now, exclude=report["id"]) if key else None
     cluster = index.cluster(report["id"], facts["category"], facts.get("lat"), facts.get("lon"), reporter_key=key,
-                            pack=pack_id)
+                            pack=report["pack"])
     facts.update({
         "duplicate_same_reporter": duplicate_of is not None,
         "open_same_matter": same_matter is not None,

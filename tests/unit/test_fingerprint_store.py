@@ -76,15 +76,18 @@ def test_fingerprints_of_an_earlier_version_get_their_cells(db):
 
 
 def test_one_province_never_sees_anothers_reports(db):
-    """Every province is a tenant: the same citizen's open report in Huế is no duplicate, no same open matter and
-    no cluster for a report to Sóc Trăng (the suite saw Huế's report refused as ALREADY_IN_PROGRESS when Sóc
-    Trăng's was verified first)."""
+    """Every province is a tenant: the same citizen's open report in Sóc Trăng is no duplicate, no same open matter
+    and no cluster for a report to Huế (the suite saw Huế's report refused as ALREADY_IN_PROGRESS when Sóc Trăng's
+    was verified first). Verification counts a reporter by paht.schemas.tenant_key, within the pack."""
+    from paht.schemas import tenant_key
+
+    reporter = {"reporter": {"key": "phone:84905123456"}}
     store = EvidenceStore(db())
-    store.remember("ST1", "phone:84905123456", ["ffff0000ffff0000"], "Ổ gà lớn giữa đường", "roads_traffic", 16.46,
-                   107.59, NOW + timedelta(days=3), "dispatched", "soc-trang-2022")
+    store.remember("ST1", tenant_key({"pack": "soc-trang-2022", **reporter}), ["ffff0000ffff0000"],
+                   "Ổ gà lớn giữa đường", "roads_traffic", 16.46, 107.59, NOW + timedelta(days=3), "dispatched",
+                   "soc-trang-2022")
     for pack, seen in (("thua-thien-hue-2022", None), ("soc-trang-2022", "ST1")):
-        assert store.index.same_reporter_duplicate("phone:84905123456", ["ffff0000ffff0000"], "Ổ gà lớn giữa đường",
-                                                   pack=pack) == seen
-        assert store.index.open_same_matter("phone:84905123456", "roads_traffic", 16.46, 107.59, "Ổ gà", NOW,
-                                            pack=pack) == seen
+        key = tenant_key({"pack": pack, **reporter})
+        assert store.index.same_reporter_duplicate(key, ["ffff0000ffff0000"], "Ổ gà lớn giữa đường") == seen
+        assert store.index.open_same_matter(key, "roads_traffic", 16.46, 107.59, "Ổ gà", NOW) == seen
         assert store.index.cluster("new", "roads_traffic", 16.4601, 107.5901, pack=pack) == ([seen] if seen else [])
