@@ -635,6 +635,12 @@ GUARDED = ("Cần `credential` (needs a credential): {who}, or PAHT's internal a
 ADMINS = "the bearer token of an admin (an admin of one pack: that pack's accounts)"
 CENTRE = "the bearer token of the centre (operator, admin)"
 
+
+def guarded_rpc(summary: str, args, answer, tag: str, who: str) -> RpcOperation:
+    """An internal RPC that needs a credential (paht.callers): `who` may call it with a staff token."""
+    return RpcOperation(summary, args, answer, (tag,), GUARDED.format(who=who), INTERNAL, "staff-or-internal")
+
+
 RPC_OPERATIONS: dict[str, RpcOperation] = {
     "submit_report": RpcOperation("Gửi phản ánh (submit a report; media as base64)", SubmitReportArgs,
                                   SubmitReportAnswer, ("citizens",), REFUSED, OTHER_SYSTEMS, "none"),
@@ -644,43 +650,33 @@ RPC_OPERATIONS: dict[str, RpcOperation] = {
                                  ListReportsArgs, PublicReportPage, ("staff",), REFUSED, OTHER_SYSTEMS, "staff"),
     "staff_action": RpcOperation("Thao tác của cán bộ (a staff action; photos as base64)", StaffActionArgs,
                                  StaffActionAnswer, ("staff",), REFUSED, OTHER_SYSTEMS, "staff"),
-    "dead_letters": RpcOperation("Thông điệp lỗi (dead letters; `paht dlq list`)", DeadLettersArgs,
-                                 list[DeadLetter], ("operations",), GUARDED.format(who=CENTRE), INTERNAL,
-                                 "staff-or-internal"),
-    "dead_letter": RpcOperation("Một thông điệp lỗi (a dead letter; `paht dlq show`)", DeadLetterArgs,
-                                DeadLetter | None, ("operations",), GUARDED.format(who=CENTRE), INTERNAL,
-                                "staff-or-internal"),
-    "replay_dead_letter": RpcOperation("Gửi lại (replay; null when not open; `paht dlq replay`)", DeadLetterArgs,
-                                       DeadLetter | None, ("operations",), GUARDED.format(who=CENTRE), INTERNAL,
-                                       "staff-or-internal"),
-    "drop_dead_letter": RpcOperation("Bỏ (drop; null when not open; `paht dlq drop`)", DeadLetterArgs,
-                                     DeadLetter | None, ("operations",), GUARDED.format(who=CENTRE), INTERNAL,
-                                     "staff-or-internal"),
-    "add_user": RpcOperation("Tạo tài khoản (add a staff account; `paht users add`)", AddUserArgs,
-                             AccountAnswer | ErrorBody, ("accounts",), GUARDED.format(who=ADMINS), INTERNAL,
-                             "staff-or-internal"),
-    "list_users": RpcOperation("Danh sách tài khoản (staff accounts; `paht users list`)", ListUsersArgs,
-                               list[StaffAccount], ("accounts",), GUARDED.format(who=ADMINS), INTERNAL,
-                               "staff-or-internal"),
-    "disable_user": RpcOperation("Khóa / mở khóa tài khoản (disable or enable; `paht users disable|enable`)",
-                                 DisableUserArgs, AccountAnswer | ErrorBody, ("accounts",),
-                                 GUARDED.format(who=ADMINS), INTERNAL, "staff-or-internal"),
-    "reset_user": RpcOperation("Đặt lại mật khẩu (reset a password; `paht users reset`)", ResetUserArgs,
-                               AccountAnswer | ErrorBody, ("accounts",), GUARDED.format(who=ADMINS), INTERNAL,
-                               "staff-or-internal"),
+    "dead_letters": guarded_rpc("Thông điệp lỗi (dead letters; `paht dlq list`)", DeadLettersArgs, list[DeadLetter],
+                                "operations", CENTRE),
+    "dead_letter": guarded_rpc("Một thông điệp lỗi (a dead letter; `paht dlq show`)", DeadLetterArgs,
+                               DeadLetter | None, "operations", CENTRE),
+    "replay_dead_letter": guarded_rpc("Gửi lại (replay; null when not open; `paht dlq replay`)", DeadLetterArgs,
+                                      DeadLetter | None, "operations", CENTRE),
+    "drop_dead_letter": guarded_rpc("Bỏ (drop; null when not open; `paht dlq drop`)", DeadLetterArgs,
+                                    DeadLetter | None, "operations", CENTRE),
+    "add_user": guarded_rpc("Tạo tài khoản (add a staff account; `paht users add`)", AddUserArgs,
+                            AccountAnswer | ErrorBody, "accounts", ADMINS),
+    "list_users": guarded_rpc("Danh sách tài khoản (staff accounts; `paht users list`)", ListUsersArgs,
+                              list[StaffAccount], "accounts", ADMINS),
+    "disable_user": guarded_rpc("Khóa / mở khóa tài khoản (disable or enable; `paht users disable|enable`)",
+                                DisableUserArgs, AccountAnswer | ErrorBody, "accounts", ADMINS),
+    "reset_user": guarded_rpc("Đặt lại mật khẩu (reset a password; `paht users reset`)", ResetUserArgs,
+                              AccountAnswer | ErrorBody, "accounts", ADMINS),
     "agency_counters": RpcOperation("Số liệu cơ quan (intake's share of the agency scorecards)",
                                     AgencyCountersArgs, dict[str, Any], ("scorecards",),
                                     "Counts per agency only (no report, reporter or staff data): the rating "
                                     "service's call.", INTERNAL, "none"),
-    "purge_expired": RpcOperation("Xóa dữ liệu cá nhân hết hạn lưu (run the retention purge now; it runs hourly)",
-                                  PurgeArgs, PurgeAnswer, ("retention",), GUARDED.format(who=ADMINS.split(" (")[0]),
-                                  INTERNAL, "staff-or-internal"),
-    "reporter_contact": RpcOperation(
+    "purge_expired": guarded_rpc("Xóa dữ liệu cá nhân hết hạn lưu (run the retention purge now; it runs hourly)",
+                                 PurgeArgs, PurgeAnswer, "retention", ADMINS.split(" (")[0]),
+    "reporter_contact": guarded_rpc(
         "Liên hệ của người phản ánh (for notifications; null when none)", ReporterContactArgs,
-        ReporterContact | None, ("notifications",),
-        GUARDED.format(who="the bearer token of staff who see the reporter's contacts on the HTTP API (the centre; "
-                           "an agency assigned the report where the reporter consented or the pack allows)"),
-        INTERNAL, "staff-or-internal"),
+        ReporterContact | None, "notifications",
+        "the bearer token of staff who see the reporter's contacts on the HTTP API (the centre; an agency assigned "
+        "the report where the reporter consented or the pack allows)"),
 }
 
 STATE_PARAMETER = {"description": "Trạng thái (the report's state).", "enum": list(STATES)}
