@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from paht.schemas import Decision, lead_agency
-from paht.states import RESULT_DELIVERED
+from paht.states import RESULT_DELIVERED, TERMINAL
 from paht.worktime import calendar_for
 
 from .schemas import RatingRecord
@@ -15,6 +15,9 @@ RATEABLE = RESULT_DELIVERED
 VIOLATION_WINDOW = timedelta(days=30)
 # what a "Không hài lòng" rating does (pack.yaml rating_scale.unsatisfied.action)
 UNSATISFIED_ACTIONS = ("reprocess", "clarify", "new_report")
+# a reporter may still write about a delivered result (to clarify or contest it), not about a report that ended
+# without one
+CLOSED_TO_INTERACTION = TERMINAL - frozenset(RESULT_DELIVERED)
 
 
 class Refused(Exception):
@@ -73,7 +76,7 @@ def unsatisfied_follow_up(report: dict, pack_meta: dict, event_id: str, now: dat
 
 
 def interaction_decision(report: dict, message: str, now: datetime, event_id: str) -> Decision:
-    if report["state"] in ("rejected", "cancelled", "forwarded_for_monitoring"):
+    if report["state"] in CLOSED_TO_INTERACTION:
         raise Refused("ACTION_NOT_ALLOWED", f"report is {report['state']}")
     return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
                     kind="interaction", source="rating", actor={"role": "reporter"}, detail={"message": message},
