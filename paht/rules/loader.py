@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from paht.schemas import REASON_CODES
+
 from .compiler import Compiler
 from .errors import PackError
 from .schema import validate
@@ -11,7 +13,6 @@ from .vocabulary import (
     ACTION_FIELDS,
     ACTIONS,
     CHECKS,
-    REASON_CODES,
     ROUTE_TARGETS,
     UNITS,
 )

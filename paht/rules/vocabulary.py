@@ -5,12 +5,7 @@ Defaults describe a complete, valid, fresh report, so a worked example names onl
 """
 from __future__ import annotations
 
-REASON_CODES = (
-    "MISSING_REPORTER_INFO", "MISSING_MEDIA", "PHOTO_TOO_OLD", "MISSING_LOCATION", "EDITED_MEDIA", "UNCLEAR_MEDIA",
-    "DUPLICATE", "ALREADY_IN_PROGRESS", "OUT_OF_SCOPE", "PROHIBITED_CONTENT", "UNCLEAR_OR_TEST",
-    "SUPPLEMENT_TIMEOUT", "IDENTITY_TIMEOUT", "IDENTITY_FALSE", "CANCELLED_BY_REPORTER", "ACCOUNT_LOCKED",
-    "OPERATOR_CHECK_TIMEOUT",
-)
+# the reason codes a rule may give are the decisions' own (paht.schemas.REASON_CODES)
 
 FACTS: dict[str, dict[str, object]] = {
     "acceptance": {
