@@ -18,7 +18,7 @@ from .vocabulary import (
 )
 from .yamlfile import line_of, plain
 
-ALWAYS = {"$ex": {"_stage": 1}}
+ALWAYS = {"$ex": {"_stage": 1}}   # every fact the engine asserts carries its `_stage`: a rule with no `when`
 _DURABLE_OPS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$neq"}
 ORDERING = ("gt", "gte", "lt", "lte")
 

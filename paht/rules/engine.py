@@ -8,13 +8,13 @@ import threading
 import durable_rules_engine
 from durable.engine import Host
 
+from .compiler import ALWAYS
 from .vocabulary import FACTS
 
 _generation = itertools.count(1)
 # every ruleset gets a rule that always matches: each evaluation then creates a session that `delete_state` removes
 # (deleting the state of a fact nothing matched crashes the C engine with a double free)
 CATCH_ALL = "__any__"
-ALWAYS = {"$ex": {"_stage": 1}}
 
 # durable-rules' C engine keeps pointers into the JSON text a ruleset is created from, but durable.engine passes
 # a temporary string: keep every such text alive, or the engine reads freed memory (seen as segfaults).
