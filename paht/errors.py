@@ -111,3 +111,15 @@ class RpcApiError(Exception):
 
 
 _KINDS: dict[str, type[RpcApiError]] = {}
+
+
+class Refused(Exception):
+    """A deciding service's no to an action (handling's staff actions, rating's ratings and interactions), answered
+    over RPC as `{"error": {"code", "detail", "fields"}}` and turned by intake into the ApiError of that code."""
+
+    def __init__(self, code: str, detail: str = "", fields: dict | None = None):
+        super().__init__(detail)
+        self.code, self.detail, self.fields = code, detail, fields or {}
+
+    def answer(self) -> dict:
+        return {"error": {"code": self.code, "detail": self.detail, "fields": self.fields}}

@@ -6,21 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.errors import Refused
 from paht.roles import AGENCY_ROLES, CENTRE_ROLES
 from paht.schemas import Decision, lead_agency
 from paht.states import TERMINAL
 from paht.worktime import calendar_for
 
 from .schemas import Extension, Result
-
-
-class Refused(Exception):
-    def __init__(self, code: str, detail: str = "", fields: dict | None = None):
-        super().__init__(detail)
-        self.code, self.detail, self.fields = code, detail, fields or {}
-
-    def answer(self) -> dict:
-        return {"error": {"code": self.code, "detail": self.detail, "fields": self.fields}}
 
 
 def co_agencies(report: dict) -> list[str]:

@@ -7,12 +7,12 @@ import uuid
 from nameko.rpc import rpc
 
 from paht import actors, callers, clock
-from paht.errors import RpcApiError
+from paht.errors import Refused, RpcApiError
 from paht.events import jsonable
 from paht.rules import get_pack
 from paht.web import Observable
 
-from .actions import Refused, decide
+from .actions import decide
 from .dependencies import Handling
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from paht.errors import Refused
 from paht.schemas import Decision, lead_agency
 from paht.states import RESULT_DELIVERED, TERMINAL
 from paht.worktime import calendar_for
@@ -18,15 +19,6 @@ UNSATISFIED_ACTIONS = ("reprocess", "clarify", "new_report")
 # a reporter may still write about a delivered result (to clarify or contest it), not about a report that ended
 # without one
 CLOSED_TO_INTERACTION = TERMINAL - frozenset(RESULT_DELIVERED)
-
-
-class Refused(Exception):
-    def __init__(self, code: str, detail: str = ""):
-        super().__init__(detail)
-        self.code, self.detail = code, detail
-
-    def answer(self) -> dict:
-        return {"error": {"code": self.code, "detail": self.detail}}
 
 
 def rating_decision(report: dict, levels: list[dict], level: str, comment: str | None, now: datetime,

@@ -12,6 +12,7 @@ from nameko.rpc import rpc
 
 from paht import clock, periods, settings
 from paht.bus import derived_id, on_report_purged, on_transition, send
+from paht.errors import Refused
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.rpc import RpcTimeout, TimedRpcProxy
 from paht.rules import get_pack, list_packs, rules_root
@@ -23,7 +24,6 @@ from paht.wordlists import content_facts, load_wordlists
 from . import periodic
 from .dependencies import Ratings
 from .ratings import (
-    Refused,
     count_violation,
     interaction_decision,
     interaction_lock,

@@ -11,11 +11,12 @@ import pytest
 from nameko.testing.services import worker_factory
 
 from paht import actors
+from paht.errors import Refused
 from paht.rules import get_pack
 from paht.schemas import Decision, Transitioned
 from paht.states import plan
 from paht.worktime import calendar_for
-from services.handling.actions import Refused, decide
+from services.handling.actions import decide
 from services.intake.reports import masked_reporter, public_view, staff_view, withheld
 from services.publishing.letters import delivery, md, publication_decision
 from services.publishing.service import PublishingService
