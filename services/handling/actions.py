@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.assignments import agency_assignment
 from paht.errors import Refused
 from paht.roles import AGENCY_ROLES, CENTRE_ROLES
 from paht.schemas import Decision, lead_agency
@@ -83,10 +84,6 @@ def known_agency(pack, agency_id: str, field: str = "agency") -> str:
     if agency_id not in pack.agencies:
         raise Refused("VALIDATION_FAILED", f"unknown agency {agency_id}", {field: "unknown agency"})
     return agency_id
-
-
-def agency(pack, agency_id: str, role: str) -> dict:
-    return {"id": agency_id, "name": pack.agencies.get(agency_id, {}).get("name", agency_id), "role": role}
 
 
 def _acknowledge(report, actor, body, pack, now):
@@ -170,7 +167,7 @@ def _forward(report, actor, body, pack, now):
         raise Refused("VALIDATION_FAILED", "agencies is required", {"agencies": "required"})
     current = report.get("assigned_agencies") or []
     have = {a["id"] for a in current}
-    merged = current + [agency(pack, a, "co") for a in co if a not in have]
+    merged = current + [agency_assignment(pack, a, "co") for a in co if a not in have]
     return "forwarded", None, {"assigned_agencies": merged}, {"co": co}
 
 
@@ -212,7 +209,7 @@ def _designate(report, actor, body, pack, now):
     lead = known_agency(pack, require_field(body, "agency"))
     route = dict(report.get("route") or {})
     route.update({"designated_agency": lead, "lead": lead, "co": [], "designated_by": actor.get("name")})
-    return "designated", "dispatched", {"route": route, "assigned_agencies": [agency(pack, lead, "lead")]}, \
+    return "designated", "dispatched", {"route": route, "assigned_agencies": [agency_assignment(pack, lead, "lead")]}, \
         {"lead": lead}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.assignments import agency_assignment
 from paht.schemas import Decision
 from paht.worktime import calendar_for, intake_opening
 
@@ -22,11 +23,6 @@ def routing_facts(report: dict) -> dict:
     }
 
 
-def agency_entry(pack, agency_id: str, role: str) -> dict:
-    agency = pack.agencies.get(agency_id, {})
-    return {"id": agency_id, "name": agency.get("name", agency_id), "role": role}
-
-
 def routing_decision(report: dict, pack, result: dict, event_id: str, now: datetime) -> Decision:
     route = dict(report.get("route") or {})
     route.update({"rule": result.get("rule"), "article": result.get("article"), "decided_at": now.isoformat()})
@@ -39,7 +35,7 @@ def routing_decision(report: dict, pack, result: dict, event_id: str, now: datet
                         patch={"route": route, "assigned_agencies": []})
     co = [c for c in result.get("co", []) if c != result["lead"]]
     route.update({"lead": result["lead"], "co": co, "immediate": bool(result.get("immediate"))})
-    agencies = [agency_entry(pack, result["lead"], "lead")] + [agency_entry(pack, c, "co") for c in co]
+    agencies = [agency_assignment(pack, result["lead"], "lead")] + [agency_assignment(pack, c, "co") for c in co]
     return Decision(event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"],
                     kind="routed", source="routing", to_state="dispatched", from_states=["accepted"],
                     actor={"service": "routing"},
