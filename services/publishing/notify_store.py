@@ -76,9 +76,6 @@ class NotificationStore:
     def get(self, entry_id: str) -> dict | None:
         return self.notifications.find_one({"_id": entry_id})
 
-    def of_report(self, report_id: str) -> list[dict]:
-        return list(self.notifications.find({"report_id": report_id}, sort=[("created_at", 1)]))
-
     def forget_reporter(self, report_id: str) -> None:
         """Retention: the reporter's address and the texts sent to them go; the masked address and outcome stay."""
         self.notifications.update_many({"report_id": report_id, "recipient": "reporter"},

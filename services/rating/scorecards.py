@@ -62,9 +62,3 @@ def province_scorecards(pack, period: Period, intake_cards: dict, sla_part: dict
         "start": period.start, "end": period.end, "generated_at": generated_at, "totals": totals,
         "agencies": agencies, "late": sla_part["late"], "criteria": criteria,
     }
-
-
-def own_row(card: dict, agency: str) -> dict:
-    """What an agency account sees: its own row only."""
-    return dict(card, agencies=[a for a in card["agencies"] if a["agency"] == agency], late=[
-        item for item in card["late"] if item.get("agency") == agency], totals=None)

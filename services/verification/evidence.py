@@ -72,16 +72,10 @@ def location_facts(location: dict | None, gps_from_exif, ward_index) -> dict:
 
 
 def shingles(text: str) -> frozenset:
+    """A text's word pairs, accents and case ignored (compared by `similarity`, their Jaccard index)."""
     words = fold(text).split()
     return frozenset(zip(words, words[1:])) if len(words) > 1 else frozenset(words)
 
 
 def similarity(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0
-
-
-def text_similarity(a: str, b: str) -> float:
-    """Jaccard similarity of word pairs, accents and case ignored."""
-    return similarity(shingles(a), shingles(b))
-
-

@@ -56,8 +56,3 @@ def operator_facts(judgements: dict | None) -> dict:
         "monitoring_only": bool(judgements.get("monitoring_only")),
         "operator_checks": {name: judgements[name] for name in CHECKS if judgements.get(name) in CHECK_OUTCOMES},
     }
-
-
-def public_facts(facts: dict) -> dict:
-    """The facts worth keeping on the report for the operator (no raw hashes)."""
-    return {k: v for k, v in facts.items() if not k.startswith("_") and k not in ("matched_phrases",)}
