@@ -96,10 +96,10 @@ lock: install
 lock-check:
 	scripts/check-lock
 
-## docs/api/openapi.json and asyncapi.json are what the code generates (`python -m services.intake.apidoc write`
+## docs/api/openapi.json and asyncapi.json are what the code generates (`python -m services.gateway.apidoc write`
 ## refreshes them).
 api-check: install
-	$(BIN)/python -m services.intake.apidoc check
+	$(BIN)/python -m services.gateway.apidoc check
 
 ## Benchmarks; throughput.py starts the whole system on the broker (bench/e2e.py needs `make up`: run it by hand).
 bench: install

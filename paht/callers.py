@@ -4,16 +4,16 @@ admin door (issue 20 item 4).
 Such an RPC takes a `credential`, one of:
 
 - a **staff bearer token** (a login session, the province's identity provider's JWT), checked as the HTTP API checks
-  it (services/intake/staff.py `resolve`), of an account whose role may make the call;
+  it (services/gateway/staff.py `resolve`), of an account whose role may make the call;
 - an **internal assertion**, what PAHT's own services and CLIs send. It is made with PAHT_INTERNAL_SECRET, which
   never goes on the wire: `paht-internal-v1.<expires>.<nonce>.<mac>`, the MAC an HMAC-SHA256 of the called method
-  (`intake.reset_user`), the expiry (Unix seconds, at most LIFETIME_SECONDS ahead), the nonce and the call's
+  (`gateway.reset_user`), the expiry (Unix seconds, at most LIFETIME_SECONDS ahead), the nonce and the call's
   arguments (those given, by name). So one assertion is good for one call, with those arguments, for a minute:
   whoever reads it on the broker cannot make another call with it; a call that changes something takes each
   assertion once (the service remembers its nonce).
 
 Anything else — no credential, a forged or expired one, another call's, a role that may not — is refused with
-FORBIDDEN (`paht.errors.RpcApiError`: the error shape of intake's RPC API, the Vietnamese message first).
+FORBIDDEN (`paht.errors.RpcApiError`: the error shape of the RPC API, the Vietnamese message first).
 
 Plain functions, tested without a broker (tests/unit/test_callers.py); the services decide which roles may call.
 """
@@ -142,15 +142,15 @@ def call_internal(service: str, proxy, method: str, **arguments):
     return getattr(proxy, method)(**arguments, credential=internal_credential(f"{service}.{method}", arguments))
 
 
-def run_cli(command: str, run, args) -> int:
-    """`run(args, intake)` of a CLI (`paht users`, `paht dlq`) against intake's RPCs; a refused assertion said, not
-    raised."""
+def run_cli(command: str, run, args, service: str = "intake") -> int:
+    """`run(args, proxy)` of a CLI (`paht users` → the gateway, `paht dlq` → intake) against a service's RPCs; a
+    refused assertion said, not raised."""
     from nameko.exceptions import RemoteError
     from nameko.standalone.rpc import ClusterRpcProxy
 
     with ClusterRpcProxy({"AMQP_URI": settings.amqp_uri()}, timeout=30) as cluster:
         try:
-            return run(args, cluster.intake)
+            return run(args, getattr(cluster, service))
         except RemoteError as exc:
             if exc.exc_type != "FORBIDDEN":
                 raise
@@ -159,7 +159,7 @@ def run_cli(command: str, run, args) -> int:
 
 
 def cli_refused(command: str, value: str) -> str:
-    """What a CLI says when intake refused its assertion (another system's secret)."""
+    """What a CLI says when a service refused its assertion (another system's secret)."""
     return (f"{command}: refused — {value}. It signs its calls with PAHT_INTERNAL_SECRET: run it where the services' "
             "secret is set (in a pod of the system; locally, in the directory `paht up` runs in, whose var/ holds the "
             "local secret)")

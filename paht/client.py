@@ -7,7 +7,7 @@
     client.start()          # consume in a background thread (or client.run() in this one, until client.stop())
 
 Calls are nameko RPC over plain AMQP: a request on the topic exchange `nameko-rpc` with routing key
-`intake.<method>`, the answer on the client's own exclusive reply queue, matched by correlation id. A refused call
+`gateway.<method>`, the answer on the client's own exclusive reply queue, matched by correlation id. A refused call
 raises `RemoteError` (the HTTP API's error code, message, fields); no answer within `timeout` raises
 `TimeoutError`. The broker unreachable after `reconnect_attempts` tries raises `BrokerUnavailable`.
 
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 RPC_EXCHANGE = "nameko-rpc"
 PUBLIC_EXCHANGE = "paht.public"
-SERVICE = "intake"
+SERVICE = "gateway"
 CONNECTION_ERRORS = (AMQPConnectionError, AMQPChannelError, ConnectionError, OSError)
 MAX_PAUSE = 5.0
 
@@ -72,8 +72,8 @@ class ConnectionLost(ConnectionError):
 
 
 def remote_error(error: dict) -> RemoteError:
-    """A nameko reply's `error` as a RemoteError: intake's refusals carry [code, message, message_en, fields,
-    detail] as exc_args (services/intake/rpc_schemas.RpcErrorArgs); nameko's own only a type and a text."""
+    """A nameko reply's `error` as a RemoteError: the gateway's refusals carry [code, message, message_en, fields,
+    detail] as exc_args (services/gateway/rpc_schemas.RpcErrorArgs); nameko's own only a type and a text."""
     args = error.get("exc_args") or []
     if len(args) >= 4 and args[0] == error.get("exc_type") and isinstance(args[3], dict):
         return RemoteError(args[0], args[1], args[3], args[2], args[4] if len(args) > 4 else "")
@@ -155,7 +155,7 @@ class _RpcLink:
 
 
 class Client:
-    """PAHT's AMQP API (intake's RPC methods and the public events) for a system without nameko."""
+    """PAHT's AMQP API (the gateway's RPC methods and the public events) for a system without nameko."""
 
     def __init__(self, amqp_uri: str = "amqp://guest:guest@127.0.0.1:5672/", timeout: float = 10.0,
                  reconnect_attempts: int = 6, name: str = "paht.client", connect=None, sleep=time.sleep,
@@ -202,7 +202,7 @@ class Client:
                          body=body or {}, media=media_items(media), resend=False)
 
     def call(self, method: str, *args, resend: bool = True, **kwargs):
-        """intake.<method>(*args, **kwargs). `resend`: whether the request may be sent again when its connection
+        """gateway.<method>(*args, **kwargs). `resend`: whether the request may be sent again when its connection
         dropped after it was sent (the method is safe to repeat)."""
         body = json.dumps({"args": list(args), "kwargs": kwargs}, ensure_ascii=False).encode()
         correlation_id = uuid.uuid4().hex
@@ -219,7 +219,7 @@ class Client:
                     link.send(f"{SERVICE}.{method}", body, correlation_id)
                     reply = link.wait(correlation_id, deadline, self._monotonic)
                     break
-                except (UnroutableError, NackError):   # no queue takes intake's calls: it never ran on this broker
+                except (UnroutableError, NackError):   # no queue takes the gateway's calls: it never ran on this broker
                     link.waiting.discard(correlation_id)
                     _status, message, message_en = MESSAGES["SERVICE_UNAVAILABLE"]
                     raise RemoteError("SERVICE_UNAVAILABLE", message, message_en=message_en,

@@ -6,12 +6,13 @@ that waited would hold its worker, and whatever lock it held, for ever."""
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 import eventlet
 from nameko.rpc import RpcProxy
 
 from . import settings
-from .errors import ApiError
+from .errors import ApiError, RpcApiError
 
 log = logging.getLogger(__name__)
 
@@ -52,3 +53,21 @@ class TimedRpcProxy(RpcProxy):
 
     def get_dependency(self, worker_ctx):
         return _TimedService(super().get_dependency(worker_ctx), self.target_service)
+
+
+@contextmanager
+def answered_remotely(method: str):
+    """In an RPC that raises its refusals: ApiError → its RpcApiError; anything else → INTERNAL_ERROR (logged with
+    its trace, which the caller never sees), as the HTTP API answers 500."""
+    try:
+        yield
+    except ApiError as exc:
+        raise RpcApiError.of(exc) from None
+    except Exception:
+        log.exception("unhandled error in %s", method)
+        raise RpcApiError.of(ApiError("INTERNAL_ERROR")) from None
+
+
+def given(**arguments) -> dict:
+    """The arguments a caller gave: null means absent (a model default applies, a required one is missing)."""
+    return {name: value for name, value in arguments.items() if value is not None}

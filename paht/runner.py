@@ -14,8 +14,8 @@ from kombu import Connection
 
 from . import settings
 
-SERVICES = {  # name → (service class, local HTTP port for /healthz and /metrics; intake also serves the API)
-    "intake": ("IntakeService", 8000), "verification": ("VerificationService", 8001),
+SERVICES = {  # name → (service class, local HTTP port for /healthz and /metrics; the gateway also serves the API)
+    "gateway": ("GatewayService", 8000), "intake": ("IntakeService", 8007), "verification": ("VerificationService", 8001),
     "routing": ("RoutingService", 8002), "handling": ("HandlingService", 8003), "sla": ("SlaService", 8004),
     "publishing": ("PublishingService", 8005), "rating": ("RatingService", 8006),
 }
@@ -70,13 +70,16 @@ def service_env(var: Path) -> dict:
     return env
 
 
+def service_command(name: str) -> list[str]:
+    """`paht run` (paht.serve): nameko run in PAHT's container, HTTP workers in a pool of their own."""
+    return [sys.executable, "-m", "paht.cli", "run", "--config", str(repo_root() / "services" / name / "config.yml"),
+            f"services.{name}.service:{SERVICES[name][0]}"]
+
+
 def start_service(name: str, env: dict, log_dir: Path) -> subprocess.Popen:
-    nameko = Path(sys.executable).with_name("nameko")
     with open(log_dir / f"{name}.log", "ab") as log:   # the child keeps its own copy; ours closes (restarts)
-        return subprocess.Popen(
-            [str(nameko), "run", "--config", str(repo_root() / "services" / name / "config.yml"),
-             f"services.{name}.service:{SERVICES[name][0]}"],
-            cwd=repo_root(), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(service_command(name), cwd=repo_root(), env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
 
 
 class Supervisor:

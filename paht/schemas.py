@@ -145,6 +145,25 @@ class ReportIn(Strict):
     follows: str | None = Field(None, pattern=r"^PA-\d{6}-[0-9A-F]{8}$")   # the earlier report this one re-reports
 
 
+ZALO_ID = r"^[0-9]{1,32}$"
+
+
+class ChannelReporter(Reporter):
+    """The reporter as a channel knows them: also the Zalo user id (the Official Account's sender id), the contact
+    a Zalo reporter is told on."""
+
+    zalo_user_id: str | None = Field(None, pattern=ZALO_ID)
+
+
+class EnteredReport(ReportIn):
+    """A report as the record stores it for a channel (paht.schemas.ReportIn, so `create_report` and verification treat it as
+    any other), with who entered it and when the caller reported; intake's reports.new_report keeps both on the report."""
+
+    reporter: ChannelReporter = Field(default_factory=ChannelReporter)
+    entered_by: dict | None = None        # the operator who typed it in: {"user", "role", "name"}
+    received_at: Timestamp | None = None  # when the caller reported (the call, the e-mail, the message)
+
+
 class SupplementIn(Strict):
     reporter: Reporter | None = None
     description: VisibleText | None = Field(None, min_length=1, max_length=5000)
@@ -180,6 +199,31 @@ class InteractionIn(Strict):
 
 class ClockAdvanceIn(Strict):
     seconds: float = Field(gt=0, le=400 * 86400)
+
+
+class StaffQuery(BaseModel):
+    state: str | None = None
+    agency: str | None = None
+    category: str | None = None
+    ward: str | None = None
+    pack: str | None = None
+    late: bool | None = None
+    limit: int = Field(100, ge=1, le=1000)
+    sort: Literal["due", "-due", "submitted", "-submitted"] = "-submitted"   # due: the next open deadline
+    format: Literal["json", "csv", "xlsx"] = "json"
+
+
+class ReportFilter(Strict):
+    """Which reports `list_reports` lists, newest first. An agency account is always narrowed to its own agency
+    and pack; `cursor` is the `next` of the previous page."""
+
+    state: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    agency: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    ward: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    pack: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=500)
 
 
 class StaffActionIn(Strict):

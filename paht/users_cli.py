@@ -1,4 +1,4 @@
-"""`paht users add|list|disable|enable|reset`: staff accounts kept by intake, over AMQP RPC (AMQP_URI).
+"""`paht users add|list|disable|enable|reset`: staff accounts kept by the gateway, over AMQP RPC (AMQP_URI).
 
     paht users add nguyen.van.a --role agency_staff --pack thua-thien-hue-2022 --agency AGENCY --name "Nguyễn Văn A"
     paht users list [--pack P] [--agency A] [--role R]
@@ -20,7 +20,7 @@ from .roles import STAFF_ROLES
 
 
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paht users", description="staff accounts (intake)")
+    parser = argparse.ArgumentParser(prog="paht users", description="staff accounts (gateway)")
     verbs = parser.add_subparsers(dest="verb", required=True)
     add = verbs.add_parser("add", help="a new staff account")
     add.add_argument("username")
@@ -47,10 +47,10 @@ def _password(args, stdin) -> str | None:
     return stdin.readline().rstrip("\n") if args.password_stdin else None
 
 
-def run(args, intake, out=print, stdin=sys.stdin) -> int:
-    """One command against intake's RPC proxy (`intake.add_user` …), each call signed as PAHT's own."""
+def run(args, gateway, out=print, stdin=sys.stdin) -> int:
+    """One command against the gateway's RPC proxy (`gateway.add_user` …), each call signed as PAHT's own."""
     def call(method, **arguments):
-        return callers.call_internal("intake", intake, method, **arguments)
+        return callers.call_internal("gateway", gateway, method, **arguments)
 
     if args.verb == "list":
         users = call("list_users", pack=args.pack, agency=args.agency, role=args.role)
@@ -85,4 +85,4 @@ def run(args, intake, out=print, stdin=sys.stdin) -> int:
 
 
 def main(argv: list[str]) -> int:
-    return callers.run_cli("paht users", run, parser().parse_args(argv))
+    return callers.run_cli("paht users", run, parser().parse_args(argv), "gateway")

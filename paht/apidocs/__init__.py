@@ -1,6 +1,6 @@
 """OpenAPI 3.1 and AsyncAPI 3.0 documents generated from the pydantic models a service's entrypoints declare (the
 generator is the kernel's; which service, its models and its document's words are the service's own:
-services/intake/apidoc.py)."""
+services/gateway/apidoc.py)."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""`write` and `check` of a service's API documents (`python -m services.intake.apidoc write|check`): the stored
+"""`write` and `check` of a service's API documents (`python -m services.gateway.apidoc write|check`): the stored
 copies in docs/api/, and exit 1 naming each stale one."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Callable
 
-WRITE_COMMAND = "python -m services.intake.apidoc write"
+WRITE_COMMAND = "python -m services.gateway.apidoc write"
 
 
 def parser(directory: Path) -> argparse.ArgumentParser:

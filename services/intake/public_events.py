@@ -15,7 +15,7 @@ from nameko.extensions import DependencyProvider
 
 from paht.events import jsonable
 
-from .reports import public_view
+from .views import public_view
 
 EXCHANGE = Exchange("paht.public", type="topic", durable=True)
 

@@ -1,171 +1,43 @@
-"""The arguments and answers of intake's AMQP RPC API for other systems (services/intake/rpc_api.py).
-
-Each `…Args` model validates one call's arguments together, so an error names the argument (`report.description`,
-`media.0.data_b64`); the AsyncAPI document of the RPC API is generated from these models."""
+"""The arguments of intake's guarded RPCs (admin_rpc.py): each validates one call's arguments together, so an error
+names the argument."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from paht.schemas import ReportIn, StaffActionIn, Strict
+from paht.schemas import Strict
 
-from .staff import AccountIn
-
-Name = Annotated[str, Field(min_length=1, max_length=100)]
 ReportId = Annotated[str, Field(min_length=1, max_length=64)]
-PackId = Annotated[str, Field(min_length=1, max_length=64)]
-Credential = Annotated[str, Field(min_length=1, max_length=8192)]   # a staff bearer token (staff.py MAX_TOKEN)
-
-
-class MediaIn(Strict):
-    """One attached file. `content_type` is the caller's word for it; what is stored is the type the bytes are
-    (like an HTTP upload's part)."""
-
-    filename: str = Field("", max_length=255)
-    content_type: str = Field("", max_length=100)
-    data_b64: str   # standard base64 (RFC 4648 §4); whitespace is ignored. Its size is checked before decoding
-
-
-class SubmitReportArgs(Strict):
-    """`intake.submit_report(report, media=[], idempotency_key=None)`."""
-
-    report: ReportIn
-    media: list[MediaIn] = Field(default_factory=list)   # more than 20: PAYLOAD_TOO_LARGE, as over HTTP
-    idempotency_key: str | None = Field(None, max_length=200)
-
-
-class SubmitReportAnswer(BaseModel):
-    id: str
-    state: str
-    tracking_token: str   # the reporter's, to follow the report on the public API; given only here
-
-
-class GetReportArgs(Strict):
-    """`intake.get_report(report_id)` → the public view (paht: services/intake/reports.py `public_view`)."""
-
-    report_id: ReportId
-
-
-class ReportFilter(Strict):
-    """Which reports `list_reports` lists, newest first. An agency account is always narrowed to its own agency
-    and pack; `cursor` is the `next` of the previous page."""
-
-    state: Name | None = None
-    agency: Name | None = None
-    category: Name | None = None
-    ward: Name | None = None
-    pack: PackId | None = None
-    limit: int = Field(50, ge=1, le=200)
-    cursor: str | None = Field(None, max_length=500)
-
-
-class ListReportsArgs(Strict):
-    """`intake.list_reports(credential, filter=None)`."""
-
-    credential: Credential
-    filter: ReportFilter = Field(default_factory=ReportFilter)
-
-
-class ReportPage(BaseModel):
-    reports: list[dict]       # public views
-    count: int                # on this page
-    next: str | None = None   # the cursor of the next page; None on the last
-
-
-class StaffActionArgs(Strict):
-    """`intake.staff_action(credential, report_id, action, body=None, media=[])`: the credential decides who acts;
-    `media` are the action's photos (submit_result's "after" photos)."""
-
-    credential: Credential
-    report_id: ReportId
-    action: Name
-    body: StaffActionIn = Field(default_factory=StaffActionIn)
-    media: list[MediaIn] = Field(default_factory=list)
-
-
-class StaffActionAnswer(BaseModel):
-    id: str
-    state: str
-    event_id: str
-
-
-# ---- the guarded RPCs: accounts, dead letters, the retention purge, the reporter's contacts (admin_rpc.py) ----------
-GuardCredential = Annotated[str | None, Field(
+InternalCredential = Annotated[str | None, Field(
     None, max_length=8192,
-    description="Một mã truy cập của cán bộ có quyền, hoặc xác nhận nội bộ (a staff bearer token of an account "
-                "whose role may make the call, or an internal assertion made with PAHT_INTERNAL_SECRET for this one "
-                "call: paht.callers). Absent, forged, expired or of a role that may not: FORBIDDEN.")]
-
-
-class AddUserArgs(Strict):
-    """`intake.add_user(account, credential)`: an admin (one of a pack: that pack's accounts) or PAHT itself."""
-
-    account: AccountIn
-    credential: GuardCredential = None
-
-
-class ListUsersArgs(Strict):
-    """`intake.list_users(pack=None, agency=None, role=None, credential)`: an admin of a pack sees its accounts."""
-
-    pack: PackId | None = None
-    agency: Name | None = None
-    role: Name | None = None
-    credential: GuardCredential = None
-
-
-class DisableUserArgs(Strict):
-    """`intake.disable_user(reference, disabled=True, credential)`: its sessions end at once."""
-
-    reference: str = Field(min_length=1, max_length=100, description="The account's id or username.")
-    disabled: bool = True
-    credential: GuardCredential = None
-
-
-class ResetUserArgs(Strict):
-    """`intake.reset_user(reference, password=None, credential)`: a new password (generated unless given)."""
-
-    reference: str = Field(min_length=1, max_length=100, description="The account's id or username.")
-    password: str | None = Field(None, max_length=1024)
-    credential: GuardCredential = None
+    description="Xác nhận nội bộ (an internal assertion made with PAHT_INTERNAL_SECRET for this one call: "
+                "paht.callers). Absent, forged or expired: FORBIDDEN.")]
 
 
 class DeadLettersArgs(Strict):
-    """`intake.dead_letters(status="open", limit=100, credential)`: the centre's accounts or PAHT itself."""
+    """`intake.dead_letters(status="open", limit=100, credential)`: PAHT itself (`paht dlq`, the gateway)."""
 
     status: Literal["open", "replayed", "dropped"] = "open"
     limit: int = Field(100, ge=1, le=1000)
-    credential: GuardCredential = None
+    credential: InternalCredential = None
 
 
 class DeadLetterArgs(Strict):
     """`intake.dead_letter(letter_id, credential)` (and replay_dead_letter, drop_dead_letter)."""
 
     letter_id: str = Field(min_length=1, max_length=100)
-    credential: GuardCredential = None
+    credential: InternalCredential = None
 
 
 class PurgeArgs(Strict):
-    """`intake.purge_expired(credential)`: an admin or PAHT itself."""
+    """`intake.purge_expired(credential)`: PAHT itself (`paht purge`, the gateway)."""
 
-    credential: GuardCredential = None
+    credential: InternalCredential = None
 
 
 class ReporterContactArgs(Strict):
-    """`intake.reporter_contact(report_id, credential)`: PAHT's notifier, or a staff account that sees the reporter's
-    contacts on the HTTP API (the centre; an agency the report is assigned to, where the reporter consented or the
-    pack allows)."""
+    """`intake.reporter_contact(report_id, credential)`: PAHT's notifier."""
 
     report_id: ReportId
-    credential: GuardCredential = None
-
-
-class RpcErrorArgs(BaseModel):
-    """What a refused call carries to any caller (nameko's reply `error.exc_args`, in this order); the reply's
-    `error.exc_type` is the code itself, as the HTTP API's `error.code`."""
-
-    code: str
-    message: str      # Vietnamese
-    message_en: str
-    fields: dict
-    detail: str = ""   # "" when there is none
+    credential: InternalCredential = None

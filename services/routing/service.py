@@ -5,17 +5,14 @@ from nameko.events import BROADCAST, EventDispatcher, event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from paht import callers, clock
+from paht import clock
 from paht.bus import derived_id, on_report_purged, on_transition, send
-from paht.errors import RpcApiError
 from paht.events import CLOCK_ADVANCED, jsonable
 from paht.rules import get_pack
 from paht.web import Observable
 
-from .dependencies import Routes, webhook_url
-from .notify import notify
+from .dependencies import Routes
 from .route import deferral_decision, held_until, routing_decision, routing_facts
-from .schemas import ImmediateNotification
 
 
 class RoutingService(Observable):
@@ -39,12 +36,10 @@ class RoutingService(Observable):
                 self.release(dict(held, report=report))                    # judged urgent meanwhile: at once
             else:
                 self.routes.refresh_hold(held["_id"], report)
-        if announced.cause == "routed" and report.get("route", {}).get("immediate"):
-            self.notify_immediate(report, announced.event_id)
 
     @on_report_purged
     def on_purged(self, purged):
-        """Retention: the report's stored webhook payloads lose the reporter's text and place."""
+        """Retention: a held report's copy loses the reporter's text and place."""
         self.routes.purge_report(purged.report_id)
 
     def accept(self, report: dict, event_id: str):
@@ -77,7 +72,7 @@ class RoutingService(Observable):
     def tick(self):
         self.release_due()
 
-    @event_handler("intake", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
+    @event_handler("gateway", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
     def on_clock_advanced(self, payload):
         self.release_due()
 
@@ -89,23 +84,3 @@ class RoutingService(Observable):
             self.release(held, held["release_at"])
             released += 1
         return released
-
-    def notify_immediate(self, report: dict, event_id: str):
-        url = webhook_url()
-        key = f"immediate:{event_id}"
-        if url is None or self.routes.notified(key):
-            return
-        route = report.get("route") or {}
-        payload = ImmediateNotification(
-            report_id=report["id"], category=report.get("category"), lead=route.get("lead"), co=route.get("co", []),
-            ward=report.get("ward"), location=report.get("location"), description=report.get("description"),
-            rule=route.get("rule"), article=route.get("article")).model_dump()
-        outcome = notify(url, payload)
-        self.routes.record_notification(key, report["id"], url, payload, outcome, clock.now())
-
-    @rpc(expected_exceptions=RpcApiError)
-    def dead_letters(self, credential=None):
-        """Immediate-case webhooks that failed every attempt (their payloads: the report's description and place):
-        an internal assertion only (paht.callers)."""
-        callers.internal_only(credential, "routing.dead_letters")
-        return jsonable(self.routes.dead_letters())

@@ -326,7 +326,7 @@ class SlaService(Observable):
     def tick(self):
         self.sweep()
 
-    @event_handler("intake", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
+    @event_handler("gateway", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
     def on_clock_advanced(self, payload):
         self.sweep()
 

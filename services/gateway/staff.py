@@ -1,5 +1,5 @@
-"""Who a staff user is (bearer token) and which reports they may see: agency users see their own agency's, in
-their own pack (province), only; another province's report does not exist for them.
+"""Who a staff user is (bearer token), and the staff accounts' models and rules. Which reports a user may see is
+the record's to say (services/intake/access.py).
 
 A bearer token is, in this order: a JWT → the province's identity provider (paht.oidc, PAHT_OIDC_*: role, pack
 and agency from its claims); a login session (`POST /api/v1/auth/login`) → the staff account store; else a demo
@@ -12,7 +12,7 @@ from pydantic import Field
 
 from paht import oidc, settings
 from paht.errors import ApiError
-from paht.roles import AGENCY_ROLES, CENTRE_ROLES, STAFF_ROLES
+from paht.roles import AGENCY_ROLES, STAFF_ROLES
 from paht.schemas import Strict
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
@@ -111,42 +111,3 @@ def account_view(account: dict) -> dict:
 def may_manage(admin: dict, account: dict) -> bool:
     """An admin of one pack manages that pack's accounts; an admin without a pack every account."""
     return admin["role"] == "admin" and admin.get("pack") in (None, account.get("pack"))
-
-
-def assigned_ids(report: dict) -> set[str]:
-    return {a["id"] for a in report.get("assigned_agencies") or []}
-
-
-def in_province(user: dict, report: dict) -> bool:
-    """An account of one pack never sees another pack's reports; the centre's accounts without a pack see all."""
-    pack = user.get("pack")
-    if pack is None:
-        return user["role"] in CENTRE_ROLES
-    return pack == report.get("pack")
-
-
-def may_see(user: dict, report: dict) -> bool:
-    return in_province(user, report) and (user["role"] in CENTRE_ROLES or user.get("agency") in assigned_ids(report))
-
-
-def staff_filter(user: dict, query) -> dict:
-    """The store query for a staff listing; an agency user's own agency always narrows it."""
-    found: dict = {}
-    for field in ("state", "category", "pack"):
-        value = getattr(query, field)
-        if value:
-            found[field] = value
-    if query.ward:
-        found["ward.code"] = query.ward
-    if user.get("pack") is not None:
-        found["pack"] = user["pack"] if query.pack in (None, "", user["pack"]) else {"$in": []}
-    elif user["role"] not in CENTRE_ROLES:
-        found["pack"] = {"$in": []}
-    agency = query.agency
-    if user["role"] not in CENTRE_ROLES:
-        if agency and agency != user.get("agency"):
-            raise ApiError("FORBIDDEN")
-        agency = user.get("agency")
-    if agency:
-        found["assigned_agencies.id"] = agency
-    return found

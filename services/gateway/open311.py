@@ -1,4 +1,4 @@
-"""Open311 GeoReport v2 under /open311/v2/ (entrypoints of the intake service): `jurisdiction_id` is the pack id,
+"""Open311 GeoReport v2 under /open311/v2/ (entrypoints of the gateway service): `jurisdiction_id` is the pack id,
 the services are the categories, a service request is a report (its public view), `.json` or `.xml` by extension.
 A POST is one more channel ("open311") into `create_report`, so the pack's verification rules apply to it."""
 from __future__ import annotations
@@ -24,7 +24,7 @@ from paht.web import http, http_error, validation_fields
 
 from . import open311_format as fmt_
 from .open311_schemas import FORMATS, JurisdictionQuery, Open311Form, RequestsQuery
-from .reports import hash_token, reporter_key
+from .submissions import reporter_key
 from .uploads import read_media
 
 log = logging.getLogger(__name__)
@@ -166,8 +166,8 @@ def states_of(statuses: list[str]) -> list[str]:
 
 
 class Open311Api:
-    def open311_request(self, report: dict, pack) -> dict:
-        return fmt_.service_request(report, pack.categories, pack.agencies,
+    def open311_request(self, record: dict, pack) -> dict:
+        return fmt_.service_request(record, pack.categories, pack.agencies,
                                     ZoneInfo(pack.meta.get("timezone") or "Asia/Ho_Chi_Minh"), settings.public_url())
 
     @http("GET", f"{BASE}/services.<string:fmt>")
@@ -215,7 +215,7 @@ class Open311Api:
         pack = jurisdiction(query.jurisdiction_id)
         ids = query.listed("service_request_id")
         if ids:
-            found = self.store.find({"pack": pack.id, "_id": {"$in": ids}}, limit=MAX_LISTED)
+            found = self.record.public_reports(pack=pack.id, ids=ids, limit=MAX_LISTED)
         else:
             now = clock.now()
             end = query.end_date or max(now, query.start_date or now)   # a start in the future finds nothing
@@ -223,31 +223,26 @@ class Open311Api:
             if start > end or end - start > timedelta(days=DEFAULT_DAYS):
                 raise ApiError("VALIDATION_FAILED", fields={"start_date": f"from start_date to end_date: 0 to "
                                                                          f"{DEFAULT_DAYS} days"})
-            mongo = {"pack": pack.id, "submitted_at": {"$gte": start, "$lte": end}}
-            codes = query.listed("service_code")
-            if codes:
-                mongo["category"] = {"$in": codes}
-            if query.status:
-                mongo["state"] = {"$in": states_of(query.listed("status"))}
-            found = self.store.find(mongo, limit=MAX_LISTED)
-        return "service_requests", [self.open311_request(report, pack) for report in found]
+            found = self.record.public_reports(
+                pack=pack.id, since=start, until=end, categories=query.listed("service_code") or None,
+                states=states_of(query.listed("status")) if query.status else None, limit=MAX_LISTED)
+        return "service_requests", [self.open311_request(record, pack) for record in found]
 
     @http("GET", f"{BASE}/requests/<string:request_id>.<string:fmt>")
     @open311
     def open311_request_by_id(self, request, request_id, fmt):
         pack = jurisdiction(self.validated(JurisdictionQuery, request.args.to_dict()).jurisdiction_id)
-        report = self.store.get(request_id)
-        if report is None or report["pack"] != pack.id:
+        record = self.record.public_report(report_id=request_id)
+        if record["view"]["pack"] != pack.id:
             raise ApiError("NOT_FOUND")
-        return "service_requests", [self.open311_request(report, pack)]
+        return "service_requests", [self.open311_request(record, pack)]
 
     @http("GET", f"{BASE}/tokens/<string:token>.<string:fmt>")
     @open311
     def open311_token(self, request, token, fmt):
         """The service_request_id of the token a POST answered with (the report's tracking token)."""
         pack = jurisdiction(self.validated(JurisdictionQuery, request.args.to_dict()).jurisdiction_id)
-        found = self.store.find({"tracking_token_hash": hash_token(token), "pack": pack.id}, limit=1) \
-            if len(token) <= 100 else []
+        found = self.record.public_reports(pack=pack.id, tracking_token=token, limit=1) if len(token) <= 100 else []
         if not found:
             raise ApiError("NOT_FOUND", detail="no request has this token")
-        return "service_requests", fmt_.token_answer(token, found[0]["_id"])
+        return "service_requests", fmt_.token_answer(token, found[0]["view"]["id"])

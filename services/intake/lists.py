@@ -1,16 +1,14 @@
-"""Staff report lists: the order by deadline, and the export of a list as CSV or XLSX (Vietnamese headers; the
-reporter as the viewer may see them, reports.staff_view)."""
+"""Staff report lists: the order by deadline, and the rows of an export (Vietnamese headers; the reporter as the
+viewer may see them, views.staff_view). The gateway writes the rows as CSV or XLSX."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from paht.rules import get_pack
 from paht.schemas import lead_assignment
 from paht.worktime import calendar_for
 
-from .reports import public_view, staff_view
+from .views import public_view, staff_view
 
 
 def next_due(report: dict) -> datetime | None:
@@ -57,45 +55,3 @@ def row(report: dict, viewer: dict) -> list:
             "Có" if view["late"] else "Không", view.get("description") or "", location.get("address") or "",
             location.get("lat"), location.get("lon"), reporter.get("name") or "", reporter.get("phone") or "",
             reporter.get("email") or "", (view.get("entered_by") or {}).get("name") or ""]
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert(value):
-    """A cell a spreadsheet shows as text, never runs: text a citizen wrote may start like a formula."""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
-
-
-def as_csv(rows: list[list]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read the Vietnamese right."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    writer.writerows([["" if v is None else inert(v) for v in r] for r in rows])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def as_xlsx(rows: list[list]) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Phản ánh"
-    sheet.append(COLUMNS)
-    for values in rows:   # control characters a citizen's text may hold cannot be in a sheet: left out
-        sheet.append([None if v == "" else ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v
-                      for v in values])
-        for cell in sheet[sheet.max_row]:
-            if cell.data_type == "f":   # openpyxl reads text starting with "=" as a formula: keep it text
-                cell.data_type = "s"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-EXPORTS = {
-    "csv": ("text/csv; charset=utf-8", as_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", as_xlsx),
-}

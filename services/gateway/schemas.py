@@ -11,19 +11,6 @@ STAFF_ACTIONS = ("acknowledge", "return", "request_info", "extend", "forward", "
                  "mark_secret", "mark_non_public", "clarify", "agree", "called_back")
 
 
-class StaffQuery(BaseModel):
-    state: str | None = None
-    agency: str | None = None
-    category: str | None = None
-    ward: str | None = None
-    pack: str | None = None
-    late: bool | None = None
-    limit: int = Field(100, ge=1, le=1000)
-    sort: Literal["due", "-due", "submitted", "-submitted"] = "-submitted"   # due: the next open deadline
-    format: Literal["json", "csv", "xlsx"] = "json"
-
-
-MAX_LISTED = 10000   # the reports one staff list (or export) reads, before sorting by deadline and cutting
 
 
 class FeedQuery(BaseModel):

@@ -32,15 +32,11 @@ from paht.states import STATES
 from .channel_schemas import OperatorReportIn, ZaloEvent
 from .rpc_schemas import (
     AddUserArgs,
-    DeadLetterArgs,
-    DeadLettersArgs,
     DisableUserArgs,
     GetReportArgs,
     ListReportsArgs,
     ListUsersArgs,
-    PurgeArgs,
     ReportPage,
-    ReporterContactArgs,
     ResetUserArgs,
     StaffActionAnswer,
     StaffActionArgs,
@@ -650,14 +646,6 @@ RPC_OPERATIONS: dict[str, RpcOperation] = {
                                  ListReportsArgs, PublicReportPage, ("staff",), REFUSED, OTHER_SYSTEMS, "staff"),
     "staff_action": RpcOperation("Thao tác của cán bộ (a staff action; photos as base64)", StaffActionArgs,
                                  StaffActionAnswer, ("staff",), REFUSED, OTHER_SYSTEMS, "staff"),
-    "dead_letters": guarded_rpc("Thông điệp lỗi (dead letters; `paht dlq list`)", DeadLettersArgs, list[DeadLetter],
-                                "operations", CENTRE),
-    "dead_letter": guarded_rpc("Một thông điệp lỗi (a dead letter; `paht dlq show`)", DeadLetterArgs,
-                               DeadLetter | None, "operations", CENTRE),
-    "replay_dead_letter": guarded_rpc("Gửi lại (replay; null when not open; `paht dlq replay`)", DeadLetterArgs,
-                                      DeadLetter | None, "operations", CENTRE),
-    "drop_dead_letter": guarded_rpc("Bỏ (drop; null when not open; `paht dlq drop`)", DeadLetterArgs,
-                                    DeadLetter | None, "operations", CENTRE),
     "add_user": guarded_rpc("Tạo tài khoản (add a staff account; `paht users add`)", AddUserArgs,
                             AccountAnswer | ErrorBody, "accounts", ADMINS),
     "list_users": guarded_rpc("Danh sách tài khoản (staff accounts; `paht users list`)", ListUsersArgs,
@@ -666,17 +654,6 @@ RPC_OPERATIONS: dict[str, RpcOperation] = {
                                 DisableUserArgs, AccountAnswer | ErrorBody, "accounts", ADMINS),
     "reset_user": guarded_rpc("Đặt lại mật khẩu (reset a password; `paht users reset`)", ResetUserArgs,
                               AccountAnswer | ErrorBody, "accounts", ADMINS),
-    "agency_counters": RpcOperation("Số liệu cơ quan (intake's share of the agency scorecards)",
-                                    AgencyCountersArgs, dict[str, Any], ("scorecards",),
-                                    "Counts per agency only (no report, reporter or staff data): the rating "
-                                    "service's call.", INTERNAL, "none"),
-    "purge_expired": guarded_rpc("Xóa dữ liệu cá nhân hết hạn lưu (run the retention purge now; it runs hourly)",
-                                 PurgeArgs, PurgeAnswer, "retention", ADMINS.split(" (")[0]),
-    "reporter_contact": guarded_rpc(
-        "Liên hệ của người phản ánh (for notifications; null when none)", ReporterContactArgs,
-        ReporterContact | None, "notifications",
-        "the bearer token of staff who see the reporter's contacts on the HTTP API (the centre; an agency assigned "
-        "the report where the reporter consented or the pack allows)"),
 }
 
 STATE_PARAMETER = {"description": "Trạng thái (the report's state).", "enum": list(STATES)}

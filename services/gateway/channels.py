@@ -1,4 +1,4 @@
-"""Reports entered for callers by operators, and the Zalo Official Account webhook (entrypoints of intake)."""
+"""Reports entered for callers by operators, and the Zalo Official Account webhook (entrypoints of the gateway)."""
 from __future__ import annotations
 
 import logging
@@ -73,7 +73,7 @@ class ChannelsApi:
         found = zalo.pieces(event)
         if found.empty():
             return {"status": "ignored", "event_name": event.event_name}
-        drafts = zalo.ZaloDrafts(self.store.reports.database)
+        drafts = zalo.ZaloDrafts(self.store.database)
         now = clock.now()
         try:
             if not drafts.claim_message(event.message.msg_id, now):

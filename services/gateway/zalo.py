@@ -82,7 +82,7 @@ def draft_report(draft: dict, pack: str) -> EnteredReport:
 
 
 class ZaloDrafts:
-    """`zalo_drafts` in intake's store: `msg:<msg_id>` for each message used, `draft:<sender>` for each open
+    """`zalo_drafts` in the gateway's store: `msg:<msg_id>` for each message used, `draft:<sender>` for each open
     draft."""
 
     def __init__(self, db):

@@ -1,4 +1,4 @@
-"""The public feed and the staff's report lists (entrypoints of the intake service)."""
+"""The public feed and the staff's report lists (entrypoints of the gateway service)."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -12,10 +12,12 @@ from paht.rules import get_pack
 from paht.web import guarded, http, json_response
 from paht.worktime import calendar_for
 
-from . import reports as domain
-from . import staff_lists
-from .schemas import MAX_LISTED, FeedQuery, StaffQuery
-from .staff import authenticate, staff_filter
+from paht.schemas import StaffQuery
+
+from . import exports
+from .record import user_of
+from .schemas import FeedQuery
+from .staff import authenticate
 
 PROVINCE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")   # a feed over every pack: the country's one time zone
 
@@ -54,18 +56,11 @@ class ListingsApi:
         deadline); `format=csv|xlsx` exports the same list (without an explicit `limit`, all of it)."""
         user = authenticate(self.store, request)
         query = self.validated(StaffQuery, request.args.to_dict())
-        export = query.format != "json"
-        whole = export or query.late is not None or query.sort != "-submitted"
-        found = self.store.find(staff_filter(user, query), limit=MAX_LISTED if whole else query.limit)
-        if query.late is not None:
-            found = [r for r in found if domain.public_view(r)["late"] == query.late]
-        found = staff_lists.ordered(found, query.sort)
-        if not export or "limit" in query.model_fields_set:
-            found = found[:query.limit]
-        if export:
-            content_type, write = staff_lists.EXPORTS[query.format]
+        found = self.record.staff_list(user=user_of(user), query=query.model_dump(mode="json",
+                                                                                   exclude_unset=True))
+        if query.format != "json":
+            content_type, write = exports.EXPORTS[query.format]
             filename = f"phan-anh-{clock.now():%Y%m%d-%H%M}.{query.format}"
-            return Response(write([staff_lists.row(r, user) for r in found]), content_type=content_type,
+            return Response(write(found["columns"], found["rows"]), content_type=content_type,
                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-        return json_response({"reports": [dict(domain.public_view(r), due=staff_lists.next_due(r)) for r in found],
-                              "count": len(found)})
+        return json_response({"reports": found["reports"], "count": len(found["reports"])})

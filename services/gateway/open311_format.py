@@ -12,7 +12,6 @@ from paht.errors import ApiError
 from paht.schemas import lead_agency
 from paht.states import TERMINAL
 
-from .reports import public_view
 
 # Every category takes the same attributes: the choices a report has beside its text and place (paht.schemas.ReportIn).
 # `attribute[urgent]=true` in a POST sets ReportIn.urgent, and so on.
@@ -165,16 +164,16 @@ def status_notes(view: dict, agency: str | None) -> str:
     return f"{vi}\n{en}"
 
 
-def service_request(report: dict, categories: dict[str, dict], agencies: dict[str, dict], tz: ZoneInfo,
+def service_request(record: dict, categories: dict[str, dict], agencies: dict[str, dict], tz: ZoneInfo,
                     public_url: str) -> dict:
     """A report as a GeoReport v2 service request, from its public view (never the reporter's data, and no
     coordinates: the place may be the reporter's home; the ward is shown instead). A rejected report shows no
     description (its content was not accepted for publication); a published one links its result photo."""
-    view = public_view(report)
-    lead = lead_agency(report)
+    view = record["view"]
+    lead = lead_agency(view)
     agency = (agencies.get(lead) or {}).get("name", lead) if lead else None
     category = view.get("category")
-    photos = (report.get("result") or {}).get("after_photos") or [] if view["state"] == "published" else []
+    photos = record["result_photos"]
     return {
         "service_request_id": view["id"],
         "status": "closed" if view["state"] in TERMINAL else "open",
@@ -184,8 +183,8 @@ def service_request(report: dict, categories: dict[str, dict], agencies: dict[st
         "description": None if view["state"] == "rejected" else view.get("description"),
         "agency_responsible": agency,
         "service_notice": None,
-        "requested_datetime": _local(report["submitted_at"], tz),
-        "updated_datetime": _local(report.get("updated_at") or report["submitted_at"], tz),
+        "requested_datetime": _local(view["submitted_at"], tz),
+        "updated_datetime": _local(record.get("updated_at") or view["submitted_at"], tz),
         "expected_datetime": current_deadline(view.get("deadlines") or []),
         "address": (view.get("ward") or {}).get("name"),
         "address_id": None,

@@ -1,4 +1,4 @@
-"""The models of the channels intake takes reports from besides the app: reports an operator enters for a caller
+"""The models of the channels the gateway takes reports from besides the app: reports an operator enters for a caller
 (hotline, e-mail, Zalo, Facebook) and the Zalo Official Account's webhook events."""
 from __future__ import annotations
 
@@ -8,34 +8,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from paht.schemas import (
+    ZALO_ID,
+    ChannelReporter,
+    EnteredReport,
     CATEGORIES,
     Location,
     MediaMeta,
-    Reporter,
-    ReportIn,
     Strict,
     Timestamp,
     VisibleText,
 )
 
 ENTERED_CHANNELS = ("hotline", "email", "zalo", "facebook")   # paht.schemas.CHANNELS an operator types in
-ZALO_ID = r"^[0-9]{1,32}$"
-
-
-class ChannelReporter(Reporter):
-    """The reporter as a channel knows them: also the Zalo user id (the Official Account's sender id), the contact
-    a Zalo reporter is told on."""
-
-    zalo_user_id: str | None = Field(None, pattern=ZALO_ID)
-
-
-class EnteredReport(ReportIn):
-    """A report intake stores for a channel (paht.schemas.ReportIn, so `create_report` and verification treat it as
-    any other), with who entered it and when the caller reported; reports.new_report keeps both on the report."""
-
-    reporter: ChannelReporter = Field(default_factory=ChannelReporter)
-    entered_by: dict | None = None        # the operator who typed it in: {"user", "role", "name"}
-    received_at: Timestamp | None = None  # when the caller reported (the call, the e-mail, the message)
 
 
 class Caller(Strict):
