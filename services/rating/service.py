@@ -112,7 +112,7 @@ class RatingService(Observable):
         return province_scorecards(pack, period, self.intake.agency_counters(pack.id, start, end),
                           self.sla.agency_lateness(pack.id, start, end), clock.now())
 
-    @event_handler("intake", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
+    @event_handler("gateway", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
     def on_clock_advanced(self, payload):
         self.make_due_reports()
 
