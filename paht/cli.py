@@ -1,4 +1,4 @@
-"""The `paht` command: `up`, `demo`, `rules …`, `sla …`, `dlq …`, `report …`, `users …`, `api …`."""
+"""The `paht` command: `up`, `run`, `demo`, `rules …`, `sla …`, `dlq …`, `report …`, `users …`, `api …`."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":   # before anything else is imported: it monkey-patches for eventlet first
+        from .serve import main as serve_main
+        return serve_main(argv[1:])
     if argv and argv[0] == "rules":
         from .rules.cli import main as rules_main
         return rules_main(argv[1:])
@@ -25,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="paht", description="PAHT: phản ánh hiện trường")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="start RabbitMQ check, all services and the API on 127.0.0.1:8000")
+    commands.add_parser("run", help="one service, as `nameko run` with PAHT's worker pools: --config FILE module:Class")
     demo = commands.add_parser("demo", help="drive generated reports through the running system")
     demo.add_argument("--reports", type=int, default=50)
     demo.add_argument("--pack", default=None, help="one pack (default: all five)")

@@ -22,7 +22,7 @@ NUMBERS: dict[str, tuple[type, float]] = {   # name: (int | float, smallest allo
     "PAHT_IDEMPOTENCY_HOURS": (int, 1), "PAHT_DELIVERY_LIMIT": (int, 1), "PAHT_RETRY_BACKOFF_SECONDS": (float, 0),
     "PAHT_REPORT_CHECK_SECONDS": (float, 0.01), "PAHT_SESSION_MINUTES": (int, 1),
     "PAHT_NOTIFICATION_ATTEMPTS": (int, 1), "PAHT_OUTBOX_GRACE_SECONDS": (float, 0),
-    "PAHT_RPC_TIMEOUT_SECONDS": (float, 0.1),
+    "PAHT_RPC_TIMEOUT_SECONDS": (float, 0.1), "PAHT_HTTP_WORKERS": (int, 1),
     "PAHT_OIDC_JWKS_TTL_SECONDS": (float, 0), "PAHT_OIDC_LEEWAY_SECONDS": (float, 0),
     "PAHT_CITIZEN_OIDC_JWKS_TTL_SECONDS": (float, 0), "PAHT_CITIZEN_OIDC_LEEWAY_SECONDS": (float, 0),
 }
@@ -154,6 +154,12 @@ def trusted_proxies(env=None) -> tuple:
 
 def idempotency_hours() -> int:
     return _int("PAHT_IDEMPOTENCY_HOURS", 24)
+
+
+def http_workers() -> int:
+    """HTTP requests one service process handles at once, in a pool of their own (paht.containers): they mostly
+    wait on RPC and stores, and must not take the workers its bus messages need (`max_workers`)."""
+    return _int("PAHT_HTTP_WORKERS", 64)
 
 
 # ---- bus ----------------------------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def test_every_service_runs_hardened_with_probes(rendered, overlay):
         deployment = deployments[f"paht-{name}"]
         pod = deployment["spec"]["template"]["spec"]
         (container,) = pod["containers"]
-        assert container["args"] == ["nameko", "run", "--config", f"services/{name}/config.yml",
+        assert container["args"] == ["paht", "run", "--config", f"services/{name}/config.yml",
                                      f"services.{name}.service:{cls}"]
         env = {e["name"]: e for e in container["env"]}
         assert env[f"PAHT_{name.upper()}_HTTP"]["value"] == "0.0.0.0:8000"
