@@ -29,7 +29,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         *(f"transitioned.{state}.*" for state in sorted(TERMINAL)),
     ),
     # route what is accepted; keep a held report current (judged urgent meanwhile: route it at once); end an
-    # intake-window hold when the held report is routed or cancelled; tell of an immediate case once routed
+    # intake-window hold when the held report is routed or cancelled
     "routing.on_report": (
         "transitioned.accepted.*", "noted.accepted.*", "transitioned.dispatched.*",
         "transitioned.routing_unresolved.*", "transitioned.cancelled.*",
@@ -42,7 +42,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     ),
     # a "Không hài lòng" rating sets off what the pack says
     "rating.on_report": ("*.*.rated",),
-    # tell the reporter and the agencies (services/publishing/notifications.py notifications_for)
+    # tell the reporter and the agencies (services/publishing/notifications.py notifications_for), and the on-duty
+    # system of an immediate case once it is routed (services/publishing/immediate.py)
     "publishing.notify": (
         "transitioned.submitted.submitted", "transitioned.submitted.supplemented", "transitioned.needs_supplement.*",
         "transitioned.rejected.*", "transitioned.dispatched.*", "transitioned.published.*",

@@ -1,5 +1,5 @@
-"""Signed webhooks: every POST PAHT makes to an agency's system (publishing's agency webhook, routing's immediate
-case) goes through `post`, which signs the exact bytes it sends with PAHT_WEBHOOK_SECRET:
+"""Signed webhooks: every POST PAHT makes to an agency's system (publishing's agency webhook and immediate case)
+goes through `post`, which signs the exact bytes it sends with PAHT_WEBHOOK_SECRET:
 
     X-PAHT-Timestamp: <unix seconds>
     X-PAHT-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + body)>

@@ -252,7 +252,7 @@ def backoff_seconds(attempts: int) -> float:
 def configured_channels() -> frozenset[str]:
     """The channels whose endpoint is set; a notification on any other is not queued at all."""
     urls = {"email": settings.smtp_url(), "sms": settings.sms_url(), "zalo": settings.zalo_url(),
-            "agency_webhook": settings.agency_webhook_url()}
+            "agency_webhook": settings.agency_webhook_url(), "immediate_webhook": settings.immediate_webhook_url()}
     return frozenset(channel for channel, url in urls.items() if url)
 
 
@@ -300,12 +300,18 @@ def outbox_entries(announced: Transitioned, pack, notices: list[Notice], contact
             continue   # nothing configured; the reporter left no contact, or retention already forgot it
         rendered = render(pack, notice.event, context_for(notice, announced, pack, contact))
         for channel, address, message in messages(notice, rendered, announced, pack, contact, channels):
-            entries.append({
-                "_id": f"{announced.event_id}|{notice.recipient}|{channel}", "event_id": announced.event_id,
-                "report_id": announced.report_id, "pack": announced.pack, "template": notice.event,
-                "recipient": notice.recipient, "channel": channel, "to": address,
-                "to_masked": mask(address) if notice.agency is None else address,
-                "message": message, "status": "pending", "attempts": 0, "round": 1, "next_at": now,
-                "created_at": now, "last_error": None, "reported": False,
-            })
+            entries.append(outbox_entry(announced, notice.event, notice.recipient, channel, address,
+                                        mask(address) if notice.agency is None else address, message, now))
     return entries
+
+
+def outbox_entry(announced: Transitioned, template: str, recipient: str, channel: str, address: str | None,
+                 shown: str | None, message: dict, now: datetime) -> dict:
+    """One notification as the outbox keeps it, due now. `shown` is the address as the timeline shows it (masked
+    for a reporter); the id makes a redelivered announcement queue nothing new."""
+    return {
+        "_id": f"{announced.event_id}|{recipient}|{channel}", "event_id": announced.event_id,
+        "report_id": announced.report_id, "pack": announced.pack, "template": template, "recipient": recipient,
+        "channel": channel, "to": address, "to_masked": shown, "message": message, "status": "pending",
+        "attempts": 0, "round": 1, "next_at": now, "created_at": now, "last_error": None, "reported": False,
+    }

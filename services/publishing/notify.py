@@ -1,12 +1,12 @@
 """Notifications to citizens and agencies (entrypoints of the publishing service).
 
 An announcement that tells someone something (notifications.notifications_for) is rendered from the pack's
-templates and queued in the outbox (notify_store), one document per recipient and channel; the handler never
-sends. Every 2 s a timer hands the due ones to green threads that send them (timeouts on every send); a failed
-attempt is tried again after a growing pause, and after `settings.notification_attempts()` attempts, or at once
-when the other side refuses it for good (a 4xx), it is dead: parked on the dead-letter exchange with its error
-(intake keeps it; a replay of the letter sends the notification again). Each outcome, sent or dead, goes to the
-report's timeline as a `notified` decision.
+templates and queued in the outbox (notify_store), one document per recipient and channel, as is the immediate
+case's webhook (immediate.py); the handler never sends. Every 2 s a timer hands the due ones to green threads that
+send them (timeouts on every send); a failed attempt is tried again after a growing pause, and after
+`settings.notification_attempts()` attempts, or at once when the other side refuses it for good (a 4xx), it is
+dead: parked on the dead-letter exchange with its error (intake keeps it; a replay of the letter sends the
+notification again). Each outcome, sent or dead, goes to the report's timeline as a `notified` decision.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from paht.rules import get_pack
 from paht.schemas import Decision
 
 from . import senders
+from .immediate import immediate_entries
 from .notifications import (
     backoff_seconds,
     configured_channels,
@@ -53,6 +54,8 @@ class Notifier:
         """Queue what this change tells the reporter and the agencies (idempotent under redelivery: one outbox
         document per event, recipient and channel)."""
         channels = configured_channels()
+        for entry in immediate_entries(announced, channels, clock.now()):
+            self.outbox.store.enqueue(entry)
         pack = get_pack(announced.pack)
         notices = notifications_for(announced, pack)
         if not notices or not channels:

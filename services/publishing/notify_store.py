@@ -11,6 +11,8 @@ from nameko.extensions import DependencyProvider
 from paht import storage
 from paht.storage import DuplicateKeyError
 
+from . import immediate
+
 LEASE_SECONDS = 120    # a claimed notification is due again after this if its sender never reported back
 BATCH = 20             # notifications claimed per round (every 2 s)
 SENDERS = 10           # green threads sending at once
@@ -77,9 +79,12 @@ class NotificationStore:
         return self.notifications.find_one({"_id": entry_id})
 
     def forget_reporter(self, report_id: str) -> None:
-        """Retention: the reporter's address and the texts sent to them go; the masked address and outcome stay."""
+        """Retention: the reporter's address and the texts sent to them go, and so do the reporter's text and place
+        in the immediate case's webhook body; the masked address, who was told and the outcome stay."""
         self.notifications.update_many({"report_id": report_id, "recipient": "reporter"},
                                        {"$set": {"to": None, "message": None}})
+        self.notifications.update_many({"report_id": report_id, "channel": immediate.CHANNEL},
+                                       {"$set": {"message.description": None, "message.location": None}})
 
 
 class NotificationOutbox(DependencyProvider):

@@ -1,7 +1,7 @@
-"""The channels a notification leaves by: e-mail (SMTP), SMS and Zalo ZNS gateways and the agencies' webhook
-(HTTP). Each send either returns or raises SendFailed, saying whether trying again can help. Every peer is verified
-or authenticated: SMTP's TLS checks the relay's certificate, the gateways get their credentials, the agencies'
-webhook is signed (paht.webhooks)."""
+"""The channels a notification leaves by: e-mail (SMTP), SMS and Zalo ZNS gateways, the agencies' webhook and the
+immediate case's (HTTP). Each send either returns or raises SendFailed, saying whether trying again can help. Every
+peer is verified or authenticated: SMTP's TLS checks the relay's certificate, the gateways get their credentials,
+both webhooks are signed (paht.webhooks)."""
 from __future__ import annotations
 
 import smtplib
@@ -33,10 +33,11 @@ def send(channel: str, message: dict) -> None:
     if channel == "email":
         send_email(settings.smtp_url(), settings.mail_from(), message)
         return
-    url = {"sms": settings.sms_url, "zalo": settings.zalo_url, "agency_webhook": settings.agency_webhook_url}[channel]()
+    url = {"sms": settings.sms_url, "zalo": settings.zalo_url, "agency_webhook": settings.agency_webhook_url,
+           "immediate_webhook": settings.immediate_webhook_url}[channel]()
     if not url:
         raise SendFailed(f"{channel}: its endpoint is no longer configured", permanent=False)
-    if channel == "agency_webhook":
+    if channel in ("agency_webhook", "immediate_webhook"):
         checked(lambda: webhooks.post(url, message, timeout=HTTP_TIMEOUT_S))
     elif channel == "sms":
         post_json(url, message, sms_headers())

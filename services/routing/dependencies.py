@@ -1,17 +1,15 @@
-"""Routing's data: the route decisions taken and the notifications sent (with their dead letters)."""
+"""Routing's data: the route decisions taken and the accepted reports held until the intake window opens."""
 from __future__ import annotations
 
 
 from nameko.extensions import DependencyProvider
 
-from paht import settings, storage
+from paht import storage
 
 
 class RoutingStore:
     def __init__(self, db):
         self.routes = db["routes"]
-        self.notifications = db["notifications"]
-        self.notifications.create_index([("delivered", 1)])
         # normal reports accepted outside the pack's intake hours, waiting for the next opening (durable: a
         # restarted service releases what fell due while it was down)
         self.holds = db["holds"]
@@ -43,26 +41,9 @@ class RoutingStore:
         """`released` (routed at the opening, or at once when it turned urgent) or `dropped` (it left `accepted`)."""
         self.holds.update_one({"_id": hold_id, "status": "held"}, {"$set": {"status": status, "ended_at": at}})
 
-    def notified(self, key: str) -> bool:
-        doc = self.notifications.find_one({"_id": key})
-        return bool(doc and doc.get("delivered"))
-
-    def record_notification(self, key: str, report_id: str, url: str, payload: dict, outcome: dict, at) -> None:
-        """Every attempt's outcome; an undelivered one stays as a dead letter for the operator."""
-        self.notifications.update_one(
-            {"_id": key},
-            {"$set": {"report_id": report_id, "url": url, "payload": payload, "at": at,
-                      "dead_letter": not outcome["delivered"], **outcome}},
-            upsert=True)
-
-    def dead_letters(self) -> list[dict]:
-        return list(self.notifications.find({"dead_letter": True}, limit=500))
-
     def purge_report(self, report_id: str) -> None:
-        """Retention (intake's `report_purged`): the report's stored webhook payloads lose the reporter's text
-        and place; who was notified, when, and the outcome stay. Idempotent."""
-        self.notifications.update_many({"report_id": report_id},
-                                       {"$set": {"payload.description": None, "payload.location": None}})
+        """Retention (intake's `report_purged`): a held report's copy loses the reporter's text and place.
+        Idempotent."""
         self.holds.update_many({"report_id": report_id}, {"$set": {"report.description": None,
                                                                   "report.location": None, "report.reporter": {}}})
 
@@ -73,7 +54,3 @@ class Routes(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.store
-
-
-def webhook_url() -> str | None:
-    return settings.immediate_webhook_url()

@@ -7,11 +7,14 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
 
 from paht import accounts
 from paht.callers import call_internal
 from paht.rules import get_pack
 from paht.worktime import calendar_for
+from tests.integration.conftest import eventually
+from tests.integration.test_notifications import notified
 from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
 from tests.webhook_check import documented_check
 
@@ -166,13 +169,24 @@ def webhook(monkeypatch):
     server.shutdown()
 
 
+def immediate_told(system, report_id, status):
+    """The immediate case's webhook in the report's timeline (publishing's `notified`), once it reached `status`."""
+    return notified(system, report_id, channel="immediate_webhook", template="immediate", status=status)
+
+
 def test_immediate_case_notifies_the_agency(system, webhook):
     system.start()
     view = dispatched(system, category="fire_rescue", urgent=True,
                       description="Cháy nhà dân trên đường Lê Lợi, khói rất nhiều")
     assert lead(view) == "cong-an"
-    system.wait_for(view["id"], lambda v: webhook.received, what="webhook call")
-    assert webhook.received[0]["report_id"] == view["id"] and webhook.received[0]["rule"]
+    eventually(lambda: immediate_told(system, view["id"], "sent"), "the immediate case's webhook sent")
+    staff = system.staff_get(f"reports/{view['id']}", system.tokens["operator"]).json()
+    route = staff["route"]
+    assert webhook.received == [{                                    # once, with the body of docs/webhooks.md
+        "report_id": view["id"], "category": "fire_rescue", "lead": "cong-an", "co": route["co"],
+        "ward": staff["ward"], "location": staff["location"], "description": staff["description"],
+        "rule": route["rule"], "article": route["article"]}]
+    assert route["rule"] and route["immediate"]
     body, timestamp, signature = webhook.signed[0]
     assert documented_check()(WEBHOOK_SECRET.encode(), body, timestamp, signature)     # docs/webhooks.md
     view = system.wait_for(view["id"], lambda v: any(d["step"] == "receive" for d in v["deadlines"]),
@@ -181,20 +195,29 @@ def test_immediate_case_notifies_the_agency(system, webhook):
     assert receive["rule"] == "tth-sla-immediate-receive"
 
 
-def test_failing_webhook_is_retried_then_dead_lettered(system, webhook):
+def test_failing_webhook_is_retried_then_dead_lettered(system, webhook, monkeypatch):
+    """A failing receiver is tried again after publishing's pauses (30 s, then 60 s) and, after the last attempt,
+    is a dead letter at intake like every notification."""
+    monkeypatch.setenv("PAHT_NOTIFICATION_ATTEMPTS", "3")
     webhook.status = 500
     system.start()
     view = dispatched(system, category="security_order", urgent=True, description="Có trộm đang cạy cửa nhà")
-    system.wait_for(view["id"], lambda v: len(webhook.received) >= 3, what="three attempts")
-    import eventlet
-    from nameko.standalone.rpc import ServiceRpcProxy
-    for _ in range(50):
-        with ServiceRpcProxy("routing", system.rabbit_config) as routing:
-            letters = call_internal("routing", routing, "dead_letters")   # PAHT's own call (paht.callers)
-        if letters:
-            break
-        eventlet.sleep(0.2)
-    assert letters[0]["report_id"] == view["id"] and letters[0]["attempts"] == 3 and letters[0]["dead_letter"]
+    eventually(lambda: len(webhook.received) >= 1, "the first attempt")
+    system.advance(31)
+    eventually(lambda: len(webhook.received) >= 2, "the second attempt")
+    system.advance(61)
+    eventually(lambda: len(webhook.received) >= 3, "the third attempt")
+    dead = eventually(lambda: immediate_told(system, view["id"], "dead"), "the dead notification")
+    assert dead[0]["to"] == lead(view) and "HTTP 500" in dead[0]["error"]
+    assert len(webhook.received) == 3 and all(body == webhook.received[0] for body in webhook.received)
+    with ServiceRpcProxy("intake", system.rabbit_config) as intake:
+        def letters():
+            listed = [letter for letter in call_internal("intake", intake, "dead_letters")
+                      if letter["report_id"] == view["id"]]
+            return [call_internal("intake", intake, "dead_letter", letter_id=letter["_id"]) for letter in listed]
+        [letter] = eventually(letters, "the dead letter")
+    assert letter["service"] == "publishing" and letter["attempts"] == 3
+    assert letter["body"]["channel"] == "immediate_webhook" and letter["error"]["type"] == "NotificationDead"
 
 
 def test_a_late_wrong_jurisdiction_return_counts_against_the_agency(system):

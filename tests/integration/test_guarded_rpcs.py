@@ -154,10 +154,9 @@ def test_a_pack_admin_manages_its_own_packs_accounts_only(guarded):
 
 
 def test_internal_rpcs_of_other_services_take_the_internal_assertion_only(system, monkeypatch):
-    system.start("routing", "handling")
+    system.start("handling")
     with ClusterRpcProxy(system.rabbit_config, timeout=30) as cluster:
-        for service, method, arguments in (("routing", "dead_letters", {}),
-                                           ("handling", "history", {"report_id": "PA-000000-00000000"})):
+        for service, method, arguments in (("handling", "history", {"report_id": "PA-000000-00000000"}),):
             call = getattr(getattr(cluster, service), method)
             for credential in (None, system.tokens["admin"], internal_credential(f"{service}.other", arguments),
                                internal_credential(f"{service}.{method}", arguments, now=time.time() - 120)):

@@ -62,6 +62,7 @@ def test_each_service_hears_what_it_acts_on_and_not_the_rest():
                      sla), cause
     assert not hears("noted.in_progress.rated", sla) and hears("noted.published.rated", table["rating.on_report"])
     assert not hears("noted.published.rated", table["publishing.on_report"])
+    assert hears("transitioned.dispatched.routed", table["publishing.notify"])   # the immediate case's webhook
 
 
 def test_topic_matching_of_the_test_is_amqps():

@@ -23,7 +23,9 @@ from paht.schemas import Decision, ReportIn
 from paht.storage import open_database
 from services.intake.dependencies import OPEN_STATES, ReportStore
 from services.intake.reports import new_report
-from services.routing.notify import notify
+from services.publishing import senders
+from services.publishing.notify import deliver
+from services.publishing.notify_store import NotificationStore
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "verification", "routing", "handling", "sla", "publishing", "rating")
@@ -154,29 +156,32 @@ def test_rule_evaluation_is_timed_by_pack_and_stage():
     assert value("paht_rule_evaluation_seconds_count", pack=HUE, stage="sla") == before + 1
 
 
-class Answer:
-    def __init__(self, status):
-        self.status_code = status
+def test_immediate_webhook_failures_are_counted_by_its_channel(monkeypatch):
+    """The immediate case's webhook is one channel of publishing's outbox: every failed attempt counts, and a
+    notification counts once, delivered or failed (dead)."""
+    channel = "immediate_webhook"
+    failed, attempts, delivered = (value("paht_notifications_total", channel=channel, outcome="failed"),
+                                   value("paht_notification_attempt_failures_total", channel=channel),
+                                   value("paht_notifications_total", channel=channel, outcome="delivered"))
+    answers = [senders.SendFailed("HTTP 500", permanent=False)] * 4 + [None]
 
-
-class Session:
-    def __init__(self, *statuses):
-        self.statuses = list(statuses)
-
-    def post(self, url, data=None, headers=None, timeout=None):
-        return Answer(self.statuses.pop(0))
-
-
-def test_webhook_failures_are_counted():
-    failed, attempts, delivered = (value("paht_notifications_total", channel="webhook", outcome="failed"),
-                                   value("paht_notification_attempt_failures_total", channel="webhook"),
-                                   value("paht_notifications_total", channel="webhook", outcome="delivered"))
-    assert notify("http://agency.invalid/hook", {}, attempts=3, backoff_s=0, session=Session(500, 502, 503))[
-        "delivered"] is False
-    assert notify("http://agency.invalid/hook", {}, attempts=3, backoff_s=0, session=Session(500, 200))["delivered"]
-    assert value("paht_notifications_total", channel="webhook", outcome="failed") == failed + 1
-    assert value("paht_notification_attempt_failures_total", channel="webhook") == attempts + 4
-    assert value("paht_notifications_total", channel="webhook", outcome="delivered") == delivered + 1
+    def send(channel, message):
+        answer = answers.pop(0)
+        if answer:
+            raise answer
+    monkeypatch.setattr(senders, "send", send)
+    store = NotificationStore(open_database("publishing", "memory://"))
+    for entry_id in ("dead", "sent"):
+        store.enqueue({"_id": entry_id, "report_id": "R", "channel": channel, "message": {}, "status": "pending",
+                       "attempts": 0, "next_at": NOW})
+    for _ in range(3):
+        deliver(store, store.get("dead"), 3)
+    deliver(store, store.get("sent"), 3)
+    deliver(store, store.get("sent"), 3)
+    assert (store.get("dead")["status"], store.get("sent")["status"]) == ("dead", "sent")
+    assert value("paht_notifications_total", channel=channel, outcome="failed") == failed + 1
+    assert value("paht_notification_attempt_failures_total", channel=channel) == attempts + 4
+    assert value("paht_notifications_total", channel=channel, outcome="delivered") == delivered + 1
 
 
 # ---- decisions sent, work left running ----------------------------------------------------------------------------

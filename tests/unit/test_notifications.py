@@ -12,6 +12,7 @@ from paht.schemas import Transitioned
 from services.intake.contacts import reporter_contact
 from services.publishing import notifications as n
 from services.publishing import senders
+from services.publishing.immediate import immediate_entries
 from services.publishing.notify import deliver, notified_decision
 from services.publishing.notify_store import NotificationStore
 
@@ -19,7 +20,7 @@ NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 PACK = "thua-thien-hue-2022"
 CONTACT = {"name": "Nguyễn Văn An", "email": "an@example.vn", "phone": "0905123456", "zalo_user_id": None,
            "consents": {"email": True, "sms": True, "zalo": True}}
-ALL_CHANNELS = frozenset({"email", "sms", "zalo", "agency_webhook"})
+ALL_CHANNELS = frozenset({"email", "sms", "zalo", "agency_webhook", "immediate_webhook"})
 REASONS = [
     {"code": "MISSING_MEDIA", "rule": "tth-acc-no-media", "article": "Điều 7 khoản 5 điểm b",
      "message": "Vui lòng bổ sung hình ảnh hoặc video chụp tại hiện trường.", "message_en": None},
@@ -230,6 +231,29 @@ def test_agencies_get_the_webhook_and_the_e_mail_of_their_directory_entry():
                                                  "article": "Điều 11 khoản 2"}
 
 
+IMMEDIATE_ROUTE = {"lead": "cong-an", "co": ["dien-luc"], "immediate": True, "rule": "tth-route-fire",
+                   "article": "Điều 9 khoản 1"}
+PLACE = {"lat": 16.46, "lon": 107.59, "address": "12 Lê Lợi"}
+
+
+def test_an_immediate_case_tells_the_on_duty_system_once_routed_with_the_documented_body():
+    change = announced("routed", "accepted", "dispatched", route=IMMEDIATE_ROUTE, category="fire_rescue",
+                       location=PLACE, assigned_agencies=[{"id": "cong-an", "name": "Công an", "role": "lead"}])
+    [entry] = immediate_entries(change, ALL_CHANNELS, NOW)
+    assert entry["message"] == {                                            # docs/webhooks.md
+        "report_id": "PA-261124-0000ABCD", "category": "fire_rescue", "lead": "cong-an", "co": ["dien-luc"],
+        "ward": {"code": "19999", "name": "Phường Thuận Hóa"}, "location": PLACE,
+        "description": "Ổ gà lớn giữa đường Lê Lợi", "rule": "tth-route-fire", "article": "Điều 9 khoản 1"}
+    assert (entry["channel"], entry["template"], entry["recipient"], entry["to_masked"]) == (
+        "immediate_webhook", "immediate", "agency:cong-an", "cong-an")
+    assert entry["_id"] == "ev-1|agency:cong-an|immediate_webhook" and entry["status"] == "pending"
+    assert immediate_entries(change, ALL_CHANNELS - {"immediate_webhook"}, NOW) == []      # no URL set
+    normal = dict(IMMEDIATE_ROUTE, immediate=False)
+    assert immediate_entries(announced("routed", "accepted", "dispatched", route=normal), ALL_CHANNELS, NOW) == []
+    assert immediate_entries(announced("designated", "routing_unresolved", "dispatched", route=IMMEDIATE_ROUTE),
+                             ALL_CHANNELS, NOW) == []
+
+
 TRACKING_TOKEN = "tk-5b2f9c0e7d1a4e3b"
 URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>)]+", re.I)
 
@@ -348,6 +372,15 @@ def test_retention_forgets_the_reporters_address_and_texts(store):
     store.forget_reporter(entry["report_id"])
     kept = store.get(entry["_id"])
     assert kept["to"] is None and kept["message"] is None and kept["to_masked"] == "09*****456"
+
+
+def test_retention_forgets_the_text_and_place_an_immediate_case_told(store):
+    change = announced("routed", "accepted", "dispatched", route=IMMEDIATE_ROUTE, location=PLACE)
+    [entry] = immediate_entries(change, ALL_CHANNELS, NOW)
+    store.enqueue(entry)
+    store.forget_reporter(entry["report_id"])
+    kept = store.get(entry["_id"])["message"]
+    assert kept["description"] is None and kept["location"] is None and kept["lead"] == "cong-an"
 
 
 def fail(error):

@@ -140,19 +140,18 @@ def test_services_see_the_reporter_by_the_key_intake_announces_in_report_purged(
 
 
 # ---- routing ------------------------------------------------------------------------------------------------------
-def test_routing_drops_text_and_place_from_stored_webhook_payloads(db):
+def test_routing_drops_text_and_place_from_held_reports(db):
     store = RoutingStore(db("routing"))
-    payload = {"report_id": "R1", "category": "fire_rescue", "lead": "cong-an", "description": "Cháy nhà số 12",
-               "location": {"lat": 11.31, "lon": 106.1, "address": "12 Lê Lợi"}}
-    store.record_notification("immediate:e1", "R1", "http://x/notify", payload, {"delivered": False}, NOW)
-    store.record_notification("immediate:e2", "R2", "http://x/notify", dict(payload, report_id="R2"),
-                              {"delivered": True}, NOW)
+    report = {"id": "R1", "version": 3, "description": "Cây đổ trước số 12 Lê Lợi", "reporter": {"key": KEY},
+              "location": {"lat": 11.31, "lon": 106.1, "address": "12 Lê Lợi"}, "category": "trees_parks"}
+    store.hold("h1", "R1", LATER, report, NOW)
+    store.hold("h2", "R2", LATER, dict(report, id="R2"), NOW)
     store.purge_report("R1")
     store.purge_report("R1")
-    kept = store.notifications.find_one({"_id": "immediate:e1"})
-    assert kept["payload"]["description"] is None and kept["payload"]["location"] is None
-    assert kept["payload"]["lead"] == "cong-an" and kept["dead_letter"] is True
-    assert store.notifications.find_one({"_id": "immediate:e2"})["payload"]["description"] == "Cháy nhà số 12"
+    kept = store.holds.find_one({"_id": "h1"})["report"]
+    assert kept["description"] is None and kept["location"] is None and kept["reporter"] == {}
+    assert kept["category"] == "trees_parks" and store.holds.find_one({"_id": "h1"})["status"] == "held"
+    assert store.holds.find_one({"_id": "h2"})["report"]["description"] == report["description"]
 
 
 # ---- rating -------------------------------------------------------------------------------------------------------

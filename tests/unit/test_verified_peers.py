@@ -26,7 +26,6 @@ from paht.embedded import Database
 from services.publishing import senders
 from services.publishing.notify import deliver
 from services.publishing.notify_store import NotificationStore
-from services.routing.notify import notify
 from tests.webhook_check import documented_check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,10 +236,12 @@ def test_the_agency_webhook_is_signed_and_the_documented_check_accepts_it(receiv
 
 def test_the_immediate_case_webhook_is_signed_the_same_way(receiver, monkeypatch):
     server, base = receiver
+    monkeypatch.setenv("PAHT_IMMEDIATE_WEBHOOK", f"{base}/immediate")
     monkeypatch.setenv("PAHT_WEBHOOK_SECRET", SECRET)
     payload = {"report_id": "PA-2", "category": "fire_rescue", "lead": "cong-an", "co": [], "description": "Cháy"}
-    assert notify(f"{base}/immediate", payload, attempts=1)["delivered"]
+    senders.send("immediate_webhook", payload)
     (call,) = server.calls
+    assert call["path"] == "/immediate"
     assert json.loads(call["body"]) == payload and verified(call)
 
 
