@@ -245,8 +245,8 @@ def test_secret_templates_hold_no_real_values():
 
 # where each service's outside peers are configured: the credentials and the signing key are optional Secret keys
 PEER_KEYS = {"publishing": ("PAHT_SMTP_URL", "PAHT_SMTP_CA_FILE", "PAHT_SMS_URL", "PAHT_SMS_API_KEY", "PAHT_ZALO_URL",
-                            "PAHT_ZALO_ACCESS_TOKEN", "PAHT_AGENCY_WEBHOOK_URL", "PAHT_WEBHOOK_SECRET"),
-             "routing": ("PAHT_IMMEDIATE_WEBHOOK", "PAHT_WEBHOOK_SECRET")}
+                            "PAHT_ZALO_ACCESS_TOKEN", "PAHT_AGENCY_WEBHOOK_URL", "PAHT_IMMEDIATE_WEBHOOK",
+                            "PAHT_WEBHOOK_SECRET")}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -265,6 +265,8 @@ def test_the_peers_keys_reach_their_services_and_every_key_read_is_in_the_templa
             ref = (entry.get("valueFrom") or {}).get("secretKeyRef")
             if ref and ref["name"].startswith("paht-secrets"):     # the dev overlay's generator adds a hash
                 assert ref["key"] in template, (deployment["metadata"]["name"], ref["key"])
+    routing = {e["name"] for e in deployments["paht-routing"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert not routing & {"PAHT_IMMEDIATE_WEBHOOK", "PAHT_WEBHOOK_SECRET"}     # publishing sends both webhooks
 
 
 # ---- what is reachable ------------------------------------------------------------------------------------------
@@ -359,10 +361,9 @@ def test_network_policies_allow_only_the_flow(rendered):
             for port in rule["ports"]:
                 egress_ports.setdefault(port["port"], set()).add(name)
     assert egress_ports == {53: {"paht-dns"}, 5672: {"paht-broker-and-store"}, 27017: {"paht-broker-and-store"},
-                            443: {"paht-routing-webhook", "paht-publishing-notifications", "paht-intake-media-fetch"},
+                            443: {"paht-publishing-notifications", "paht-intake-media-fetch"},
                             25: {"paht-publishing-notifications"}, 465: {"paht-publishing-notifications"},
                             587: {"paht-publishing-notifications"}}
-    assert policies["paht-routing-webhook"]["spec"]["podSelector"]["matchLabels"]["service"] == "routing"
     assert policies["paht-publishing-notifications"]["spec"]["podSelector"]["matchLabels"]["service"] == "publishing"
     assert policies["paht-intake-media-fetch"]["spec"]["podSelector"]["matchLabels"]["service"] == "intake"
     for rule in policies["paht-broker-and-store"]["spec"]["egress"]:
