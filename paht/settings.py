@@ -88,7 +88,7 @@ def demo_tokens_path() -> Path | None:
 
 
 def immediate_webhook_url() -> str | None:
-    """Where routing posts an immediate case (the on-duty agency's system); unset: not posted."""
+    """Where publishing posts an immediate case (the on-duty agency's system); unset: not posted."""
     return os.environ.get("PAHT_IMMEDIATE_WEBHOOK") or None
 
 
