@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from paht.actions import DECIDERS
 from paht.apidocs.errors import ErrorBody
 from paht.apidocs.operations import Body, Content, Event, Operation, RpcOperation
 from paht.roles import STAFF_ROLES
@@ -24,6 +25,7 @@ from paht.schemas import (
     ReportIn,
     ReportPurged,
     StaffActionIn,
+    StaffQuery,
     SupplementIn,
     Transitioned,
 )
@@ -43,7 +45,7 @@ from .rpc_schemas import (
     SubmitReportAnswer,
     SubmitReportArgs,
 )
-from .schemas import STAFF_ACTIONS, DeadLetterQuery, FeedQuery, ScorecardQuery, StaffQuery
+from .schemas import DeadLetterQuery, FeedQuery, ScorecardQuery
 from .staff import AccountIn, LoginIn, ResetIn
 
 State = Literal[STATES]  # type: ignore[valid-type]
@@ -515,7 +517,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                  Body(StaffActionIn, "multipart/form-data", part="action", files="media", required=False,
                       description="JSON; or multipart/form-data with the `action` part (JSON) and the result's "
                                   "`media` photos (submit_result).")),
-        path={"report_id": REPORT_ID, "action": {"type": "string", "enum": list(STAFF_ACTIONS)}}, auth="bearer"),
+        path={"report_id": REPORT_ID, "action": {"type": "string", "enum": list(DECIDERS)}}, auth="bearer"),
     ("GET", "/api/v1/staff/scorecards"): Operation(
         "Bảng đánh giá cơ quan (agency scorecards for a period)", ("staff",), {200: Scorecards},
         errors=STAFF + ("VALIDATION_FAILED", "UNKNOWN_PACK", "NOT_FOUND"), query=ScorecardQuery, auth="bearer"),

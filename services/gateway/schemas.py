@@ -1,14 +1,10 @@
-"""Intake's request models (the shared ones live in paht.schemas) and upload limits."""
+"""The gateway's query models (the shared ones live in paht.schemas)."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-STAFF_ACTIONS = ("acknowledge", "return", "request_info", "extend", "forward", "submit_result", "approve",
-                 "send_back", "designate", "publish", "rework", "judge", "directive", "missed_call", "reply",
-                 "mark_secret", "mark_non_public", "clarify", "agree", "called_back")
 
 
 

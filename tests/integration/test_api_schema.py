@@ -144,7 +144,7 @@ def test_a_report_is_submitted_and_followed_by_the_document_alone(system):
 
 
 def test_the_served_documents_are_the_stored_ones(system):
-    from services.intake.apidoc import DOCS
+    from services.gateway.apidoc import DOCS
 
     system.start("intake")
     for name in ("openapi.json", "asyncapi.json"):

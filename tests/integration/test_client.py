@@ -118,15 +118,15 @@ def test_the_client_reconnects_after_the_broker_closes_its_connections(system, c
 
 def test_a_call_nobody_answers_times_out_and_one_nobody_takes_is_refused(system):
     with Client(system.rabbit_config["AMQP_URI"], timeout=1) as client:
-        with pytest.raises(RemoteError) as unavailable:   # no intake has ever declared its queue here
+        with pytest.raises(RemoteError) as unavailable:   # no gateway has ever declared its queue here
             client.get_report("PA-000000-00000000")
         assert unavailable.value.code == "SERVICE_UNAVAILABLE"
 
-        connection = pika.BlockingConnection(pika_parameters(system))   # an intake that is down: its queue stays
+        connection = pika.BlockingConnection(pika_parameters(system))   # a gateway that is down: its queue stays
         channel = connection.channel()
         channel.exchange_declare("nameko-rpc", exchange_type="topic", durable=True)
-        channel.queue_declare("rpc-intake", durable=True)
-        channel.queue_bind("rpc-intake", "nameko-rpc", routing_key="intake.*")
+        channel.queue_declare("rpc-gateway", durable=True)
+        channel.queue_bind("rpc-gateway", "nameko-rpc", routing_key="gateway.*")
         connection.close()
         started = time.monotonic()
         with pytest.raises(TimeoutError):

@@ -37,7 +37,8 @@ def test_every_service_is_live_and_ready(system):
         assert body["checks"]["broker"] == {"ok": True}
         written = body["checks"]["store"]["written"]
         assert name in written                                             # each service writes its own database
-        assert ("media files" in written) == (name == "intake")           # intake stores the photos
+        assert ("media files" in written) == (name in ("gateway", "intake"))   # the door keeps uploads, the record
+        # deletes what retention ends
         assert body["checks"]["store"].get("read", []) == (["media files"] if name == "verification" else [])
         assert body["checks"]["packs"]["ok"] and body["checks"]["packs"]["packs"] >= 5
         old = requests.get(f"{base_url(system, name)}/healthz", timeout=10)  # unchanged

@@ -137,9 +137,9 @@ def test_dashboards_and_alerts_name_only_exported_metrics(system, worker_logs):
     # what the walk to `dispatched` must have shown
     assert observed("paht_transitions_total", pack=PACK, to="dispatched") >= 1
     assert observed("paht_transitions_total", pack=PACK, cause="submitted") >= 1
-    assert observed("paht_http_request_duration_seconds_count", service="intake", route="/api/v1/reports",
+    assert observed("paht_http_request_duration_seconds_count", service="gateway", route="/api/v1/reports",
                     method="POST", status="2xx") >= 1
-    assert observed("paht_http_request_duration_seconds_count", service="intake",
+    assert observed("paht_http_request_duration_seconds_count", service="gateway",
                     route="/api/v1/reports/<string:report_id>", status="2xx") >= 1     # the template, not the id
     assert not any(report_id in json.dumps(labels) for values in samples.values() for labels, _ in values)
     assert observed("paht_entrypoint_duration_seconds_count", service="verification", type="event") >= 1
@@ -151,4 +151,4 @@ def test_dashboards_and_alerts_name_only_exported_metrics(system, worker_logs):
     # the report followed across services by its id in the JSON lines
     followed = {match.group(1) for line in worker_logs if line.get("report_id") == report_id
                 for match in [re.search(r"\[(\w+)\.", line["message"])] if match}
-    assert {"intake", "verification", "routing", "sla"} <= followed, followed
+    assert {"gateway", "intake", "verification", "routing", "sla"} <= followed, followed

@@ -11,7 +11,7 @@ import requests
 
 from paht import clock
 from paht.demo_media import camera_jpeg
-from services.intake.zalo import SIGNATURE_HEADER, mac
+from services.gateway.zalo import SIGNATURE_HEADER, mac
 from tests.integration.conftest import eventually
 
 pytestmark = pytest.mark.integration
