@@ -20,7 +20,7 @@ from . import embedded, settings
 # Every database the code opens, by logical name (`<PAHT_DB_PREFIX><name>` in MongoDB): each service's own, and
 # the media files' (GridFS, paht.mediastore). The production overlay's MongoDB user needs readWrite on each of them;
 # tests/unit/test_k8s.py holds the two together, and fails on an open_database() call with a name not listed here.
-SERVICE_DATABASES = ("intake", "verification", "routing", "handling", "sla", "publishing", "rating")
+SERVICE_DATABASES = ("gateway", "intake", "verification", "routing", "handling", "sla", "publishing", "rating")
 MEDIA_DATABASE = "media"
 DATABASES = (*SERVICE_DATABASES, MEDIA_DATABASE)
 DEFAULT_DB_PREFIX = "paht_"

@@ -19,7 +19,8 @@ RATINGS = "services/rating/ratings.py"
 RATING = "services/rating/service.py"
 PERIODIC = "services/rating/periodic.py"
 INTAKE = "services/intake/service.py"
-INTAKE_REPORTS = "services/intake/reports.py"
+INTAKE_VIEWS = "services/intake/views.py"
+RECORD_RPC = "services/intake/record_rpc.py"
 SLA_DEADLINES = "services/sla/deadlines.py"
 
 READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
@@ -27,8 +28,8 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "id": (LOADER,),
         "province": (LETTERS,),
         "boundary": ("services/verification/service.py",),
-        "regulation": ("services/intake/open311.py",),
-        "regulation/number": ("services/intake/open311.py",),
+        "regulation": ("services/gateway/open311.py",),
+        "regulation/number": ("services/gateway/open311.py",),
         "timezone": (WORKTIME,),
         "office_hours": (WORKTIME,),
         "intake": (WORKTIME,),
@@ -63,17 +64,17 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "publication/non_public": (LETTERS,),
         "publication/non_public/article": (LETTERS,),
         "publication/hide_personal_data_on_request": (LETTERS,),
-        "publication/reporter_contact": (INTAKE_REPORTS,),
-        "publication/reporter_contact/agencies": (INTAKE_REPORTS,),
+        "publication/reporter_contact": (INTAKE_VIEWS,),
+        "publication/reporter_contact/agencies": (INTAKE_VIEWS,),
         "publication/retention_days": (INTAKE,),
         "publication/templates": (PACK,),
         "publication/templates/result_letter": (PACK,),
         "publication/after_photos_required": (ACTIONS,),
         "publication/after_photos_required/article": (ACTIONS,),
         "publication/after_photos_required/categories": (ACTIONS,),
-        "cancellation": (INTAKE,),
-        "cancellation/allowed": (INTAKE,),
-        "cancellation/article": (INTAKE,),
+        "cancellation": (RECORD_RPC,),
+        "cancellation/allowed": (RECORD_RPC,),
+        "cancellation/article": (RECORD_RPC,),
         "designation": (SLA_DEADLINES,),
         "designation/role": (SLA_DEADLINES,),
         "day_swaps": (WORKTIME,),
@@ -127,8 +128,8 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "categories/[]/id": ("paht/categories.py",),
         "categories/[]/name": ("paht/categories.py", "services/publishing/letters.py"),
         "categories/[]/keywords": ("paht/categories.py",),
-        "categories/[]/name_en": ("paht/categories.py", "services/intake/open311_format.py"),
-        "categories/[]/immediate": ("paht/categories.py", "services/intake/open311_format.py"),
+        "categories/[]/name_en": ("paht/categories.py", "services/gateway/open311_format.py"),
+        "categories/[]/immediate": ("paht/categories.py", "services/gateway/open311_format.py"),
     },
     "wordlist": {
         "phrases": ("paht/wordlists.py",),

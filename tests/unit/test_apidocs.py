@@ -14,19 +14,19 @@ from paht.apidocs.asyncapi import UndocumentedRpc, asyncapi_document
 from paht.apidocs.openapi import UndocumentedEndpoints, openapi_document
 from paht.apidocs.operations import Operation, RpcOperation
 from paht.web import http
-from services.intake import apidoc
+from services.gateway import apidoc
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 @pytest.fixture(scope="module")
 def openapi():
-    return apidoc.intake_openapi()
+    return apidoc.gateway_openapi()
 
 
 @pytest.fixture(scope="module")
 def asyncapi():
-    return apidoc.intake_asyncapi()
+    return apidoc.gateway_asyncapi()
 
 
 def refs(node, found=None):
@@ -109,14 +109,14 @@ def test_the_ids_and_tokens_citizens_need_are_documented(openapi):
 def test_asyncapi_describes_the_rpcs_and_the_events(asyncapi):
     assert asyncapi["asyncapi"] == "3.0.0"
     for method in ("submit_report", "get_report", "list_reports", "staff_action"):
-        operation = asyncapi["operations"][f"intake.{method}"]
+        operation = asyncapi["operations"][f"gateway.{method}"]
         channel = resolve(asyncapi, operation["channel"]["$ref"])
-        assert channel["address"] == f"intake.{method}"
+        assert channel["address"] == f"gateway.{method}"
         assert channel["bindings"]["amqp"]["exchange"]["name"] == "nameko-rpc"
         request = resolve(asyncapi, resolve(asyncapi, operation["messages"][0]["$ref"])["$ref"])
         assert set(request["payload"]["properties"]) == {"args", "kwargs"}
         assert operation["reply"]["address"]["location"] == "$message.header#/reply_to"
-    submit = asyncapi["components"]["messages"]["intake.submit_report.request"]["payload"]
+    submit = asyncapi["components"]["messages"]["gateway.submit_report.request"]["payload"]
     assert list(submit["properties"]["kwargs"]["properties"]) == ["report", "media", "idempotency_key"]
     public = asyncapi["channels"]["public.report"]
     assert public["address"] == "report.{state}"

@@ -17,14 +17,14 @@ def secret(monkeypatch):
 
 
 def test_an_assertion_is_good_for_its_call_and_arguments_for_a_minute():
-    made = internal_credential("intake.reset_user", ARGS, now=NOW)
+    made = internal_credential("gateway.reset_user", ARGS, now=NOW)
     assert made.startswith("paht-internal-v1.") and "the-systems-secret" not in made
-    found = internal_assertion(made, "intake.reset_user", {"reference": "nguyen.van.a"}, now=NOW + 59)
-    assert found is not None and found.method == "intake.reset_user" and found.expires == int(NOW) + 60
-    assert internal_assertion(made, "intake.reset_user", ARGS, now=NOW + 61) is None            # expired
-    assert internal_assertion(made, "intake.add_user", ARGS, now=NOW) is None                   # another call
-    assert internal_assertion(made, "intake.reset_user", {"reference": "admin"}, now=NOW) is None   # other args
-    assert internal_assertion(made, "intake.reset_user", dict(ARGS, password="x" * 12), now=NOW) is None
+    found = internal_assertion(made, "gateway.reset_user", {"reference": "nguyen.van.a"}, now=NOW + 59)
+    assert found is not None and found.method == "gateway.reset_user" and found.expires == int(NOW) + 60
+    assert internal_assertion(made, "gateway.reset_user", ARGS, now=NOW + 61) is None            # expired
+    assert internal_assertion(made, "gateway.add_user", ARGS, now=NOW) is None                   # another call
+    assert internal_assertion(made, "gateway.reset_user", {"reference": "admin"}, now=NOW) is None   # other args
+    assert internal_assertion(made, "gateway.reset_user", dict(ARGS, password="x" * 12), now=NOW) is None
 
 
 def test_a_forged_or_foreign_assertion_is_none():
@@ -41,14 +41,14 @@ def test_a_forged_or_foreign_assertion_is_none():
 
 
 def test_another_systems_secret_makes_no_assertion_of_this_one(monkeypatch):
-    made = internal_credential("intake.list_users", now=NOW)
+    made = internal_credential("gateway.list_users", now=NOW)
     monkeypatch.setenv("PAHT_INTERNAL_SECRET", "another-systems-secret")
-    assert internal_assertion(made, "intake.list_users", now=NOW) is None
+    assert internal_assertion(made, "gateway.list_users", now=NOW) is None
 
 
 def test_an_assertion_made_just_ahead_of_the_services_clock_is_taken():
-    made = internal_credential("intake.list_users", now=NOW + callers.CLOCK_SKEW_SECONDS)
-    assert internal_assertion(made, "intake.list_users", now=NOW) is not None
+    made = internal_credential("gateway.list_users", now=NOW + callers.CLOCK_SKEW_SECONDS)
+    assert internal_assertion(made, "gateway.list_users", now=NOW) is not None
 
 
 ACCOUNTS = {"admin-token": {"_id": "user:root", "role": "admin", "pack": None},
@@ -66,16 +66,16 @@ def refusal(*args, **kwargs) -> str:
 def test_who_may_call_a_guarded_rpc():
     staff = ACCOUNTS.get
     for missing in (None, "", "   ", 7, {"token": "admin-token"}):
-        assert refusal(missing, "intake.add_user", {}, staff=staff, roles=("admin",)) == callers.NO_CREDENTIAL
-    assert refusal("stolen?", "intake.add_user", {}, staff=staff, roles=("admin",)) == callers.NO_ACCOUNT
-    assert "agency_staff may not call intake.add_user" in refusal("agency-token", "intake.add_user", {}, staff=staff,
+        assert refusal(missing, "gateway.add_user", {}, staff=staff, roles=("admin",)) == callers.NO_CREDENTIAL
+    assert refusal("stolen?", "gateway.add_user", {}, staff=staff, roles=("admin",)) == callers.NO_ACCOUNT
+    assert "agency_staff may not call gateway.add_user" in refusal("agency-token", "gateway.add_user", {}, staff=staff,
                                                                    roles=("admin",))
-    forged = internal_credential("intake.add_user", {"account": {"username": "x"}})
-    assert refusal(forged, "intake.add_user", {"account": {"username": "root"}}, staff=staff,
+    forged = internal_credential("gateway.add_user", {"account": {"username": "x"}})
+    assert refusal(forged, "gateway.add_user", {"account": {"username": "root"}}, staff=staff,
                    roles=("admin",)) == callers.NOT_AN_ASSERTION
-    assert caller("admin-token", "intake.add_user", {}, staff=staff, roles=("admin",)) == \
+    assert caller("admin-token", "gateway.add_user", {}, staff=staff, roles=("admin",)) == \
         Caller(user=ACCOUNTS["admin-token"])
-    found = caller(forged, "intake.add_user", {"account": {"username": "x"}}, staff=staff, roles=("admin",))
+    found = caller(forged, "gateway.add_user", {"account": {"username": "x"}}, staff=staff, roles=("admin",))
     assert found.internal and found.user is None
 
 

@@ -17,7 +17,7 @@ from paht.schemas import Decision, Transitioned
 from paht.states import plan
 from paht.worktime import calendar_for
 from services.handling.actions import decide
-from services.intake.reports import masked_reporter, public_view, staff_view, withheld
+from services.intake.views import masked_reporter, public_view, staff_view, withheld
 from services.publishing.letters import delivery, md, publication_decision
 from services.publishing.service import PublishingService
 

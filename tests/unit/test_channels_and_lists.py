@@ -13,10 +13,11 @@ from openpyxl import load_workbook
 
 from paht.errors import ApiError
 from paht.storage import open_database
-from services.intake import staff_lists, zalo
-from services.intake.channel_schemas import OperatorReportIn, ZaloEvent, not_in_future
+from services.gateway import exports, zalo
+from services.gateway.channel_schemas import OperatorReportIn, ZaloEvent, not_in_future
+from services.gateway.schemas import FeedQuery
+from services.intake import lists
 from services.intake.reports import new_report
-from services.intake.schemas import FeedQuery
 from services.publishing.dependencies import (
     PublicationStore,
     decode_cursor,
@@ -79,7 +80,7 @@ def test_events_we_do_not_use_are_not_read(body):
 
 
 def test_drafts_gather_a_senders_messages_once_each_until_complete():
-    drafts = zalo.ZaloDrafts(open_database("intake", "memory://"))
+    drafts = zalo.ZaloDrafts(open_database("gateway", "memory://"))
     assert drafts.claim_message("m1", NOW) and not drafts.claim_message("m1", NOW)
     draft = drafts.add("42", "m1", zalo.Pieces("Ổ gà", [], None), NOW)
     assert not zalo.complete(draft)
@@ -95,7 +96,7 @@ def test_drafts_gather_a_senders_messages_once_each_until_complete():
 
 
 def test_a_quiet_draft_is_dropped_when_the_sender_writes_again():
-    drafts = zalo.ZaloDrafts(open_database("intake", "memory://"))
+    drafts = zalo.ZaloDrafts(open_database("gateway", "memory://"))
     drafts.add("42", "m1", zalo.Pieces("cũ", ["http://media.local/a.jpg"], None), NOW)
     later = NOW + zalo.DRAFT_WINDOW + timedelta(seconds=1)
     draft = drafts.add("42", "m2", zalo.Pieces("mới", [], None), later)
@@ -188,26 +189,26 @@ def report(report_id, submitted_hours, dues=(), name="Nguyễn Văn An", descrip
 def test_staff_lists_sort_by_the_current_deadline():
     soon, later = NOW + timedelta(hours=1), NOW + timedelta(hours=5)
     reports = [report("A", 0, [(soon, True), (later, False)]), report("B", 1, [(soon, False)]), report("C", 2)]
-    assert staff_lists.next_due(reports[0]) == later
-    assert [r["_id"] for r in staff_lists.ordered(reports, "due")] == ["B", "A", "C"]
-    assert [r["_id"] for r in staff_lists.ordered(reports, "-due")] == ["A", "B", "C"]
-    assert [r["_id"] for r in staff_lists.ordered(reports, "submitted")] == ["A", "B", "C"]
-    assert [r["_id"] for r in staff_lists.ordered(reports, "-submitted")] == ["C", "B", "A"]
+    assert lists.next_due(reports[0]) == later
+    assert [r["_id"] for r in lists.ordered(reports, "due")] == ["B", "A", "C"]
+    assert [r["_id"] for r in lists.ordered(reports, "-due")] == ["A", "B", "C"]
+    assert [r["_id"] for r in lists.ordered(reports, "submitted")] == ["A", "B", "C"]
+    assert [r["_id"] for r in lists.ordered(reports, "-submitted")] == ["C", "B", "A"]
 
 
 def test_exports_mask_the_reporter_for_agencies_and_never_run_a_citizens_formula():
     agency = {"role": "agency_staff", "pack": "thua-thien-hue-2022", "agency": "x"}
-    rows = [staff_lists.row(report("A", 0, description="=HYPERLINK(\"http://evil\")\x07"), agency)]
-    text = staff_lists.as_csv(rows).decode("utf-8")
+    rows = [lists.row(report("A", 0, description="=HYPERLINK(\"http://evil\")\x07"), agency)]
+    text = exports.as_csv(lists.COLUMNS, rows).decode("utf-8")
     assert text.startswith("\ufeffMã phản ánh,")
     written = list(csv.reader(io.StringIO(text[1:])))
-    assert written[0] == list(staff_lists.COLUMNS)
+    assert written[0] == list(lists.COLUMNS)
     line = dict(zip(written[0], written[1]))
     assert line["Người phản ánh"] == "N. V. A." and line["Số điện thoại"] == "09******56" and line["Thư điện tử"] == ""
     assert line["Nội dung"].startswith("'=HYPERLINK")
-    sheet = load_workbook(io.BytesIO(staff_lists.as_xlsx(rows))).active
+    sheet = load_workbook(io.BytesIO(exports.as_xlsx(lists.COLUMNS, rows))).active
     cells = {sheet.cell(1, c).value: sheet.cell(2, c) for c in range(1, sheet.max_column + 1)}
     assert cells["Nội dung"].data_type == "s" and cells["Nội dung"].value == '=HYPERLINK("http://evil")'   # text
     assert cells["Số điện thoại"].value == "09******56" and cells["Mã phản ánh"].value == "A"
-    centre = staff_lists.row(report("A", 0), {"role": "operator"})
-    assert dict(zip(staff_lists.COLUMNS, centre))["Thư điện tử"] == "an@example.vn"
+    centre = lists.row(report("A", 0), {"role": "operator"})
+    assert dict(zip(lists.COLUMNS, centre))["Thư điện tử"] == "an@example.vn"

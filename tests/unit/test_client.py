@@ -104,7 +104,7 @@ def client_of(broker, **options) -> tuple[Client, list[float]]:
     return client, slept
 
 
-def test_intakes_refusals_keep_their_code_message_and_fields():
+def test_the_gateways_refusals_keep_their_code_message_and_fields():
     error = remote_error({"exc_type": "VALIDATION_FAILED", "value": "…",
                           "exc_args": ["VALIDATION_FAILED", "Thông tin chưa hợp lệ", "Some fields are invalid",
                                        {"report.description": "Field required"}, ""]})
@@ -143,7 +143,7 @@ def test_a_request_is_sent_as_a_nameko_call_with_an_idempotency_key():
     client, _ = client_of(broker)
     client.submit_report({"pack": "p"}, [("a.jpg", b"x", "image/jpeg")])
     routing_key, body = broker.published[0]
-    assert routing_key == "intake.submit_report" and body["args"] == []
+    assert routing_key == "gateway.submit_report" and body["args"] == []
     assert body["kwargs"]["report"] == {"pack": "p"} and body["kwargs"]["media"][0]["data_b64"] == "eA=="
     assert body["kwargs"]["idempotency_key"].startswith("paht.client:")
 
@@ -153,7 +153,7 @@ def test_a_read_lost_with_its_connection_is_sent_again_on_a_new_one():
     client, _ = client_of(broker)
     broker.drop_after_sending = 1
     assert client.get_report("PA-1") == {"ok": True}
-    assert len(broker.connections) == 2 and [key for key, _ in broker.published] == ["intake.get_report"] * 2
+    assert len(broker.connections) == 2 and [key for key, _ in broker.published] == ["gateway.get_report"] * 2
 
 
 def test_a_submission_sent_again_keeps_its_idempotency_key():
@@ -171,7 +171,7 @@ def test_a_staff_action_lost_after_sending_is_not_sent_again():
     broker.drop_after_sending = 1
     with pytest.raises(ConnectionLost):
         client.staff_action("token", "PA-1", "acknowledge")
-    assert [key for key, _ in broker.published] == ["intake.staff_action"] and len(broker.connections) == 1
+    assert [key for key, _ in broker.published] == ["gateway.staff_action"] and len(broker.connections) == 1
     broker.fail_publish.append(StreamLostError("reset"))      # lost while publishing: it may have arrived
     with pytest.raises(ConnectionLost):
         client.staff_action("token", "PA-1", "acknowledge")
@@ -183,7 +183,7 @@ def test_a_connection_dropped_while_idle_is_replaced_before_a_staff_action_is_se
     client.get_report("PA-1")
     broker.connections[0].dropped = True                       # the broker closed it meanwhile
     assert client.staff_action("token", "PA-1", "acknowledge") == {"ok": True}
-    assert [key for key, _ in broker.published] == ["intake.get_report", "intake.staff_action"]
+    assert [key for key, _ in broker.published] == ["gateway.get_report", "gateway.staff_action"]
     assert len(broker.connections) == 2
 
 
@@ -192,7 +192,7 @@ def test_an_answer_to_a_call_not_waited_for_is_dropped():
     client, _ = client_of(broker)
     client.get_report("PA-1")
     connection = broker.connections[0]
-    connection.pending.append(("someone-elses-call", "intake.get_report"))
+    connection.pending.append(("someone-elses-call", "gateway.get_report"))
     connection.process_data_events()
     assert client._rpc.replies == {}
 
@@ -200,7 +200,7 @@ def test_an_answer_to_a_call_not_waited_for_is_dropped():
 def test_a_refusal_raises_remote_error():
     broker = FakeBroker()
     client, _ = client_of(broker)
-    broker.answers["intake.get_report"] = {"result": None, "error": {
+    broker.answers["gateway.get_report"] = {"result": None, "error": {
         "exc_type": "NOT_FOUND", "value": "", "exc_args": ["NOT_FOUND", "Không tìm thấy phản ánh.", "Report not found.",
                                                          {}, ""]}}
     with pytest.raises(RemoteError) as refused:

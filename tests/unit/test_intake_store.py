@@ -1,4 +1,4 @@
-"""Intake's store: decisions applied once, announcements through the outbox, retention."""
+"""Intake's store: decisions applied once, announcements through the outbox, retention, internal calls taken once."""
 from datetime import datetime, timedelta, timezone
 
 from paht.schemas import Decision, ReportIn
@@ -81,13 +81,13 @@ def test_decisions_about_one_report_are_applied_together_in_order():
     assert store.apply_all([verified, closed]) == ([], [])        # a redelivered batch changes nothing
 
 
-def test_an_idempotency_key_holds_its_answer_for_its_hours_then_is_free_and_forgotten():
+def test_an_internal_assertions_nonce_is_taken_once_until_it_expires_then_forgotten():
     store, _ = stored()
-    expires = NOW + timedelta(hours=24)
-    assert store.reserve_key("k", "f1", {"id": "A"}, NOW, expires) is None
-    assert store.reserve_key("k", "f2", {"id": "B"}, NOW + timedelta(hours=23), expires)["answer"] == {"id": "A"}
-    later = NOW + timedelta(hours=25)
-    assert store.reserve_key("k", "f2", {"id": "B"}, later, later + timedelta(hours=24)) is None   # free again
-    assert store.reserve_key("other", "f", {}, NOW, expires) is None
-    assert store.forget_keys(NOW + timedelta(hours=30)) == 1           # "other" expired; "k" holds until later
-    assert store.idempotency.find_one({"_id": "k"})["answer"] == {"id": "B"}
+    kept_until = NOW + timedelta(minutes=5)
+    assert store.take_nonce("n1", NOW, kept_until)
+    assert not store.take_nonce("n1", NOW + timedelta(minutes=4), kept_until)        # the same call again: refused
+    later = NOW + timedelta(minutes=6)
+    assert store.take_nonce("n1", later, later + timedelta(minutes=5))              # expired: free again
+    assert store.take_nonce("n2", NOW, kept_until)
+    assert store.forget_nonces(NOW + timedelta(minutes=10)) == 1     # "n2" expired; "n1" is kept until later
+    assert store.nonces.find_one({"_id": "n1"}) is not None

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Request
 
 from paht.errors import ApiError
 from paht.mediatypes import MAX_PIXELS, MediaRejected, validate
-from services.intake.uploads import read_media
+from services.gateway.uploads import read_media
 from services.verification.media import inspect_all, inspect_media, mp4_creation_time
 from tests import media_factory as make
 

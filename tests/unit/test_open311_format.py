@@ -11,10 +11,12 @@ import jsonschema
 import pytest
 
 from paht.errors import ApiError
+from paht.events import jsonable
 from paht.rules import get_pack
-from services.intake import open311_format as fmt
-from services.intake.open311 import report_in
-from services.intake.open311_schemas import Open311Form, RequestsQuery
+from services.gateway import open311_format as fmt
+from services.gateway.open311 import report_in
+from services.gateway.open311_schemas import Open311Form, RequestsQuery
+from services.intake.record_rpc import public_record
 from tests.contract.open311.helpers import validate, xml_to_json
 
 PACK = get_pack("thua-thien-hue-2022")
@@ -39,7 +41,9 @@ def report(state="submitted", **extra) -> dict:
 
 
 def request_of(report_doc):
-    return fmt.service_request(report_doc, PACK.categories, PACK.agencies, VN, "https://paht.example")
+    # the record as the gateway gets it from intake over RPC (record_rpc.public_record, in JSON)
+    record = jsonable(public_record(report_doc))
+    return fmt.service_request(record, PACK.categories, PACK.agencies, VN, "https://paht.example")
 
 
 def test_every_category_is_a_service_with_its_attributes_in_both_formats():

@@ -6,8 +6,9 @@ import pytest
 from paht.mediastore import MediaStore
 from paht.schemas import Decision, ReportIn, ReportPurged, reporter_key
 from paht.storage import open_database
+from paht.tokens import hash_token
 from services.intake.dependencies import ReportStore
-from services.intake.reports import hash_token, new_report
+from services.intake.reports import new_report
 from services.publishing.dependencies import PublicationStore
 from services.rating.dependencies import RatingStore
 from services.routing.dependencies import RoutingStore

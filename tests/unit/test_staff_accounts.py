@@ -16,8 +16,8 @@ from paht.schemas import Reporter
 from paht.storage import DuplicateKeyError, open_database
 from paht.users_cli import parser as users_parser
 from paht.users_cli import run as users_run
-from services.intake import staff
-from services.intake.dependencies import ReportStore
+from services.gateway import staff
+from services.gateway.dependencies import DoorStore
 from services.intake.reports import reporter_record
 from tests.oidc_helpers import Provider, stranger_key
 
@@ -26,7 +26,7 @@ PACK = "thua-thien-hue-2022"
 
 @pytest.fixture
 def store():
-    return ReportStore(open_database("intake", "memory://"))
+    return DoorStore(open_database("gateway", "memory://"))
 
 
 @pytest.fixture
@@ -216,15 +216,15 @@ def test_a_citizen_account_counts_with_its_providers_token_or_the_hmac_proof(mon
 
 
 # ---- paht users ---------------------------------------------------------------------------------------------------
-class FakeIntake:
-    """intake's account RPCs as `paht users` calls them: each with an internal assertion for that very call."""
+class FakeGateway:
+    """the gateway's account RPCs as `paht users` calls them: each with an internal assertion for that very call."""
 
     def __init__(self):
         self.calls = []
 
     @staticmethod
     def signed(method, credential, **arguments):
-        assert callers.internal_assertion(credential, f"intake.{method}", arguments) is not None, method
+        assert callers.internal_assertion(credential, f"gateway.{method}", arguments) is not None, method
 
     def add_user(self, account, credential=None):
         self.signed("add_user", credential, account=account)
@@ -255,9 +255,9 @@ class FakeIntake:
 
 
 def cli(*argv, stdin=""):
-    intake, lines = FakeIntake(), []
-    code = users_run(users_parser().parse_args(list(argv)), intake, lines.append, io.StringIO(stdin))
-    return code, lines, intake.calls
+    gateway, lines = FakeGateway(), []
+    code = users_run(users_parser().parse_args(list(argv)), gateway, lines.append, io.StringIO(stdin))
+    return code, lines, gateway.calls
 
 
 def test_paht_users_commands(monkeypatch):

@@ -4,7 +4,8 @@ import pytest
 
 from paht.schemas import Decision, ReportIn
 from paht.states import TERMINAL, TRANSITIONS, IllegalTransition, allowed, plan
-from services.intake.reports import new_report, public_view, snapshot
+from services.intake.reports import new_report, snapshot
+from services.intake.views import public_view
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 
