@@ -222,7 +222,7 @@ def log_tails(names, logs: Path, lines: int = 15) -> str:
 
 
 def start_paht(workdir: Path, amqp_uri: str, stack: contextlib.ExitStack) -> tuple[str, dict]:
-    """The seven services as `paht up` runs them, on free ports, with a fresh var directory; (API URL, processes)."""
+    """The services as `paht up` runs them, on free ports, with a fresh var directory; (API URL, processes)."""
     var = workdir / "var"
     logs = var / "logs"
     logs.mkdir(parents=True)
@@ -245,7 +245,7 @@ def start_paht(workdir: Path, amqp_uri: str, stack: contextlib.ExitStack) -> tup
     for name in runner.SERVICES:
         processes[name] = runner.start_service(name, env, logs)
     wait_answering({name: f"http://127.0.0.1:{port}/healthz" for name, port in ports.items()}, processes, logs)
-    return f"http://127.0.0.1:{ports['intake']}", processes
+    return f"http://127.0.0.1:{ports['gateway']}", processes
 
 
 # ---- sending ------------------------------------------------------------------------------------------------------
@@ -581,7 +581,7 @@ def run(args, workdir: Path, stack: contextlib.ExitStack) -> int:
         vhost = Vhost(args.amqp)
         system_amqp = bare_amqp = vhost.make()
         stack.callback(vhost.delete)
-        print(f"starting PAHT (7 services, var {workdir / 'var'}) …", flush=True)
+        print(f"starting PAHT ({len(runner.SERVICES)} services, var {workdir / 'var'}) …", flush=True)
         base, processes = start_paht(workdir, system_amqp, stack)
         api = Api(base, json.loads((workdir / "var" / "demo-tokens.json").read_text()))
 
