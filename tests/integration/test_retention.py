@@ -80,14 +80,6 @@ def test_a_closed_report_is_forgotten_by_every_service_after_the_retention_perio
                           json={"level": level, "comment": "Cảm ơn, Bình ở số 12"}, headers={"X-Tracking-Token": token})
     assert rated.status_code == 200, rated.text
     system.wait_for(report_id, lambda v: v.get("rating"), what="rating")
-    # Tây Ninh has no immediate route, so routing sent no webhook for it: store one as an immediate case would
-    db["routing"]["notifications"].update_one(
-        {"_id": f"immediate:{report_id}"},
-        {"$set": {"report_id": report_id, "url": "http://agency/notify", "delivered": True, "dead_letter": False,
-                  "payload": {"report_id": report_id, "description": "Cây đổ trước nhà tôi số 12",
-                              "location": {"lat": 11.3, "lon": 106.1, "address": "Số 12 đường 30/4"}}}},
-        upsert=True)
-
     # before: every service holds something of the reporter
     assert db["verification"]["fingerprints"].find_one({"_id": report_id})["reporter_key"] == COUNTED_AS
     assert report_id in db["verification"]["reporters"].find_one({"_id": COUNTED_AS})["reports"]
@@ -117,8 +109,6 @@ def test_a_closed_report_is_forgotten_by_every_service_after_the_retention_perio
     eventually(lambda: db["rating"]["interactions"].find_one({"report_id": report_id}) is None,
                "rating forgot the messages")
     assert db["rating"]["ratings"].find_one({"_id": report_id})["comment"] is None
-    eventually(lambda: db["routing"]["notifications"].find_one({"_id": f"immediate:{report_id}"})
-               ["payload"]["description"] is None, "routing forgot the webhook payload")
     for name in ("verification", "routing", "rating"):
         for collection in db[name].list_collection_names():
             assert PHONE not in repr(list(db[name][collection].find({}))), f"{name}.{collection}"
