@@ -150,8 +150,7 @@ class ReportStore:
         Each purged report keeps its `report_purged` announcement (`purge_event`, `purge_announced: false`),
         written in the same update as the purge itself: until `mark_purge_announced`, `unannounced_purges`
         returns it, so a crash between the purge and the announcement only delays the announcement."""
-        closed = {"pack": pack, "state": {"$in": ["rejected", "cancelled", "published", "delivered_privately",
-                                                  "forwarded_for_monitoring"]},
+        closed = {"pack": pack, "state": {"$in": sorted(TERMINAL)},
                   "updated_at": {"$lte": closed_before}, "purged_at": {"$exists": False}}
         purged = 0
         for report in list(self.reports.find(closed, limit=limit)):
