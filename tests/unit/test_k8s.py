@@ -160,6 +160,8 @@ def test_every_service_runs_hardened_with_probes(rendered, overlay):
         else:
             assert "replicas" not in deployment["spec"]      # the autoscaler owns it
             assert autoscalers[f"paht-{name}"]["spec"]["scaleTargetRef"]["name"] == f"paht-{name}"
+    if overlay == "production":                              # the front door never runs a single pod
+        assert autoscalers["paht-gateway"]["spec"]["minReplicas"] >= 2
 
 
 @needs_kubectl
@@ -246,7 +248,10 @@ def test_secret_templates_hold_no_real_values():
 # where each service's outside peers are configured: the credentials and the signing key are optional Secret keys
 PEER_KEYS = {"publishing": ("PAHT_SMTP_URL", "PAHT_SMTP_CA_FILE", "PAHT_SMS_URL", "PAHT_SMS_API_KEY", "PAHT_ZALO_URL",
                             "PAHT_ZALO_ACCESS_TOKEN", "PAHT_AGENCY_WEBHOOK_URL", "PAHT_IMMEDIATE_WEBHOOK",
-                            "PAHT_WEBHOOK_SECRET")}
+                            "PAHT_WEBHOOK_SECRET"),
+             "gateway": ("PAHT_TRUSTED_PROXIES", "PAHT_OIDC_ISSUER", "PAHT_OIDC_JWKS_URL", "PAHT_OIDC_AUDIENCE",
+                         "PAHT_OPEN311_API_KEYS", "PAHT_MEDIA_URL_HOSTS", "PAHT_ZALO_OA_SECRET", "PAHT_ZALO_PACK"),
+             "intake": ("PAHT_CITIZEN_OIDC_ISSUER", "PAHT_CITIZEN_OIDC_JWKS_URL", "PAHT_CITIZEN_OIDC_AUDIENCE")}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -270,14 +275,18 @@ def test_the_peers_keys_reach_their_services_and_every_key_read_is_in_the_templa
 
 
 # ---- what is reachable ------------------------------------------------------------------------------------------
-def intake_routes() -> set[str]:
-    """Every HTTP route of intake (its entrypoints are in service.py and its mixins)."""
+def http_routes(service_class) -> set[str]:
+    """Every HTTP route of a service (its entrypoints are in service.py and its mixins)."""
     from nameko.web.handlers import HttpRequestHandler
 
-    from services.intake.service import IntakeService
-    return {entrypoint.url for name in dir(IntakeService)
-            for entrypoint in getattr(getattr(IntakeService, name), "nameko_entrypoints", ())
+    return {entrypoint.url for name in dir(service_class)
+            for entrypoint in getattr(getattr(service_class, name), "nameko_entrypoints", ())
             if isinstance(entrypoint, HttpRequestHandler)}
+
+
+def gateway_routes() -> set[str]:
+    from services.gateway.service import GatewayService
+    return http_routes(GatewayService)
 
 
 def covered(path: str, prefix: str) -> bool:
@@ -303,15 +312,19 @@ def test_the_http_route_exposes_the_api_and_nothing_else(rendered, overlay):
     assert api["spec"]["parentRefs"] == [{"name": gateway["metadata"]["name"], "sectionName": "public"}]
     assert listeners["public"]["allowedRoutes"] == {"namespaces": {"from": "Same"}}
     backends = [ref for rule in api["spec"]["rules"] for ref in rule["backendRefs"]]
-    (intake_port,) = [port["port"] for port in objects(docs, "Service")["paht-intake"]["spec"]["ports"]]
-    assert backends == [{"name": "paht-intake", "port": intake_port}]
+    (gateway_port,) = [port["port"] for port in objects(docs, "Service")["paht-gateway"]["spec"]["ports"]]
+    assert backends == [{"name": "paht-gateway", "port": gateway_port}]     # the one front door
     prefixes = route_prefixes(api)
     for hidden in ("/metrics", "/healthz", "/healthz/ready", "/api/v1/_clock", "/api/v1/_clock/advance", "/"):
         assert not any(covered(hidden, prefix) for prefix in prefixes), hidden
-    public = {route for route in intake_routes()
+    public = {route for route in gateway_routes()
               if route.startswith(("/api/v1/", "/open311/")) and "/_clock" not in route}
+    assert "/api/v1/reports" in public and "/open311/v2/requests.<string:fmt>" in public
     unexposed = {route for route in public if not any(covered(route, prefix) for prefix in prefixes)}
-    assert not unexposed, f"intake routes missing from deploy/k8s/base/http-route.yaml: {sorted(unexposed)}"
+    assert not unexposed, f"gateway routes missing from deploy/k8s/base/http-route.yaml: {sorted(unexposed)}"
+    from services.intake.service import IntakeService
+    assert http_routes(IntakeService) <= {"/healthz", "/healthz/live", "/healthz/ready", "/metrics"}, \
+        "intake is internal: probes and metrics only"
     for name, route in routes.items():     # nothing else reaches a backend
         if name != "paht-api":
             assert all("backendRefs" not in rule for rule in route["spec"]["rules"]), name
@@ -344,7 +357,7 @@ def test_network_policies_allow_only_the_flow(rendered):
     inbound = {name: p for name, p in policies.items() if "ingress" in p["spec"]}
     assert set(inbound) == {"paht-api-from-gateway", "paht-metrics-from-prometheus"}
     assert inbound["paht-api-from-gateway"]["spec"]["podSelector"]["matchLabels"] == {"app": "paht",
-                                                                                      "service": "intake"}
+                                                                                      "service": "gateway"}
     (gateway,) = objects(rendered["production"], "Gateway").values()
     (proxies,) = inbound["paht-api-from-gateway"]["spec"]["ingress"][0]["from"]
     assert proxies["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "envoy-gateway-system"}}
@@ -361,11 +374,11 @@ def test_network_policies_allow_only_the_flow(rendered):
             for port in rule["ports"]:
                 egress_ports.setdefault(port["port"], set()).add(name)
     assert egress_ports == {53: {"paht-dns"}, 5672: {"paht-broker-and-store"}, 27017: {"paht-broker-and-store"},
-                            443: {"paht-publishing-notifications", "paht-intake-media-fetch"},
+                            443: {"paht-publishing-notifications", "paht-gateway-https"},
                             25: {"paht-publishing-notifications"}, 465: {"paht-publishing-notifications"},
                             587: {"paht-publishing-notifications"}}
     assert policies["paht-publishing-notifications"]["spec"]["podSelector"]["matchLabels"]["service"] == "publishing"
-    assert policies["paht-intake-media-fetch"]["spec"]["podSelector"]["matchLabels"]["service"] == "intake"
+    assert policies["paht-gateway-https"]["spec"]["podSelector"]["matchLabels"]["service"] == "gateway"
     for rule in policies["paht-broker-and-store"]["spec"]["egress"]:
         assert rule.get("to"), "production reaches only the operators' pods"
 
