@@ -96,10 +96,11 @@ lock: install
 lock-check:
 	scripts/check-lock
 
-## docs/api/openapi.json and asyncapi.json are what the code generates (`python -m services.gateway.apidoc write`
-## refreshes them).
+## docs/api/: the gateway's OpenAPI and AsyncAPI and intake's internal AsyncAPI, as the code generates them
+## (`python -m services.gateway.apidoc write`, `python -m services.intake.apidoc write`)
 api-check: install
 	$(BIN)/python -m services.gateway.apidoc check
+	$(BIN)/python -m services.intake.apidoc check
 
 ## Benchmarks; throughput.py starts the whole system on the broker (bench/e2e.py needs `make up`: run it by hand).
 bench: install

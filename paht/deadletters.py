@@ -11,9 +11,11 @@ import hashlib
 import json
 import traceback
 from datetime import datetime
+from typing import Any, Literal
 
 from kombu import Connection, Exchange, Queue
 from prometheus_client import Counter
+from pydantic import BaseModel, Field
 
 EXCHANGE = Exchange("paht.dead-letters", type="fanout", durable=True)
 QUEUE = Queue("paht.dead-letters", exchange=EXCHANGE, durable=True)
@@ -76,3 +78,22 @@ def replay(amqp_uri: str, letter: dict) -> None:
         connection.Producer().publish(letter["body"], exchange="", routing_key=letter["queue"], serializer="json",
                                       headers=letter.get("headers") or {}, delivery_mode=2, retry=True,
                                       retry_policy={"max_retries": 3})
+
+
+class DeadLetterError(BaseModel):
+    type: str
+    message: str
+    traceback: str | None = None
+
+
+class DeadLetter(BaseModel):
+    """A message that kept failing, kept by intake until it is replayed or dropped."""
+
+    id: str = Field(alias="_id")
+    status: Literal["open", "replayed", "dropped"]
+    queue: str | None
+    report_id: str | None
+    attempts: int | None
+    error: DeadLetterError
+    body: Any
+    headers: dict[str, Any] | None = None

@@ -1,13 +1,10 @@
-"""`write` and `check` of a service's API documents (`python -m services.gateway.apidoc write|check`): the stored
-copies in docs/api/, and exit 1 naming each stale one."""
+"""`write` and `check` of a service's API documents (`python -m services.<service>.apidoc write|check`: the
+gateway's public ones, intake's internal one): the stored copies in docs/api/, and exit 1 naming each stale one."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 from typing import Callable
-
-WRITE_COMMAND = "python -m services.gateway.apidoc write"
-
 
 def parser(directory: Path) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apidoc", description="the OpenAPI and AsyncAPI documents")
@@ -22,7 +19,8 @@ def stale(documents: dict[str, str], directory: Path) -> list[Path]:
             if not (directory / name).exists() or (directory / name).read_text(encoding="utf-8") != text]
 
 
-def main(argv: list[str], documents: Callable[[], dict[str, str]], directory: Path, out=print) -> int:
+def main(argv: list[str], documents: Callable[[], dict[str, str]], directory: Path, module: str, out=print) -> int:
+    """`module`: the one whose `write` refreshes these documents (services.gateway.apidoc …)."""
     args = parser(directory).parse_args(argv)
     if args.verb == "write":
         directory.mkdir(parents=True, exist_ok=True)
@@ -32,5 +30,5 @@ def main(argv: list[str], documents: Callable[[], dict[str, str]], directory: Pa
         return 0
     outdated = stale(documents(), directory)
     for path in outdated:
-        out(f"stale: {path} (run `{WRITE_COMMAND}`)")
+        out(f"stale: {path} (run `python -m {module} write`)")
     return 1 if outdated else 0

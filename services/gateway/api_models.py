@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from paht.actions import DECIDERS
+from paht.deadletters import DeadLetter
 from paht.apidocs.errors import ErrorBody
 from paht.apidocs.operations import Body, Content, Event, Operation, RpcOperation
 from paht.roles import STAFF_ROLES
@@ -322,25 +323,6 @@ class AccountAnswer(BaseModel):
 
     user: StaffAccount
     password: str | None = None
-
-
-class DeadLetterError(BaseModel):
-    type: str
-    message: str
-    traceback: str | None = None
-
-
-class DeadLetter(BaseModel):
-    """A message that kept failing, kept by intake until it is replayed or dropped."""
-
-    id: str = Field(alias="_id")
-    status: Literal["open", "replayed", "dropped"]
-    queue: str | None
-    report_id: str | None
-    attempts: int | None
-    error: DeadLetterError
-    body: Any
-    headers: dict[str, Any] | None = None
 
 
 class DeadLetterList(BaseModel):

@@ -82,4 +82,4 @@ class ApiDocApi:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.main(sys.argv[1:], documents, DOCS))
+    sys.exit(cli.main(sys.argv[1:], documents, DOCS, "services.gateway.apidoc"))

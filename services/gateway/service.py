@@ -47,7 +47,7 @@ from .record import Record, user_of
 from .rpc_api import RpcApi
 from .schemas import DeadLetterQuery, ScorecardQuery
 from .staff import authenticate
-from .submissions import fingerprint, reporter_key
+from .submissions import account_verified, fingerprint, reporter_key, without_credentials
 from .uploads import parse_part, read_media
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,10 @@ class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, 
             log.warning("submission not stored: media storage unavailable", exc_info=True)
             raise ApiError("SERVICE_UNAVAILABLE", retry_after=5) from None
         try:
-            return self.record.create_report(report=report_in.model_dump(mode="json"),
+            return self.record.create_report(report=without_credentials(report_in),
                                              media=[m.model_dump(mode="json") for m in media],
-                                             report_id=answer["id"], tracking_token=answer["tracking_token"])
+                                             report_id=answer["id"], tracking_token=answer["tracking_token"],
+                                             account_verified=account_verified(report_in.reporter))
         except ApiError as refused:
             if key and refused.code != "SERVICE_UNAVAILABLE":   # refused for good: the key may be used again
                 self.store.release_key(key)
@@ -173,8 +174,9 @@ class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, 
         media = self.put_media(read_media(request, settings.max_upload_bytes()), supplement.media_meta)
         return json_response(self.record.reporter_act(
             report_id=report_id, tracking_token=token, action="supplement",
-            supplement=supplement.model_dump(mode="json", exclude_unset=True),
-            media=[m.model_dump(mode="json") for m in media]))
+            supplement=without_credentials(supplement, exclude_unset=True),
+            media=[m.model_dump(mode="json") for m in media],
+            account_verified=supplement.reporter is not None and account_verified(supplement.reporter)))
 
     @http("POST", "/api/v1/reports/<string:report_id>/cancel")
     @guarded

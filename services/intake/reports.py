@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from paht import accounts
 from paht.errors import ApiError
 from paht.schemas import Decision, MediaRecord, ReportIn, SupplementIn, reporter_summary
 from paht.tokens import hash_token
@@ -14,13 +13,12 @@ from paht.tokens import hash_token
 CANCELLABLE = ("submitted", "needs_supplement", "accepted", "routing_unresolved", "dispatched")
 
 
-def reporter_record(reporter) -> dict:
-    """The reporter as stored: the account counts as signed in only with a valid proof — the citizens' identity
-    provider's token for it (`account_token`) or the sign-in service's HMAC (`account_proof`) — kept as a flag;
-    neither credential is stored."""
+def reporter_record(reporter, account_verified: bool) -> dict:
+    """The reporter as stored: whether the account is signed in is the gateway's finding (a valid proof — the
+    citizens' identity provider's token for it or the sign-in service's HMAC: paht.accounts), kept as a flag;
+    neither credential reaches the record."""
     record = reporter.model_dump(exclude={"account_proof", "account_token"})
-    record["account_verified"] = accounts.verified(reporter.account_id, reporter.account_proof,
-                                                   getattr(reporter, "account_token", None))
+    record["account_verified"] = account_verified
     return record
 
 
@@ -34,7 +32,7 @@ def result_photos(report: dict, cited: list[str], uploaded: list[str]) -> list[s
 
 
 def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, report_id: str,
-               tracking_token: str) -> dict:
+               tracking_token: str, account_verified: bool = False) -> dict:
     # a report a channel stores (channel_schemas.EnteredReport) says who entered it and when the caller reported
     entered_by, received_at = getattr(report_in, "entered_by", None), getattr(report_in, "received_at", None)
     actor = {"role": "reporter", "channel": report_in.channel} | ({"entered_by": entered_by} if entered_by else {})
@@ -42,7 +40,7 @@ def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, rep
         "_id": report_id,
         "pack": report_in.pack,
         "channel": report_in.channel,
-        "reporter": reporter_record(report_in.reporter),
+        "reporter": reporter_record(report_in.reporter, account_verified),
         "description": report_in.description,
         "category": report_in.category,
         "category_source": "reporter" if report_in.category else None,
@@ -68,12 +66,13 @@ def new_report(report_in: ReportIn, media: list[MediaRecord], now: datetime, rep
         | ({"entered_by": entered_by} if entered_by else {}) | ({"received_at": received_at} if received_at else {})
 
 
-def supplement_decision(report: dict, supplement: SupplementIn, media: list[MediaRecord], now: datetime) -> Decision:
+def supplement_decision(report: dict, supplement: SupplementIn, media: list[MediaRecord], now: datetime,
+                        account_verified: bool = False) -> Decision:
     """The reporter's answer to `needs_supplement`: merged into the report, which goes back to verification."""
     patch = {"reasons": [], "warnings": []}
     if supplement.reporter is not None:
         merged = dict(report.get("reporter") or {})
-        given = reporter_record(supplement.reporter)
+        given = reporter_record(supplement.reporter, account_verified)
         merged.update({k: v for k, v in given.items() if v is not None and k != "account_verified"})
         if supplement.reporter.account_id:
             merged["account_verified"] = given["account_verified"]

@@ -4,7 +4,7 @@ systems reach it through the gateway (record_rpc.py)."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
@@ -26,6 +26,7 @@ from .admin_rpc import AdminRpcApi
 from .dependencies import STORAGE_ERRORS, Applied, Background, Reports, outbox_grace
 from .public_events import PublicEvents
 from .record_rpc import RecordRpc
+from .rpc_schemas import AgencyCountersArgs
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,8 @@ class IntakeService(RecordRpc, AdminRpcApi, Observable):
     @rpc
     def agency_counters(self, pack_id, start, end):
         """Intake's share of one pack's agency scorecards for [start, end) (ISO datetimes)."""
-        start, end = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        call = AgencyCountersArgs.model_validate({"pack_id": pack_id, "start": start, "end": end})
+        pack_id, start, end = call.pack_id, call.start, call.end
         pack = get_pack(pack_id)
         reports = self.store.accountable(accountability.relevant_query(pack_id, start, end))
         followers: dict[str, list] = {}

@@ -113,8 +113,11 @@ def test_every_guarded_rpc_refuses_without_a_credential_and_answers_with_one(gua
         "intake.reporter_contact": ({"report_id": report_id}, None, operator),
     }
     from services.gateway.api_models import RPC_OPERATIONS
+    from services.intake.apidoc import RPC_OPERATIONS as RECORD_OPERATIONS
     assert {m for m in calls if m.startswith("gateway.")} == {
         f"gateway.{name}" for name, op in RPC_OPERATIONS.items() if op.auth == "staff-or-internal"}
+    assert {m for m in calls if m.startswith("intake.")} == {   # every guarded one (the record's calls: below)
+        f"intake.{name}" for name, op in RECORD_OPERATIONS.items() if op.auth == "internal" and op.tags != ("record",)}
     for method, (arguments, _, wrong_role) in calls.items():
         for credential in forged(monkeypatch, method, arguments, wrong_role):
             refused(rpc.proxy(method), **arguments, **({} if credential is None else {"credential": credential}))
@@ -201,3 +204,22 @@ def test_the_clis_say_why_they_were_refused(system, monkeypatch, capsys):
     assert users_cli.main(["reset", "admin"]) == 1 and dlq_cli.main(["list"]) == 1
     said = capsys.readouterr().out
     assert said.count("refused") == 2 and "PAHT_INTERNAL_SECRET" in said and "not a valid internal assertion" in said
+
+
+def test_the_records_calls_take_the_internal_assertion_only(system, monkeypatch):
+    """The gateway's calls to the record answer nothing to a broker user without PAHT's secret."""
+    from services.intake.apidoc import RPC_OPERATIONS
+
+    system.start("intake")
+    report_id = system.submit(good_report()).json()["id"]
+    arguments = {"report_id": report_id}
+    with ClusterRpcProxy(system.rabbit_config, timeout=30) as cluster:
+        record = sorted(name for name, op in RPC_OPERATIONS.items() if op.tags == ("record",))
+        assert len(record) == 10
+        for credential in (None, system.tokens["admin"], foreign_assertion(monkeypatch, "intake.public_report",
+                                                                           arguments),
+                           internal_credential("intake.public_report", arguments, now=time.time() - 120)):
+            answer = cluster.intake.public_report(**arguments, **({} if credential is None else
+                                                                 {"credential": credential}))
+            assert answer["error"]["code"] == "FORBIDDEN" and "ok" not in answer
+        assert call_internal("intake", cluster.intake, "public_report", **arguments)["ok"]["view"]["id"] == report_id

@@ -12,12 +12,13 @@ from pydantic import Field
 from paht import accounts, callers, oidc
 from paht.errors import ApiError
 from paht.rules import get_pack
-from paht.schemas import Reporter
+from paht.schemas import Reporter, ReportIn
 from paht.storage import DuplicateKeyError, open_database
 from paht.users_cli import parser as users_parser
 from paht.users_cli import run as users_run
 from services.gateway import staff
 from services.gateway.dependencies import DoorStore
+from services.gateway.submissions import account_verified, without_credentials
 from services.intake.reports import reporter_record
 from tests.oidc_helpers import Provider, stranger_key
 
@@ -205,11 +206,16 @@ def test_a_citizen_account_counts_with_its_providers_token_or_the_hmac_proof(mon
         assert not accounts.verified("hue-s-2002", None, token)                 # another account's token
         assert not accounts.verified("hue-s-1001", None, idp.token("hue-s-1001", key=stranger_key()))
         assert not accounts.verified("hue-s-1001", None, idp.token("hue-s-1001", lifetime=-120))
-        record = reporter_record(ReporterWithToken(name="An", account_id="hue-s-1001", account_token=token))
+        with_token = ReporterWithToken(name="An", account_id="hue-s-1001", account_token=token)
+        assert account_verified(with_token)                                     # the gateway's finding …
+        record = reporter_record(with_token, account_verified(with_token))      # … kept by the record as a flag
         assert record["account_verified"] and "account_token" not in record
         assert accounts.verified("hue-s-1001", accounts.proof("hue-s-1001"))      # local/demo proof still works
-        record = reporter_record(Reporter(account_id="hue-s-1001", account_proof=accounts.proof("hue-s-1001")))
+        with_proof = Reporter(account_id="hue-s-1001", account_proof=accounts.proof("hue-s-1001"))
+        record = reporter_record(with_proof, account_verified(with_proof))
         assert record["account_verified"] and "account_proof" not in record
+        report = ReportIn(pack="thua-thien-hue-2022", description="Ổ gà", reporter=with_proof)
+        assert "account_proof" not in without_credentials(report)["reporter"]
     finally:
         idp.close()
         oidc.JWKS.clear()
