@@ -177,13 +177,26 @@ def test_the_stored_documents_are_current():
     assert stored["openapi"] == "3.1.0"
 
 
+MODULE = "services.gateway.apidoc"
+
+
 def test_check_names_a_stale_file_and_write_refreshes_it(tmp_path):
     said = []
-    assert cli.main(["write"], apidoc.documents, tmp_path, out=said.append) == 0
-    assert cli.main(["check"], apidoc.documents, tmp_path, out=said.append) == 0
+    assert cli.main(["write"], apidoc.documents, tmp_path, MODULE, out=said.append) == 0
+    assert cli.main(["check"], apidoc.documents, tmp_path, MODULE, out=said.append) == 0
     text = (tmp_path / "asyncapi.json").read_text(encoding="utf-8")
     assert text.endswith("}\n") and text.startswith('{\n  "asyncapi"')
     (tmp_path / "asyncapi.json").write_text(text.replace('"3.0.0"', '"2.6.0"', 1), encoding="utf-8")
     said.clear()
-    assert cli.main(["check"], apidoc.documents, tmp_path, out=said.append) == 1
-    assert said == [f"stale: {tmp_path / 'asyncapi.json'} (run `{cli.WRITE_COMMAND}`)"]
+    assert cli.main(["check"], apidoc.documents, tmp_path, MODULE, out=said.append) == 1
+    assert said == [f"stale: {tmp_path / 'asyncapi.json'} (run `python -m {MODULE} write`)"]
+
+
+def test_intakes_internal_document_is_current_and_lists_every_rpc():
+    from services.intake import apidoc as intake_apidoc
+
+    stored = intake_apidoc.DOCS / "intake-asyncapi.json"
+    assert stored.read_text(encoding="utf-8") == intake_apidoc.documents()["intake-asyncapi.json"]
+    operations = json.loads(stored.read_text(encoding="utf-8"))["operations"]
+    assert {name.split(".", 1)[1] for name in operations} == set(intake_apidoc.RPC_OPERATIONS)
+    assert {op["x-audience"] for op in operations.values()} == {"internal"}
