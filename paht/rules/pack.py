@@ -8,6 +8,7 @@ from jinja2 import Environment, FileSystemLoader
 from paht.metrics import RULE_EVALUATION_SECONDS, timed
 
 from .engine import StageEngine, complete_facts
+from .steps import DeclaredStep, declared_steps
 
 DECISION_ORDER = ("reject", "request_supplement", "forward_for_monitoring")
 ACCEPTANCE_OUTCOME = {"reject": "rejected", "request_supplement": "needs_supplement",
@@ -24,6 +25,7 @@ class Pack:
         self._used = {stage: set().union(*(r["facts_used"] for r in rules)) if rules else set()
                       for stage, rules in stages.items()}
         self._templates = Environment(loader=FileSystemLoader(str(path)), autoescape=False, keep_trailing_newline=True)
+        self._steps = declared_steps(stages.get("sla") or [])
 
     @property
     def categories(self) -> dict:
@@ -32,6 +34,11 @@ class Pack:
 
     def rule(self, rule_id: str) -> dict:
         return self._rules[rule_id]
+
+    def step(self, name: str) -> DeclaredStep:
+        """What the pack declares of a step as a whole (paht/rules/steps.py): whether it is timed, and the deadline
+        every report at it gets. The sla service alone evaluates a report's deadline."""
+        return self._steps.get(name) or DeclaredStep(name)
 
     def fired(self, stage: str, facts: dict) -> list[dict]:
         facts = complete_facts(stage, facts, self._used.get(stage, set()))

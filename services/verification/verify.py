@@ -88,12 +88,13 @@ def operator_check_decision(report: dict, facts: dict, result: dict, event_id: s
 
 def needs_identity_check(pack, facts: dict, result: dict) -> bool:
     """An otherwise acceptable report from a first-time reporter whose identity nobody has confirmed waits for
-    the operator's check, where the pack sets a deadline for it."""
+    the operator's check, where the pack times that check (its declared `identity_check` step, paht/rules/steps.py;
+    the sla service opens and judges the deadline itself)."""
     if result["decision"] != "accepted" or facts["identity_status"] == "confirmed":
         return False
     if not facts["first_time_reporter"] and facts["identity_status"] != "pending":
         return False
-    return pack.evaluate("sla", {"step": "identity_check"}).get("decision") == "set_deadline"
+    return pack.step("identity_check").timed
 
 
 def identity_check_decision(report: dict, facts: dict, event_id: str, now: datetime,
