@@ -160,7 +160,7 @@ def context_for(notice: Notice, announced: Transitioned, pack, contact: dict | N
         "reporter_name": (contact or {}).get("name"),
         "reasons": [dict(reason, how=HOW_TO_FIX.get(reason.get("code"), DEFAULT_FIX))
                     for reason in report.get("reasons") or []],
-        "supplement_time": allowed_time(pack, "supplement", report),
+        "supplement_time": allowed_time(pack, "supplement"),
         "agency": {"id": notice.agency, "name": (agencies.get(notice.agency) or {}).get("name", notice.agency),
                    "role": notice.role} if notice.agency else None,
         "lead_name": (agencies.get(lead) or {}).get("name", lead) if lead else None,
@@ -174,12 +174,15 @@ def context_for(notice: Notice, announced: Transitioned, pack, contact: dict | N
     }
 
 
-def allowed_time(pack, step: str, report: dict) -> str | None:
-    """The time the pack gives for a step, in words ("02 ngày làm việc"), or None when it sets none."""
-    rule = pack.evaluate("sla", {"step": step, "urgent": bool(report.get("urgent"))})
-    if rule.get("decision") != "set_deadline":
+def allowed_time(pack, step: str) -> str | None:
+    """The time the pack gives every report for a step, in words ("02 ngày làm việc"); None when it sets none or
+    the time depends on the report. The pack's declaration of the step (paht/rules/steps.py), not an evaluation:
+    the sla service alone times a report, and the supplement notice goes out on the change that makes it open the
+    step's deadline, before that deadline is on the report."""
+    deadline = pack.step(step).deadline
+    if deadline is None:
         return None
-    amount, unit = rule["amount"], UNIT_NAMES.get(rule["unit"], rule["unit"])
+    amount, unit = deadline["amount"], UNIT_NAMES.get(deadline["unit"], deadline["unit"])
     return f"{int(amount):02d} {unit}" if float(amount).is_integer() else f"{amount} {unit}"
 
 

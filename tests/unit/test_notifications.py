@@ -223,7 +223,7 @@ def test_agencies_get_the_webhook_and_the_e_mail_of_their_directory_entry():
     real = get_pack(PACK)
     directory = dict(real.agencies, **{"so-xay-dung": dict(real.agencies["so-xay-dung"], email="sxd@hue.gov.vn")})
     pack = type("Pack", (), {"path": real.path, "meta": real.meta, "agencies": directory,
-                             "categories": real.categories, "evaluate": real.evaluate})()
+                             "categories": real.categories, "step": real.step})()
     channels = sorted(e["channel"] for e in entries(change, pack=pack) if e["recipient"] == "agency:so-xay-dung")
     assert channels == ["agency_webhook", "email"]
     warning = entries(deadline_change("deadline_warning", "process"))
@@ -280,7 +280,7 @@ def test_a_notifications_only_link_is_the_portals_page_of_the_report_without_a_t
     real = get_pack(pack_id)
     directory = {agency: dict(entry, email=f"{agency}@example.gov.vn") for agency, entry in real.agencies.items()}
     pack = type("Pack", (), {"path": real.path, "meta": real.meta, "agencies": directory,
-                             "categories": real.categories, "evaluate": real.evaluate})()
+                             "categories": real.categories, "step": real.step})()
     page = "https://paht.example.gov.vn/reports/PA-261124-0000ABCD"
     change = announced("verified", "submitted", "needs_supplement", reasons=REASONS, assigned_agencies=ASSIGNED,
                        route={"suggested_agency": "dien-luc"}, result={"text": "Đã vá ổ gà."},
