@@ -376,6 +376,12 @@ def public_url() -> str:
     return os.environ.get("PAHT_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 
+def tile_url() -> str | None:
+    """The portal's map tiles (`https://tile.example.vn/{z}/{x}/{y}.png`); unset, the maps show the ward polygons
+    and the reports only (they work offline, and the Content-Security-Policy allows no other host)."""
+    return os.environ.get("PAHT_TILE_URL") or None
+
+
 def smtp_url() -> str | None:
     """smtp://[user:password@]host[:port][?starttls=1] (port 25) or smtps://… (TLS from the start, port 465) of the
     mail relay; unset: no e-mail is sent. TLS always verifies the relay's certificate and host name."""

@@ -9,6 +9,21 @@ STATES = (
 )
 TERMINAL = frozenset({"rejected", "cancelled", "published", "delivered_privately", "forwarded_for_monitoring"})
 RESULT_DELIVERED = ("published", "delivered_privately")   # the result reached the public, or the reporter alone
+LABELS = {   # what people read of a state: Vietnamese, English
+    "submitted": ("Đã gửi, đang kiểm tra", "Submitted, being checked"),
+    "needs_supplement": ("Cần bổ sung thông tin", "Needs more information"),
+    "rejected": ("Không được tiếp nhận", "Not accepted"),
+    "cancelled": ("Đã hủy", "Cancelled"),
+    "accepted": ("Đã tiếp nhận", "Accepted"),
+    "routing_unresolved": ("Đang xác định cơ quan xử lý", "Finding the competent agency"),
+    "dispatched": ("Đã chuyển cơ quan xử lý", "Sent to the agency"),
+    "in_progress": ("Đang xử lý", "Being handled"),
+    "result_submitted": ("Đã báo cáo kết quả, chờ phê duyệt", "Result reported, awaiting approval"),
+    "approved": ("Kết quả đã được duyệt, chờ công khai", "Result approved, to be published"),
+    "published": ("Đã có kết quả, đã công khai", "Result published"),
+    "delivered_privately": ("Đã gửi kết quả riêng cho người phản ánh", "Result delivered privately"),
+    "forwarded_for_monitoring": ("Chuyển cơ quan chức năng theo dõi", "Forwarded for monitoring"),
+}
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "submitted": frozenset({"needs_supplement", "rejected", "cancelled", "accepted", "forwarded_for_monitoring"}),

@@ -48,7 +48,16 @@ def gateway_openapi() -> dict:
 
     from .api_models import EXCLUDED, OPERATIONS
     from .service import GatewayService
-    return openapi_document(GatewayService, OPERATIONS, EXCLUDED, OPENAPI_INFO)
+    return openapi_document(GatewayService, OPERATIONS, EXCLUDED | portal_pages(GatewayService), OPENAPI_INFO)
+
+
+PAGES = "the portal's HTML pages and assets (services/gateway/pages), not the JSON API"
+
+
+def portal_pages(service_cls) -> dict[tuple[str, str], str]:
+    from paht.apidocs.entrypoints import http_routes
+    return {route: PAGES for route, name in http_routes(service_cls).items()
+            if getattr(getattr(service_cls, name), "portal_page", False)}
 
 
 def gateway_asyncapi() -> dict:

@@ -43,6 +43,8 @@ from .channels import ChannelsApi
 from .dependencies import STORAGE_ERRORS, Background, Door, RateLimits
 from .listings import ListingsApi
 from .open311 import Open311Api
+from .pages.assets import StaticFiles
+from .pages.public import PublicPages
 from .record import Record, user_of
 from .rpc_api import RpcApi
 from .schemas import DeadLetterQuery, ScorecardQuery
@@ -53,7 +55,8 @@ from .uploads import parse_part, read_media
 log = logging.getLogger(__name__)
 
 
-class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, ApiDocApi, Observable):
+class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, ApiDocApi, PublicPages, StaticFiles,
+                     Observable):
     name = "gateway"
 
     config = Config()

@@ -100,6 +100,16 @@ class PublicationStore:
                 "next": encode_cursor(page[-1]) if len(found) > limit else None}
 
 
+    def points(self, pack=None, ward=None, category=None, since=None, until=None, limit: int = 20000) -> list:
+        """[report id, lat, lon, category] of the public records that have a public place, newest first: what the
+        portal's map draws (a compact list, so a province's ten thousand results load in one answer)."""
+        since, until = (moment and aware(moment, name) for moment, name in ((since, "since"), (until, "until")))
+        query = feed_query(pack, ward, category, since, until) | {"location.lat": {"$ne": None}}
+        return [[item["_id"], item["location"]["lat"], item["location"]["lon"], item.get("category")]
+                for item in self.publications.find(query, {"location": 1, "category": 1},
+                                                   sort=[("at", -1), ("_id", -1)], limit=max(1, min(limit, 20000)))]
+
+
 class Publications(DependencyProvider):
     def setup(self):
         self.store = PublicationStore(storage.open_database("publishing"))

@@ -8,6 +8,7 @@ from nameko.rpc import rpc
 
 from paht import actors, clock
 from paht.bus import derived_id, on_transition, send
+from paht.errors import ApiError
 from paht.events import jsonable
 from paht.roles import CENTRE_ROLES
 from paht.rules import get_pack
@@ -53,6 +54,14 @@ class PublishingService(Notifier, Observable):
         decision = publication_decision(report, get_pack(report["pack"]), clock.now(), uuid.uuid4().hex, actor,
                                         result_text=body.get("result_text"), letter_number=body.get("letter_number"))
         return {"decision": decision.model_dump(mode="json")}
+
+    @rpc
+    def map_points(self, pack=None, ward=None, category=None, since=None, until=None):
+        """The public records' places for the portal's map: [[report id, lat, lon, category], …]."""
+        try:
+            return self.publications.points(pack, ward, category, since, until)
+        except ApiError as exc:
+            return exc.body()
 
     @rpc
     def feed(self, pack=None, limit=50, ward=None, category=None, since=None, until=None, bbox=None, cursor=None):

@@ -37,9 +37,8 @@ PHONE_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHT
                "Chrome/156.0.0.0 Mobile Safari/537.36")
 
 REPO = Path(__file__).resolve().parents[2]
-# axe-core: the gateway's own vendored copy once it exists, else the tests' (tests/browser/vendor/axe-core/README.md)
-AXE_SOURCES = (REPO / "services/gateway/pages/static/vendor/axe-core/axe.min.js",
-               Path(__file__).resolve().parent / "vendor/axe-core/axe.min.js")
+# axe-core, vendored with the portal's assets by scripts/vendor-assets
+AXE_SOURCES = (REPO / "services/gateway/pages/static/vendor/axe-core/axe.min.js",)
 
 BROWSER_TESTS = Path(__file__).resolve().parent
 _screenshots: Path | None = None   # set by the `_screenshot_dir` fixture
