@@ -19,7 +19,7 @@ from paht.web import http, validation_fields
 from ..schemas import FeedQuery
 from ..submissions import reporter_key
 from ..uploads import read_media
-from .web import page
+from .web import page, signed_in
 
 CANCELLABLE = ("submitted", "needs_supplement", "accepted", "routing_unresolved", "dispatched")
 
@@ -75,9 +75,8 @@ def number(text: str | None):
 
 class PublicPages:
     def signed_in(self, request) -> dict | None:
-        from .web import SESSION_COOKIE
-        token = request.cookies.get(SESSION_COOKIE)
-        return self.store.user_by_token(token) if token else None
+        """The staff user of the session cookie, if any (the header shows their links)."""
+        return signed_in(self.store, request)
 
     # ---- the published results -------------------------------------------------------------------------------
     @http("GET", "/")

@@ -75,6 +75,12 @@ def content_security_policy() -> str:
             "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
+def signed_in(store, request) -> dict | None:
+    """The staff user whose login session the cookie holds (resolved as a bearer token is: staff.resolve)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    return store.user_by_token(token) if token else None
+
+
 def secure_cookies() -> bool:
     return settings.environment() not in ("dev", "test")
 
