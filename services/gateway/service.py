@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
+from nameko.timer import timer
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
@@ -71,6 +72,14 @@ class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, 
     rating = TimedRpcProxy("rating")
     verification = TimedRpcProxy("verification")
     publishing = TimedRpcProxy("publishing")
+
+    @timer(interval=3600)
+    def forget_expired_keys(self):
+        """Idempotency keys (and account RPCs' assertion nonces) past their hours (PAHT_IDEMPOTENCY_HOURS)."""
+        try:
+            self.store.forget_keys(clock.now())
+        except STORAGE_ERRORS as exc:
+            log.warning("expired idempotency keys not forgotten now: %s", exc)
 
     # ---- citizens -----------------------------------------------------------------------------------------
     @http("POST", "/api/v1/reports")
