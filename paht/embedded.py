@@ -352,13 +352,14 @@ class Collection:
                 self._indexed.update(_INDEXED_FIELD.findall(sql))
 
     # helpers
-    def _found(self, query: dict, limit: int = 0) -> list[tuple[str, dict]]:
-        """(stored text, decoded document) of the documents that match, up to limit (0: all)."""
+    def _found(self, query: dict, limit: int = 0, order: str = "") -> list[tuple[str, dict]]:
+        """(stored text, decoded document) of the documents that match, up to limit (0: all), in `order` (an SQL
+        ORDER BY, _ordered) when given."""
         query = _aware(query)
         where, params = self._narrow(query)
         found = []
         with self.database.lock, contextlib.closing(
-                self.database.conn.execute(f'SELECT doc FROM "{self._table}"{where}', params)) as cursor:
+                self.database.conn.execute(f'SELECT doc FROM "{self._table}"{where}{order}', params)) as cursor:
             for (text,) in cursor:
                 doc = _loads(text)
                 if matches(doc, query):
@@ -366,6 +367,15 @@ class Collection:
                     if len(found) == limit:
                         break
         return found
+
+    def _ordered(self, sort) -> str:
+        """The SQL ORDER BY of a sort on `_id` and indexed fields (which hold scalars: null, numbers, strings,
+        datetimes — SQLite orders these classes as MongoDB does, a datetime's BLOB after every string), so a sorted
+        find with a limit reads in order and stops there instead of decoding every match; "" for any other sort."""
+        if not sort or any(key != "_id" and key not in self._indexed for key, _ in sort):
+            return ""
+        return " ORDER BY " + ", ".join(f"{_sql_key(key)} {'DESC' if direction < 0 else 'ASC'}"
+                                        for key, direction in sort) + ", rowid"   # ties as stored, like Python's
 
     def _narrow(self, query: dict) -> tuple[str, list]:
         """An SQL WHERE over `_id` and the indexed fields the query constrains. It must select every document that
@@ -438,8 +448,9 @@ class Collection:
             return ids
 
     def find(self, filter: dict | None = None, projection=None, sort=None, limit: int = 0):
-        docs = [doc for _, doc in self._found(filter or {}, 0 if sort else limit)]
-        for key, direction in reversed(sort or []):
+        order = self._ordered(sort)
+        docs = [doc for _, doc in self._found(filter or {}, limit if order or not sort else 0, order)]
+        for key, direction in reversed(sort or [] if not order else []):
             docs.sort(key=lambda d, k=key, desc=direction < 0: _sort_key(d, k, desc), reverse=direction < 0)
         if limit:
             docs = docs[:limit]

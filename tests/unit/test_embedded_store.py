@@ -201,3 +201,27 @@ def test_sorting_mixed_types_follows_mongodb_type_order():
                          "true", "dt"]
     descending = [d["_id"] for d in db.s.find({}, sort=[("v", -1), ("_id", 1)])]
     assert descending[:4] == ["dt", "true", "false", "nested"] and descending[5:7] == ["array", "str"]
+
+
+sortable = (st.none() | st.integers(-2 ** 53, 2 ** 53) | floats
+            | st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
+            | datetimes)   # what an indexed field holds: a scalar (no booleans, arrays or objects)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.none(), sortable), sortable), min_size=1, max_size=25),
+       st.sampled_from([[("at", -1), ("_id", -1)], [("at", 1)], [("at", -1)], [("_id", 1)], [("at", 1), ("n", -1)]]),
+       st.integers(0, 30))
+def test_a_sort_on_indexed_fields_read_in_sql_order_is_the_python_sort(rows, sort, limit):
+    """find(sort, limit) on indexed fields stops reading at the limit, in SQLite's order: the same documents in the
+    same order as sorting every match in Python (MongoDB's order of types: null, numbers, strings, datetimes)."""
+    indexed, plain = Database(":memory:")["t"], Database(":memory:")["t"]
+    indexed.create_index([("at", 1)])
+    indexed.create_index([("n", 1)])
+    for number, (at, n) in enumerate(rows):
+        doc = {"_id": f"r{number:03d}", "n": n, **({} if at is None else {"at": at})}
+        indexed.insert_one(dict(doc))
+        plain.insert_one(dict(doc))
+    assert indexed._ordered(sort)   # the pushed-down path is the one under test
+    expected = plain.find({}, sort=sort, limit=limit)
+    assert [d["_id"] for d in indexed.find({}, sort=sort, limit=limit)] == [d["_id"] for d in expected]
