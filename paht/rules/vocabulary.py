@@ -30,8 +30,10 @@ FACTS: dict[str, dict[str, object]] = {
     },
     # rework_kind: the centre's rework request (`format` | `content`), "" for every other step
     "sla": {"step": "process", "urgent": False, "multi_agency": False, "designated": False, "rework_kind": ""},
-    # subject citizen: one reporter's record; subject agency: one agency's counters over one period (day, week,
-    # month, quarter, year), computed from the reports' timelines and deadlines (services/rating/scorecards.py)
+    # subject citizen: one reporter's record (services/verification/penalties.py: abusive submissions ever, violating
+    # interactions within the pack's interaction_violation_window); subject agency: one agency's counters over one
+    # period (day, week, month, quarter, year), computed from the reports' timelines and deadlines
+    # (services/rating/scorecards.py)
     "penalties": {
         "subject": "agency", "abusive_submissions_total": 0, "violations_month": 0,
         "period": "month", "received": 0, "resolved": 0, "on_time": 0, "late_count": 0, "late_over_limit_count": 0,
@@ -94,7 +96,7 @@ OPENED_STEPS = (
 
 # pack.yaml parameters the code reads itself (not through a rule's $name); any other parameter that no rule
 # references is refused by `paht rules check`; tests/unit/test_rules_values.py keeps this list equal to the code
-CODE_PARAMETERS = ("extension_max_fraction", "late_report_limit")
+CODE_PARAMETERS = ("extension_max_fraction", "interaction_violation_window", "late_report_limit")
 
 # operator checks: a `warn` rule with `check: <name>` holds the report in `submitted` until the operator judges
 # the check (judge {"name": <name>, "value": "confirmed" | "rejected"}); rejected → the rule's reason rejects it

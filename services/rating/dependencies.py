@@ -1,4 +1,5 @@
-"""Rating's data: ratings, reporters' interactions, counted violations."""
+"""Rating's data: ratings, reporters' interactions, periodic reports (a reporter's violations and locks are
+verification's; what an earlier version kept of them here is handed over)."""
 from __future__ import annotations
 
 from nameko.extensions import DependencyProvider
@@ -14,6 +15,7 @@ class RatingStore:
         self.periodic = db["periodic_reports"]
         self.periodic.create_index([("pack", 1)])
         self.checks = db["periodic_checks"]
+        self.legacy_handed_over = False
 
     def record_rating(self, report_id: str, pack: str, rating: dict) -> None:
         self.ratings.update_one({"_id": report_id}, {"$set": {"pack": pack, **rating}}, upsert=True)
@@ -21,6 +23,24 @@ class RatingStore:
     def record_interaction(self, event_id: str, report_id: str, message: str, at) -> None:
         self.interactions.update_one({"_id": event_id}, {"$set": {"report_id": report_id, "message": message,
                                                                   "at": at}}, upsert=True)
+
+    # ---- upgrade: the citizen's interaction penalties moved to verification ------------------------------------
+    def legacy_penalty_records(self, limit: int = 500) -> tuple[list[dict], list[dict]]:
+        """(violating interactions, interaction locks) an earlier version of this service kept here and has not
+        handed over to verification yet: at most `limit` of each, oldest first. Empty once handed over (then
+        this process looks no more)."""
+        if self.legacy_handed_over:
+            return [], []
+        violations = list(self.interactions.find({"violation": True}, sort=[("at", 1)], limit=limit))
+        locks = list(self.interactions.find({"lock": True}, sort=[("at", 1)], limit=limit))
+        if not violations and not locks:
+            self.legacy_handed_over = True
+        return violations, locks
+
+    def forget_legacy(self, ids: list[str]) -> None:
+        """Handed over: the records (and the refused messages' texts they kept) are deleted."""
+        if ids:
+            self.interactions.delete_many({"_id": {"$in": ids}})
 
     def all_ratings(self, pack: str | None = None) -> list[dict]:
         return list(self.ratings.find({} if pack is None else {"pack": pack}))

@@ -1,19 +1,16 @@
 """Rating's domain: the reporter's rating on the pack's scale, their follow-up messages, and agency scorecards."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from paht.errors import Refused
-from paht.schemas import Decision, lead_agency
+from paht.events import jsonable
+from paht.schemas import Decision, lead_agency, summary_key
 from paht.states import RESULT_DELIVERED, TERMINAL
-from paht.worktime import calendar_for
 
 from .schemas import RatingRecord
 
 RATEABLE = RESULT_DELIVERED
-# "tương tác vi phạm trên 03 lần trong vòng 1 tháng" (ST-22 Điều 15 khoản 1, ST-23 Điều 17 khoản 1, TTH Điều 14
-# khoản 1, VL Điều 15 khoản 1 điểm b): the reporter's violating interactions of the last month
-VIOLATION_WINDOW = timedelta(days=30)
 # what a "Không hài lòng" rating does (pack.yaml rating_scale.unsatisfied.action)
 UNSATISFIED_ACTIONS = ("reprocess", "clarify", "new_report")
 # a reporter may still write about a delivered result (to clarify or contest it), not about a report that ended
@@ -75,38 +72,33 @@ def interaction_decision(report: dict, message: str, now: datetime, event_id: st
                     patch={"interactions_open": True})
 
 
-def interaction_lock(interactions, reporter_key: str | None, now: datetime) -> dict | None:
-    """The reporter's running interaction lock (the pack's penalties rule `lock_interaction`), if any.
+def penalty_subject(report: dict) -> dict:
+    """What verification needs of the report to judge its reporter's interactions: its id, pack and reporter key
+    (paht.schemas.reporter_summary's key; never the message)."""
+    return {"id": report["id"], "pack": report["pack"], "reporter": {"key": summary_key(report)}}
 
-    Interactions, violating ones and the locks they earned are kept in rating's `interactions` collection."""
+
+def lock_detail(lock: dict) -> str:
+    """What an INTERACTION_LOCKED refusal says of the lock (verification's interaction_gate answer)."""
+    until = lock.get("until") or "until the centre lifts it"
+    return f"{lock.get('message') or ''} ({lock.get('rule')}, {lock.get('article')}; until {until})".lstrip()
+
+
+def violation_detail(lock: dict | None) -> str:
+    """What a PROHIBITED_INTERACTION refusal says: counted, and whether it locked the reporter's interactions."""
+    if lock is None:
+        return "counted as a violation"
+    return f"counted as a violation; interactions now locked: {lock_detail(lock)}"
+
+
+# ---- upgrade: what an earlier version kept in rating's `interactions` collection --------------------------------
+def legacy_lock(interactions, reporter_key: str | None, now: datetime) -> dict | None:
+    """An interaction lock an earlier version of this service recorded (`lock:<reporter key>`) and has not handed
+    over to verification yet, while it runs (read as a fallback until the hand-over)."""
     if not reporter_key:
         return None
     lock = interactions.find_one({"_id": f"lock:{reporter_key}"})
     if lock is None or (lock.get("until") is not None and lock["until"] <= now):
         return None
-    return lock
-
-
-def count_violation(interactions, pack, reporter_key: str | None, report_id: str, event_id: str, message: str,
-                    phrases: list[str], now: datetime) -> dict | None:
-    """A refused interaction with prohibited wording counts against its reporter; the pack's penalties rules
-    (subject citizen, `violations_month`: the reporter's violating interactions of the last month) decide on a
-    lock. Returns the lock it earned, if any."""
-    if not reporter_key:
-        return None
-    interactions.update_one({"_id": event_id}, {"$set": {
-        "report_id": report_id, "reporter_key": reporter_key, "violation": True, "phrases": phrases, "at": now,
-        "message": message}}, upsert=True)
-    recent = [doc for doc in interactions.find({"reporter_key": reporter_key, "violation": True})
-              if doc.get("at") is not None and doc["at"] > now - VIOLATION_WINDOW]
-    actions = pack.evaluate("penalties", {"subject": "citizen", "violations_month": len(recent),
-                                          "abusive_submissions_total": 0})["actions"]
-    lock = next((a for a in actions if a["action"] == "lock_interaction"), None)
-    if lock is None:
-        return None
-    duration = lock.get("duration")
-    until = calendar_for(pack.meta).add(now, duration["amount"], duration["unit"]) if duration else None
-    record = {"reporter_key": reporter_key, "lock": True, "until": until, "rule": lock["rule"],
-              "article": lock["article"], "message": lock.get("message"), "at": now, "violations": len(recent)}
-    interactions.update_one({"_id": f"lock:{reporter_key}"}, {"$set": record}, upsert=True)
-    return record
+    return jsonable({"lock": "interaction", "rule": lock.get("rule"), "article": lock.get("article"),
+                     "message": lock.get("message"), "until": lock.get("until")})

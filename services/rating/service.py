@@ -10,7 +10,7 @@ from eventlet.semaphore import Semaphore
 from nameko.events import BROADCAST, EventDispatcher, event_handler
 from nameko.rpc import rpc
 
-from paht import clock, periods, settings
+from paht import callers, clock, periods, settings
 from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.errors import Refused
 from paht.events import CLOCK_ADVANCED, jsonable
@@ -24,11 +24,13 @@ from paht.wordlists import content_facts, load_wordlists
 from . import periodic
 from .dependencies import Ratings
 from .ratings import (
-    count_violation,
     interaction_decision,
-    interaction_lock,
+    legacy_lock,
+    lock_detail,
+    penalty_subject,
     rating_decision,
     unsatisfied_follow_up,
+    violation_detail,
 )
 from .scorecards import province_scorecards
 
@@ -42,6 +44,7 @@ class RatingService(Observable):
     store = Ratings()
     sla = TimedRpcProxy("sla")
     intake = TimedRpcProxy("intake")
+    verification = TimedRpcProxy("verification")
     dispatch = EventDispatcher()
 
     @rpc
@@ -67,27 +70,55 @@ class RatingService(Observable):
 
     @rpc
     def interact(self, report, message):
-        """A reporter's message on a report: refused while their interactions are locked; refused and counted as
-        a violation when it has prohibited wording (the word lists verification uses), which may lock them."""
+        """A reporter's message on a report: refused while verification says their interactions are locked (or
+        their account: the citizen's penalties are verification's); refused when it has prohibited wording (the
+        word lists verification uses), which verification counts as a violation and which may lock them — that
+        refusal says so. Verification not answering in time: SERVICE_UNAVAILABLE."""
         now = clock.now()
-        key = tenant_key(report)
-        lock = interaction_lock(self.store.interactions, key, now)
-        if lock is not None:
-            until = lock["until"].isoformat() if lock.get("until") else "until the centre lifts it"
-            return Refused("INTERACTION_LOCKED", f"{lock.get('message') or ''} ({lock['rule']}, {lock['article']}; "
-                                                 f"until {until})").answer()
+        subject = penalty_subject(report)
         try:
-            decision = interaction_decision(report, message, now, uuid.uuid4().hex)
-        except Refused as refused:
-            return refused.answer()
-        phrases = content_facts(message, load_wordlists(rules_root()))
-        if phrases["prohibited_content"]:
-            locked = count_violation(self.store.interactions, get_pack(report["pack"]), key, report["id"],
-                                     decision.event_id, message, phrases["matched_phrases"], now)
-            detail = "counted as a violation" + (f"; interactions locked ({locked['article']})" if locked else "")
-            return Refused("PROHIBITED_INTERACTION", detail).answer()
+            lock = self.ask_verification("interaction_gate", report=subject) \
+                or legacy_lock(self.store.interactions, tenant_key(report), now)
+            if lock is not None:
+                return Refused("INTERACTION_LOCKED", lock_detail(lock)).answer()
+            try:
+                decision = interaction_decision(report, message, now, uuid.uuid4().hex)
+            except Refused as refused:
+                return refused.answer()
+            phrases = content_facts(message, load_wordlists(rules_root()))
+            if phrases["prohibited_content"]:
+                locked = self.ask_verification("interaction_violation", report=subject, event_id=decision.event_id)
+                return Refused("PROHIBITED_INTERACTION", violation_detail(locked)).answer()
+        except RpcTimeout as exc:
+            return Refused("SERVICE_UNAVAILABLE", str(exc)).answer()
         self.store.record_interaction(decision.event_id, report["id"], message, decision.occurred_at)
         return {"decision": decision.model_dump(mode="json")}
+
+    def ask_verification(self, method: str, **arguments):
+        """One of verification's internal RPCs, with PAHT's assertion for the call (paht.callers)."""
+        return callers.call_internal("verification", self.verification, method, **arguments)
+
+    @setting_timer(interval=settings.report_check_seconds)   # not eager: a call at start-up can lose its reply
+    def hand_over_penalties(self):
+        """Upgrade: the violating interactions and interaction locks an earlier version kept in `interactions` go
+        to verification (event id, report id, reporter key, time; never the message), then are deleted here,
+        500 of each a tick until none is left. Until then `interact` still reads a handed-over-to-be lock."""
+        violations, locks = self.store.legacy_penalty_records()
+        if not violations and not locks:
+            return
+        try:
+            self.ask_verification(
+                "adopt_interaction_records",
+                violations=[jsonable({"event_id": v["_id"], "report_id": v["report_id"],
+                                      "reporter_key": v["reporter_key"], "at": v["at"]})
+                            for v in violations if v.get("reporter_key") and v.get("at") and v.get("report_id")],
+                locks=[jsonable({"reporter_key": lock["reporter_key"], "until": lock.get("until"),
+                                 "rule": lock["rule"], "article": lock["article"], "message": lock.get("message"),
+                                 "at": lock["at"]}) for lock in locks])
+        except RpcTimeout as exc:     # handed over at the next tick
+            log.warning("hand-over of interaction penalties: %s", exc)
+            return
+        self.store.forget_legacy([doc["_id"] for doc in violations + locks])
 
     @on_report_purged
     def on_purged(self, purged):

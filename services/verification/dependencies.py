@@ -8,9 +8,9 @@ from nameko.extensions import DependencyProvider
 
 from paht import storage
 from paht.geo import distance_m
-from paht.worktime import calendar_for
 
 from .evidence import shingles, similarity
+from .facts import locked
 
 
 class StoredFingerprintIndex:
@@ -122,6 +122,19 @@ class EvidenceStore:
         self.reporters = db["reporters"]
         self.judgements = db["judgements"]
         self.index = StoredFingerprintIndex(self.fingerprints)
+        self.forget_submission_interaction_locks(db["reporters_meta"])
+
+    def forget_submission_interaction_locks(self, meta) -> None:
+        """Once, on the first start of this version: an earlier one counted abusive *submissions* of a calendar
+        month toward the interaction lock and recorded `interaction_locked` ({rule, article, until}, no `at`),
+        which nothing enforced. The articles count violating interactions only (rules/*/pack.yaml notes): those
+        locks are dropped. Locks recorded since carry `at` and stay."""
+        if meta.find_one({"_id": "interaction_locks"}) is not None:
+            return
+        self.reporters.update_many({"interaction_locked": {"$exists": True},
+                                    "interaction_locked.at": {"$exists": False}},
+                                   {"$unset": {"interaction_locked": ""}})
+        meta.update_one({"_id": "interaction_locks"}, {"$set": {"counted": "interactions"}}, upsert=True)
 
     def remember(self, report_id: str, reporter_key: str | None, phashes: list[str], text: str, category: str,
                  lat, lon, open_until: datetime | None, state: str, pack: str | None = None) -> None:
@@ -150,13 +163,33 @@ class EvidenceStore:
         return {"violations_total": len(history.get("violating_reports", [])),
                 "violations_month": len((history.get("violating_reports_by_month") or {}).get(month, []))}
 
-    def apply_citizen_penalties(self, reporter_key: str, actions: list[dict], now: datetime) -> None:
-        """Record the locks the pack's rules decided; a lock with a duration ends by itself (`until`)."""
-        locks = {"lock_account": "account_locked", "lock_interaction": "interaction_locked"}
-        fields = {locks[a["action"]]: {"rule": a["rule"], "article": a["article"], "until": lock_until(a, now)}
-                  for a in actions if a["action"] in locks}
-        if fields:
-            self.reporters.update_one({"_id": reporter_key}, {"$set": fields})
+    def count_interaction_violation(self, reporter_key: str, event_id: str, report_id: str, at: datetime) -> bool:
+        """A refused interaction with prohibited wording, kept in the reporter's record as its event id, report id
+        and time (never its text), once per event id: True when this call counted it."""
+        entry = {"event_id": event_id, "report_id": report_id, "at": at}
+        try:
+            result = self.reporters.update_one({"_id": reporter_key,
+                                                "interaction_violations.event_id": {"$ne": event_id}},
+                                               {"$push": {"interaction_violations": entry}}, upsert=True)
+        except storage.DuplicateKeyError:      # the record exists and holds the event already
+            return False
+        return bool(result.upserted_id) or result.modified_count == 1
+
+    def set_locks(self, reporter_key: str, locks: dict[str, dict]) -> None:
+        """Record the locks the pack's penalties rules decided (`account_locked`, `interaction_locked`); a lock with
+        a duration ends by itself (`until`)."""
+        if locks:
+            self.reporters.update_one({"_id": reporter_key}, {"$set": locks}, upsert=True)
+
+    def adopt_interaction_lock(self, reporter_key: str, lock: dict, now: datetime) -> bool:
+        """An interaction lock an earlier version's rating service recorded, unless one running at least as long
+        is recorded here: True when it is now the reporter's."""
+        mine = (self.history(reporter_key) or {}).get("interaction_locked")
+        if locked(mine, now) and (mine.get("until") is None or (lock.get("until") is not None
+                                                                and mine["until"] >= lock["until"])):
+            return False
+        self.set_locks(reporter_key, {"interaction_locked": lock})
+        return True
 
     def mark_identity(self, reporter_key: str | None, status: str) -> None:
         if reporter_key:
@@ -171,12 +204,14 @@ class EvidenceStore:
 
     def purge_report(self, report_id: str, reporter_key: str | None = None) -> None:
         """Retention (intake's `report_purged`): forget the report's fingerprint (reporter key, text, place,
-        image hashes) and the operator's judgements of it, and take it out of its reporter's history; a reporter
-        with no report left is forgotten entirely. Idempotent."""
+        image hashes) and the operator's judgements of it, and take it out of its reporter's history (its
+        violating interactions too); a reporter with no report and no violation left is forgotten entirely.
+        Idempotent."""
         fingerprint = self.fingerprints.find_one({"_id": report_id}) or {}
         keys = {key for key in (reporter_key, fingerprint.get("reporter_key")) if key}
         keys |= {doc["_id"] for doc in self.reporters.find({"$or": [{"reports": report_id},
-                                                                    {"violating_reports": report_id}]})}
+                                                                    {"violating_reports": report_id},
+                                                                    {"interaction_violations.report_id": report_id}]})}
         self.index.remove(report_id)
         self.fingerprints.delete_one({"_id": report_id})
         self.judgements.delete_one({"_id": report_id})
@@ -186,6 +221,7 @@ class EvidenceStore:
                 continue
             months = [f"violating_reports_by_month.{m}" for m in history.get("violating_reports_by_month") or {}]
             self.reporters.update_one({"_id": key}, {"$pull": {"reports": report_id, "violating_reports": report_id,
+                                                               "interaction_violations": {"report_id": report_id},
                                                                **{month: report_id for month in months}}})
             history = self.reporters.find_one({"_id": key}) or {}
             empty = [m for m, ids in (history.get("violating_reports_by_month") or {}).items() if not ids]
@@ -193,15 +229,8 @@ class EvidenceStore:
                 self.reporters.update_one({"_id": key},
                                           {"$unset": {f"violating_reports_by_month.{m}": "" for m in empty}})
             nothing_left = [{"$or": [{field: {"$exists": False}}, {field: []}]}
-                            for field in ("reports", "violating_reports")]
+                            for field in ("reports", "violating_reports", "interaction_violations")]
             self.reporters.delete_one({"_id": key, "$and": nothing_left})   # unless a report came in meanwhile
-
-
-def lock_until(action: dict, now: datetime) -> datetime | None:
-    duration = action.get("duration")
-    if not duration:
-        return None
-    return calendar_for({}).add(now, duration["amount"], duration["unit"])
 
 
 class Evidence(DependencyProvider):

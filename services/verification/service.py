@@ -5,18 +5,22 @@ from datetime import datetime, timedelta
 
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
+from pydantic import ValidationError
 
-from paht import actors, clock
+from paht import actors, callers, clock
 from paht.bus import derived_id, on_report_purged, on_transition, send
+from paht.errors import ApiError, RpcApiError
 from paht.geo import WardIndex
 from paht.mediastore import MediaFiles
+from paht.rpc import answered_remotely, given
 from paht.rules import get_pack, rules_root
 from paht.schemas import Decision, tenant_key
-from paht.web import Observable
+from paht.web import Observable, validation_fields
 
-from . import evidence
+from . import evidence, penalties
 from .dependencies import Evidence
 from .judgements import judgement_decision
+from .rpc_schemas import AdoptInteractionRecordsArgs, InteractionGateArgs, InteractionViolationArgs
 from .verify import (
     acceptance_decision,
     collect_facts,
@@ -83,13 +87,65 @@ class VerificationService(Observable):
         return decision
 
     def count_violation(self, pack, key, now, report_id) -> None:
-        """Prohibited content counts against the reporter; the pack's penalty rules decide on locks."""
-        counts = self.evidence.count_violation(key, f"{now:%Y-%m}", report_id)
-        if counts is None:
-            return
-        counters = {"subject": "citizen", "abusive_submissions_total": counts["violations_total"],
-                    "violations_month": counts["violations_month"]}
-        self.evidence.apply_citizen_penalties(key, pack.evaluate("penalties", counters)["actions"], now)
+        """Prohibited content in a report counts against the reporter (once per report); the pack's penalties rules
+        decide on locks over the reporter's whole record."""
+        if self.evidence.count_violation(key, f"{now:%Y-%m}", report_id) is not None:
+            self.apply_penalties(pack, key, now, {"report_id": report_id})
+
+    def apply_penalties(self, pack, key, now, cause: dict) -> dict[str, dict]:
+        """The citizen's `penalties` stage, evaluated here only (services/verification/penalties.py): the locks it
+        sets now."""
+        locks = penalties.new_locks(pack, self.evidence.history(key), now, cause)
+        self.evidence.set_locks(key, locks)
+        return locks
+
+    # ---- the reporter's interactions (the rating service asks before it records one) ---------------------------
+    @rpc(expected_exceptions=RpcApiError)
+    def interaction_gate(self, report=None, credential=None):
+        """Is this report's reporter refused interactions now? → None, or the running lock that refuses them
+        `{"lock": "account" | "interaction", "rule", "article", "message", "until"}` (an account lock refuses
+        interactions too). Internal: PAHT's assertion for the one call (paht.callers)."""
+        callers.internal_only(credential, "verification.interaction_gate", given(report=report))
+        with answered_remotely("interaction_gate"):
+            call = parsed(InteractionGateArgs, given(report=report))
+            return penalties.interaction_refusal(self.evidence.history(tenant_key(call.report.as_report())),
+                                                 clock.now())
+
+    @rpc(expected_exceptions=RpcApiError)
+    def interaction_violation(self, report=None, event_id=None, credential=None):
+        """The reporter's message on this report was refused for prohibited wording: counted against them once
+        per `event_id`, then the pack's penalties rules decide → the lock this violation set
+        (`{"lock", "rule", "article", "message", "until"}`), or None. A retry answers the same. Internal."""
+        callers.internal_only(credential, "verification.interaction_violation",
+                              given(report=report, event_id=event_id))
+        with answered_remotely("interaction_violation"):
+            call = parsed(InteractionViolationArgs, given(report=report, event_id=event_id))
+            subject = call.report.as_report()
+            key, now = tenant_key(subject), clock.now()
+            if key is None:
+                return None
+            self.evidence.count_interaction_violation(key, call.event_id, subject["id"], now)
+            self.apply_penalties(get_pack(subject["pack"]), key, now, {"event_id": call.event_id})
+            return penalties.set_by(self.evidence.history(key), "interaction_locked", {"event_id": call.event_id},
+                                    now)
+
+    @rpc(expected_exceptions=RpcApiError)
+    def adopt_interaction_records(self, violations=None, locks=None, credential=None):
+        """Upgrade: the violating interactions (event id, report id, reporter key, time) and the interaction locks
+        an earlier version's rating service kept, handed over once by rating. Idempotent → how many of each were
+        new. Internal."""
+        callers.internal_only(credential, "verification.adopt_interaction_records",
+                              given(violations=violations, locks=locks))
+        with answered_remotely("adopt_interaction_records"):
+            call = parsed(AdoptInteractionRecordsArgs, given(violations=violations, locks=locks))
+            now = clock.now()
+            counted = sum(self.evidence.count_interaction_violation(v.reporter_key, v.event_id, v.report_id, v.at)
+                          for v in call.violations)
+            adopted = sum(self.evidence.adopt_interaction_lock(
+                lock.reporter_key, {"rule": lock.rule, "article": lock.article, "message": lock.message,
+                                    "until": lock.until, "at": lock.at, "adopted_from": "rating"}, now)
+                for lock in call.locks if lock.until is None or lock.until > now)
+            return {"violations": counted, "locks": adopted}
 
     @staticmethod
     def open_until(report: dict) -> datetime:
@@ -104,6 +160,13 @@ class VerificationService(Observable):
             return actors.FORGED
         return judgement_decision(self.evidence, report, actor, body, clock.now(),
                                   tenant_key(report))
+
+
+def parsed(model, data):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError("VALIDATION_FAILED", fields=validation_fields(exc)) from None
 
 
 def parse_time(value):

@@ -244,6 +244,8 @@ def test_a_reporter_with_locked_interactions_gets_403(system):
     for n in range(4):        # "tương tác vi phạm trên 3 lần trong vòng 1 tháng" (Điều 14 khoản 1)
         refused = reporter_post(system, report_id, token, "interactions", {"message": f"Làm ăn như đồ chó {n}"})
         assert refused.status_code == 422 and refused.json()["error"]["code"] == "PROHIBITED_INTERACTION"
+        # verification counts it and decides; the 4th refusal says the interactions are now locked
+        assert ("interactions now locked" in refused.json()["error"]["detail"]) is (n == 3)
     locked = reporter_post(system, report_id, token, "interactions", {"message": "Khi nào sửa xong?"})
     assert locked.status_code == 403, locked.text
     error = locked.json()["error"]

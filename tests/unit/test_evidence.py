@@ -165,7 +165,7 @@ def test_word_lists_are_accent_aware():
 
 
 def test_a_lock_with_a_duration_ends_by_itself():
-    from services.verification.dependencies import lock_until
+    from services.verification.penalties import lock_until
     from services.verification.facts import reporter_facts
     until = lock_until({"duration": {"amount": 30, "unit": "d"}}, NOW)
     history = {"interaction_locked": {"rule": "r", "until": until}, "account_locked": {"rule": "r", "until": None}}

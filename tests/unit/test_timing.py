@@ -23,6 +23,7 @@ from services.routing.dependencies import RoutingStore
 from services.routing.route import held_until
 from services.routing.service import RoutingService
 from services.sla import deadlines
+from tests.unit.test_citizen_penalties import rating_with_verification
 
 pytestmark = pytest.mark.calendar   # run from every start instant (tests/start_instants.py)
 
@@ -218,7 +219,7 @@ def test_rating_service_sends_the_follow_up_of_a_dissatisfied_rating(at):
 
 def test_prohibited_interactions_lock_the_reporter_after_the_packs_limit(at):
     at(NOW)
-    service = worker_factory(RatingService, store=RatingStore(storage.open_database("rating", "memory://")))
+    service, _ = rating_with_verification()          # verification counts the violations and keeps the lock
     report = published(pack="thua-thien-hue-2022", reporter=reporter_summary({"phone": "0905123456"}))
     assert "decision" in service.interact(report, "Xin làm rõ thời gian sửa xong")
     for n in range(4):                                   # "vi phạm trên 3 lần trong vòng 1 tháng" (Điều 14 khoản 1)
@@ -235,7 +236,7 @@ def test_prohibited_interactions_lock_the_reporter_after_the_packs_limit(at):
 
 def test_tay_ninh_sets_no_interaction_lock(at):
     at(NOW)
-    service = worker_factory(RatingService, store=RatingStore(storage.open_database("rating", "memory://")))
+    service, _ = rating_with_verification()
     report = published(reporter={"phone": "0905123456"})
     for n in range(5):
         assert service.interact(report, f"đồ chó {n}")["error"]["code"] == "PROHIBITED_INTERACTION"
