@@ -59,8 +59,13 @@ class ListingsApi:
         found = self.record.staff_list(user=user_of(user), query=query.model_dump(mode="json",
                                                                                    exclude_unset=True))
         if query.format != "json":
-            content_type, write = exports.EXPORTS[query.format]
-            filename = f"phan-anh-{clock.now():%Y%m%d-%H%M}.{query.format}"
-            return Response(write(found["columns"], found["rows"]), content_type=content_type,
-                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+            return exported(found, query.format)
         return json_response({"reports": found["reports"], "count": len(found["reports"])})
+
+
+def exported(found: dict, fmt: str) -> Response:
+    """A staff list the record gave for an export ({"columns", "rows"}) as a CSV or XLSX download."""
+    content_type, write = exports.EXPORTS[fmt]
+    filename = f"phan-anh-{clock.now():%Y%m%d-%H%M}.{fmt}"
+    return Response(write(found["columns"], found["rows"]), content_type=content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -46,6 +46,7 @@ from .listings import ListingsApi
 from .open311 import Open311Api
 from .pages.assets import StaticFiles
 from .pages.public import PublicPages
+from .pages.staff import StaffPages
 from .record import Record, user_of
 from .rpc_api import RpcApi
 from .schemas import DeadLetterQuery, ScorecardQuery
@@ -56,8 +57,8 @@ from .uploads import parse_part, read_media
 log = logging.getLogger(__name__)
 
 
-class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, ApiDocApi, PublicPages, StaticFiles,
-                     Observable):
+class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, ApiDocApi, PublicPages, StaffPages,
+                     StaticFiles, Observable):
     name = "gateway"
 
     config = Config()
@@ -265,18 +266,23 @@ class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, 
         The centre sees every agency; an agency account its own row of its own pack."""
         user = authenticate(self.store, request)
         query = self.validated(ScorecardQuery, request.args.to_dict())
-        pack_id = self.known_pack(query.pack if user.get("pack") is None else query.pack or user["pack"])
+        return json_response(self.scorecards_seen(user, query.pack, query.period))
+
+    def scorecards_seen(self, user: dict, pack: str | None, period: str | None) -> dict:
+        """The scorecards a staff user may see (the API's and the leaders' dashboard's): the centre every agency of
+        the pack asked, an agency account its own row and late items of its own pack; without a period, this
+        month's."""
+        pack_id = self.known_pack(pack if user.get("pack") is None else pack or user["pack"])
         if user.get("pack") not in (None, pack_id):
             raise ApiError("NOT_FOUND")
-        cards = self.rating.scorecards(pack_id, query.period) if query.period else \
-            self.rating.province_report(pack_id)
+        cards = self.rating.scorecards(pack_id, period) if period else self.rating.province_report(pack_id)
         if "error" in cards:
             raise ApiError(cards["error"]["code"], fields={"period": cards["error"].get("detail")})
         if user["role"] not in CENTRE_ROLES:
             cards = dict(cards, agencies=[a for a in cards["agencies"] if a["agency"] == user.get("agency")],
                          late=[item for item in cards["late"] if item.get("agency") == user.get("agency")],
                          totals=None)
-        return json_response(cards)
+        return cards
 
     @http("GET", "/api/v1/staff/province-report")
     @guarded

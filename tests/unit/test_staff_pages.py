@@ -1,0 +1,95 @@
+"""The staff pages' own small decisions (services/gateway/pages/staff.py): where a sign-in may lead, how a form
+becomes the API's action body (a local date and time in the province's zone), which forms a report's page offers,
+the queue's badges, and that every label the pages show has its English."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from paht.actions import DECIDERS
+from paht.errors import ApiError
+from services.gateway.pages import staff
+from services.gateway.pages.catalog import catalog
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+PACK = "thua-thien-hue-2022"
+TEMPLATES = Path(staff.__file__).resolve().parent / "templates" / "staff"
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/staff/reports/PA-1", "/staff/reports/PA-1"), ("/staff/?state=in_progress", "/staff/?state=in_progress"),
+    ("https://evil.example/staff/", None), ("//evil.example/staff/", None), ("/staff/login?next=x", None),
+    ("/staff/logout", None), ("/centre/", None), ("/staff/\\evil", None), ("", None), (None, None)])
+def test_a_sign_in_leads_back_to_a_staff_page_only(target, expected):
+    assert staff.safe_next(target) == expected
+
+
+def test_a_form_is_the_apis_action_body():
+    form = MultiDict([("note", "  Chờ vật tư "), ("new_due", "2026-12-17T09:30"), ("agencies", "a"), ("agencies", ""),
+                      ("agencies", "b"), ("result_text", ""), ("csrf_token", "x"), ("value", "false")])
+    body = staff.action_body(form, VN)
+    assert body == {"note": "Chờ vật tư", "new_due": "2026-12-17T09:30:00+07:00", "agencies": ["a", "b"],
+                    "value": False}
+    judged = staff.action_body(MultiDict({"value.name": "identity", "value.value": "confirmed"}), VN)
+    assert judged == {"value": {"name": "identity", "value": "confirmed"}}
+    assert staff.action_body(MultiDict({"value.name": "urgent", "value.value": "true"}), VN)["value"]["value"] is True
+    with pytest.raises(ApiError) as refused:
+        staff.action_body(MultiDict({"new_due": "17/12/2026"}), VN)
+    assert refused.value.code == "VALIDATION_FAILED" and "new_due" in refused.value.fields
+
+
+def view(state, agencies=(("lead-agency", "lead"),), **extra):
+    return {"id": "PA-1", "pack": PACK, "state": state, "deadlines": [], "interactions": [],
+            "assigned_agencies": [{"id": a, "role": role} for a, role in agencies]} | extra
+
+
+def user(role, agency=None):
+    return {"_id": "u", "role": role, "pack": PACK, "agency": agency}
+
+
+def test_the_forms_offered_follow_state_and_role():
+    lead_staff, lead_leader = user("agency_staff", "lead-agency"), user("agency_leader", "lead-agency")
+    assert staff.offered_actions(view("dispatched"), lead_staff) == ["acknowledge", "return"]
+    assert staff.offered_actions(view("result_submitted"), lead_staff) == []
+    assert staff.offered_actions(view("result_submitted"), lead_leader) == ["approve", "send_back"]
+    co = view("in_progress", (("lead-agency", "lead"), ("co-agency", "co")))
+    assert staff.offered_actions(co, user("agency_staff", "co-agency")) == ["acknowledge", "submit_result", "return"]
+    assert staff.offered_actions(view("in_progress"), user("agency_staff", "stranger")) == []
+    assert staff.offered_actions(view("published"), lead_staff) == []                      # nothing rated
+    assert staff.offered_actions(view("published", rating={"level": "x"}), lead_staff) == ["clarify"]
+    operator = user("operator")
+    assert staff.offered_actions(view("routing_unresolved", ()), operator)[0] == "designate"
+    approved = staff.offered_actions(view("approved"), operator)
+    assert approved[:2] == ["publish", "rework"] and "agree" not in approved        # no agreement awaited
+    agree = view("approved", deadlines=[{"step": "agree", "agency": "lead-agency"}])
+    assert "agree" in staff.offered_actions(agree, operator) and staff.offered_actions(agree, lead_staff) == ["agree"]
+    assert staff.offered_actions(view("published"), operator) == []                        # closed
+    assert "called_back" in staff.offered_actions(view("in_progress", sos=True), operator)
+    for state in ("submitted", "dispatched", "in_progress", "result_submitted", "approved", "published"):
+        for someone in (lead_staff, lead_leader, operator):
+            assert set(staff.offered_actions(view(state), someone)) <= set(DECIDERS)
+
+
+def test_the_queue_marks_late_and_due_soon():
+    now = datetime(2026, 12, 8, 9, tzinfo=VN)
+    item = lambda due, late=False: staff.queue_item({"id": "PA-1", "late": late, "due": due and due.isoformat()}, now)
+    assert (item(now + timedelta(hours=30))["soon"], item(now + timedelta(hours=30))["late_now"]) == (False, False)
+    assert (item(now + timedelta(hours=20))["soon"], item(now + timedelta(hours=20))["late_now"]) == (True, False)
+    assert (item(now - timedelta(minutes=1))["soon"], item(now - timedelta(minutes=1))["late_now"]) == (False, True)
+    assert item(now + timedelta(days=3), late=True)["late_now"] and not item(None)["soon"]
+
+
+def test_every_text_of_the_staff_pages_has_its_english():
+    english = catalog("en").texts
+    texts = {m.group(2) for path in TEMPLATES.glob("*.html")
+             for m in re.finditer(r'_\((["\'])(.*?)\1\)', path.read_text(encoding="utf-8"))}
+    for table in (staff.ACTION_LABELS, staff.KIND_LABELS, staff.STEP_LABELS, staff.COUNTER_LABELS,
+                  staff.RATE_LABELS, staff.FINDING_LABELS, staff.ROUTE_LABELS, staff.ROLE_LABELS):
+        texts |= set(table.values())
+    assert sorted(text for text in texts if text not in english) == []
+    assert set(staff.ACTION_LABELS) == set(DECIDERS)
