@@ -25,6 +25,30 @@ LABELS = {   # what people read of a state: Vietnamese, English
     "forwarded_for_monitoring": ("Chuyển cơ quan chức năng theo dõi", "Forwarded for monitoring"),
 }
 
+STEP_LABELS = {   # what people read of a step a deadline times: Vietnamese, English (the packs' sla.yaml steps)
+    "receive": ("Tiếp nhận", "Receive"),
+    "process": ("Xử lý", "Handle"),
+    "approve": ("Phê duyệt kết quả", "Approve the result"),
+    "dispatch": ("Chuyển cơ quan xử lý", "Send to the agency"),
+    "rework": ("Điều chỉnh kết quả", "Rework the result"),
+    "acknowledge": ("Cơ quan tiếp nhận", "Agency acknowledges"),
+    "return": ("Trả lại phản ánh", "Return the report"),
+    "publish": ("Công khai kết quả", "Publish the result"),
+    "supplement": ("Bổ sung thông tin", "Add information"),
+    "identity_check": ("Xác minh người phản ánh", "Confirm the reporter"),
+    "designate": ("Chỉ định cơ quan chủ trì", "Designate the lead"),
+    "request_info": ("Cung cấp thông tin", "Provide information"),
+    "operator_check": ("Kiểm tra của tổng đài viên", "Operator's check"),
+    "interaction_reply": ("Trả lời người phản ánh", "Reply to the reporter"),
+    "forward": ("Chuyển cơ quan phối hợp", "Forward to co-agencies"),
+    "compile": ("Tổng hợp kết quả", "Compile the result"),
+    "co_return": ("Cơ quan phối hợp trả lại", "Co-agency returns"),
+    "co_process": ("Cơ quan phối hợp xử lý", "Co-agency handles"),
+    "clarify": ("Làm rõ, tương tác", "Clarify with the reporter"),
+    "agree": ("Thống nhất kết quả", "Agree on the result"),
+    "sos_callback": ("Gọi lại người báo khẩn cấp", "Call the SOS reporter back"),
+}
+
 TRANSITIONS: dict[str, frozenset[str]] = {
     "submitted": frozenset({"needs_supplement", "rejected", "cancelled", "accepted", "forwarded_for_monitoring"}),
     "needs_supplement": frozenset({"submitted", "rejected", "cancelled"}),

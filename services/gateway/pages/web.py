@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from paht import settings
 from paht.errors import ApiError
 from paht.rules import get_pack
-from paht.states import LABELS
+from paht.states import LABELS, STEP_LABELS
 from paht.worktime import calendar_for
 
 from .catalog import catalog
@@ -61,6 +61,7 @@ def environment(lang: str) -> Environment:
     env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)
     env.filters["local_time"] = local_time
     env.globals["state_label"] = lambda state: LABELS.get(state, (state, state))[0 if lang == "vi" else 1]
+    env.globals["step_label"] = lambda step: STEP_LABELS.get(step, (step, step))[0 if lang == "vi" else 1]
     env.globals["lang"] = lang
     return env
 
@@ -79,6 +80,14 @@ def signed_in(store, request) -> dict | None:
     """The staff user whose login session the cookie holds (resolved as a bearer token is: staff.resolve)."""
     token = request.cookies.get(SESSION_COOKIE)
     return store.user_by_token(token) if token else None
+
+
+def reader(service, request) -> dict | None:
+    """Who reads an error page (its header shows their links), when that can still be found."""
+    try:
+        return signed_in(service.store, request)
+    except Exception:  # noqa: BLE001 — the error page is shown anyway, as to a visitor
+        return None
 
 
 def secure_cookies() -> bool:
@@ -146,8 +155,8 @@ class Page:
         return response
 
 
-def error_page(page: Page, error: ApiError) -> Response:
-    response = page.render("error.html", status=error.status, error=error)
+def error_page(page: Page, error: ApiError, user: dict | None = None) -> Response:
+    response = page.render("error.html", status=error.status, error=error, user=user)
     if error.retry_after is not None:
         response.headers["Retry-After"] = str(error.retry_after)
     return response
@@ -163,10 +172,10 @@ def page(handler):
                 check_csrf(request)
             return handler(self, request, current, *values, **named)
         except ApiError as exc:
-            return error_page(current, exc)
+            return error_page(current, exc, reader(self, request))
         except HTTPException as exc:
             from paht.web import http_error
-            return error_page(current, http_error(exc))
+            return error_page(current, http_error(exc), reader(self, request))
         except Exception:  # noqa: BLE001 — the reader gets a page, the log the trace
             log.exception("unhandled error in page %s", handler.__name__)
             return error_page(current, ApiError("INTERNAL_ERROR"))
