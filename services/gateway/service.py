@@ -45,6 +45,7 @@ from .dependencies import STORAGE_ERRORS, Background, Door, RateLimits
 from .listings import ListingsApi
 from .open311 import Open311Api
 from .pages.assets import StaticFiles
+from .pages.centre import CentrePages
 from .pages.public import PublicPages
 from .pages.staff import StaffPages
 from .record import Record, user_of
@@ -58,7 +59,7 @@ log = logging.getLogger(__name__)
 
 
 class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, ApiDocApi, PublicPages, StaffPages,
-                     StaticFiles, Observable):
+                     CentrePages, StaticFiles, Observable):
     name = "gateway"
 
     config = Config()

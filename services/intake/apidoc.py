@@ -29,6 +29,7 @@ from .rpc_schemas import (
     ReporterContactArgs,
     ReporterSnapshotArgs,
     ReportPageArgs,
+    ReportStatisticsArgs,
     StaffListArgs,
     StaffReportArgs,
 )
@@ -71,6 +72,8 @@ RPC_OPERATIONS: dict[str, RpcOperation] = {
     "staff_report": record("Phản ánh cho cán bộ (the staff view)", StaffReportArgs),
     "staff_list": record("Danh sách cho cán bộ (a staff list, or an export's rows)", StaffListArgs),
     "report_page": record("Một trang phản ánh (one page of list_reports)", ReportPageArgs),
+    "report_statistics": record("Số liệu tổng hợp (counts by state, category, ward and month: the centre's console)",
+                                ReportStatisticsArgs),
     "prepare_action": record("Chuẩn bị thao tác (the snapshot and checked body of a staff action)",
                              PrepareActionArgs),
     "apply_decision": record("Áp dụng quyết định (apply a decision taken on a person's request)",

@@ -25,7 +25,7 @@ from paht.states import IllegalTransition
 from paht.tokens import hash_token
 from paht.web import validation_fields
 
-from . import lists
+from . import lists, statistics
 from . import reports as domain
 from .access import in_province, may_see, staff_filter
 from .dependencies import STORAGE_ERRORS
@@ -39,6 +39,7 @@ from .rpc_schemas import (
     ReporterActArgs,
     ReporterSnapshotArgs,
     ReportPageArgs,
+    ReportStatisticsArgs,
     StaffListArgs,
     StaffReportArgs,
 )
@@ -224,6 +225,24 @@ class RecordRpc:
             return {"reports": [public_view(r) for r in page], "count": len(page),
                     "next": encode_cursor(page[-1]) if more else None}
         return self.served("report_page", ReportPageArgs, arguments, work)
+
+    @rpc
+    def report_statistics(self, user=None, pack=None, since=None, until=None, trend_months=None, credential=None):
+        """Counts of the reports of a pack the staff user may see (an agency account: its own agency's) submitted in
+        [since, until): by state, category and ward, resolved and on time, ratings; and the same for each of the
+        `trend_months` reporting months up to `until` (statistics.py). Counts only."""
+        arguments = dict(locals())
+        def work(call: ReportStatisticsArgs):
+            try:
+                pack_rules = get_pack(call.pack)
+            except KeyError:
+                raise ApiError("UNKNOWN_PACK", fields={"pack": call.pack}) from None
+            trend = statistics.months(pack_rules, call.until, call.trend_months)
+            query = staff_filter(call.user.as_user(), StaffQuery(pack=call.pack))
+            query["submitted_at"] = {"$gte": min([call.since] + [m.start for m in trend]), "$lt": call.until}
+            return statistics.report_statistics(self.store.reports.find(query, statistics.PROJECTION), call.since,
+                                                call.until, trend)
+        return self.served("report_statistics", ReportStatisticsArgs, arguments, work)
 
     @rpc
     def public_reports(self, pack=None, ids=None, since=None, until=None, categories=None, states=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from paht.schemas import (
     Decision,
@@ -107,6 +107,24 @@ class ReportPageArgs(Strict):
     user: StaffUser
     filter: ReportFilter = Field(default_factory=ReportFilter)
     credential: InternalCredential = None
+
+
+class ReportStatisticsArgs(Strict):
+    """`intake.report_statistics`: counts of the reports of a pack the user may see, submitted in [since, until),
+    and month by month for the `trend_months` reporting months up to `until` (the centre's console)."""
+
+    user: StaffUser
+    pack: str = Field(min_length=1, max_length=64)
+    since: Timestamp
+    until: Timestamp
+    trend_months: int = Field(12, ge=0, le=36)
+    credential: InternalCredential = None
+
+    @model_validator(mode="after")
+    def ordered(self):
+        if self.until <= self.since:
+            raise ValueError("until must be after since")
+        return self
 
 
 class PublicReportsArgs(Strict):
