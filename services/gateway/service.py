@@ -223,7 +223,7 @@ class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, 
         {"id", "state", "event_id"}."""
         if "error" in answer:
             raise ApiError(answer["error"]["code"], detail=answer["error"].get("detail"),
-                           fields=answer["error"].get("fields"))
+                           fields=answer["error"].get("fields"), retry_after=answer["error"].get("retry_after"))
         decision = Decision.model_validate(answer["decision"])
         return self.record.apply_decision(decision=decision.model_dump(mode="json"))
 

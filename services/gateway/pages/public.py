@@ -146,7 +146,10 @@ class PublicPages:
 
     def submit_again(self, request, page, form: dict, errors: dict, status: int = 200):
         """The form (again, with what was given and why it was refused, field by field)."""
-        categories = {code: name for pack in packs() for code, name in pack["categories"].items()}
+        categories: dict[str, dict] = {}   # code → its name and the packs that have it (the form narrows by pack)
+        for pack in packs():
+            for code, name in pack["categories"].items():
+                categories.setdefault(code, {"name": name, "packs": []})["packs"].append(pack["id"])
         return page.render("submit.html", status=status, user=self.signed_in(request), packs=packs(),
                            categories=categories, form=form, errors=errors, tiles=settings.tile_url(),
                            idempotency_key=secrets.token_urlsafe(16))

@@ -158,9 +158,10 @@ FINDING_LABELS = {"report_to_province": "Tổng hợp báo cáo UBND tỉnh",
 
 # ---- small helpers ------------------------------------------------------------------------------------------------
 def safe_next(target: str | None) -> str | None:
-    """Where to go after signing in: one of our staff pages only (never another site, never the login itself)."""
+    """Where to go after signing in: one of our staff or centre pages only (never another site, never the login
+    itself)."""
     target = (target or "").strip()
-    if not target.startswith("/staff/") or target.startswith("//") or "\\" in target or len(target) > 500 \
+    if not target.startswith(("/staff/", "/centre/")) or "\\" in target or len(target) > 500 \
             or target.startswith((LOGIN, "/staff/logout")):
         return None
     return target

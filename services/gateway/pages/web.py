@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from datetime import datetime
 from functools import cache
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -53,6 +55,22 @@ def local_time(value, pack_id: str | None = None) -> str:
     return moment.astimezone(tz).strftime("%d/%m/%Y %H:%M")
 
 
+def category_name(pack_id: str, code: str) -> str:
+    """A category's name in its pack (the code when the pack does not name it)."""
+    try:
+        return (get_pack(pack_id).categories.get(code) or {}).get("name") or code
+    except KeyError:
+        return code
+
+
+_STRONG = re.compile(r"\*\*(.+?)\*\*")
+
+
+def letter_html(text: str | None) -> Markup:
+    """A result letter as the packs write it (Markdown's **bold** only): escaped first, then the bold marked up."""
+    return Markup(_STRONG.sub(r"<strong>\1</strong>", str(escape(text or ""))))
+
+
 @cache
 def environment(lang: str) -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
@@ -62,6 +80,8 @@ def environment(lang: str) -> Environment:
     env.filters["local_time"] = local_time
     env.globals["state_label"] = lambda state: LABELS.get(state, (state, state))[0 if lang == "vi" else 1]
     env.globals["step_label"] = lambda step: STEP_LABELS.get(step, (step, step))[0 if lang == "vi" else 1]
+    env.globals["category_name"] = category_name
+    env.filters["letter"] = letter_html
     env.globals["lang"] = lang
     return env
 

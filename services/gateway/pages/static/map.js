@@ -4,7 +4,7 @@
   "use strict";
   var element = document.getElementById("map");
   if (!element || !window.L) { return; }
-  var map = L.map(element, { preferCanvas: true }).setView([16.0, 106.5], 6);
+  var map = L.map(element, { preferCanvas: true, maxZoom: 19 }).setView([16.0, 106.5], 6);
   if (element.dataset.tiles) {
     L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: "" }).addTo(map);
   }
