@@ -303,12 +303,12 @@ class GatewayService(RpcApi, AdminRpcApi, ListingsApi, Open311Api, ChannelsApi, 
     @http("GET", "/api/v1/staff/periodic-reports/<string:name>")
     @guarded
     def periodic_report_file(self, request, name):
-        self.centre_user(request)
+        user = self.centre_user(request)
         report_id, _, fmt = name.rpartition(".")
         if fmt not in ("xlsx", "csv", "json"):
             raise ApiError("NOT_FOUND")
         answer = self.rating.periodic_file(report_id, fmt)
-        if answer is None:
+        if answer is None or user.get("pack") not in (None, answer.get("pack")):   # another province's: none
             raise ApiError("NOT_FOUND")
         filename = report_id.replace(":", "_") + "." + fmt
         return Response(base64.b64decode(answer["data_b64"]), content_type=answer["content_type"],
