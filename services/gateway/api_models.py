@@ -580,27 +580,6 @@ EXCLUDED: dict[tuple[str, str], str] = {
 }
 
 
-# ---- RPC arguments without a model in the code (the RPCs only PAHT's services call) ------------------------------
-class AgencyCountersArgs(BaseModel):
-    pack_id: str
-    start: datetime
-    end: datetime
-
-
-class PurgeAnswer(BaseModel):
-    announced: list[str]
-
-
-class ReporterContact(BaseModel):
-    """What the notifier may use: only the contacts the reporter gave, with a consent per channel."""
-
-    name: str | None
-    email: str | None
-    phone: str | None
-    zalo_user_id: str | None
-    consents: dict[str, bool]
-
-
 REFUSED = ("A refused call is a nameko remote error whose `exc_type` is the HTTP API's error code and whose "
            "`exc_args` are [code, message (Vietnamese), message_en, fields, detail].")
 

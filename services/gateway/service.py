@@ -19,6 +19,7 @@ from paht import actors, callers, clock, proxies, settings
 from paht.actions import DECIDERS
 from paht.errors import ApiError
 from paht.events import CLOCK_ADVANCED, jsonable
+from paht.background import Background
 from paht.mediastore import MediaFiles
 from paht.mediatypes import detect
 from paht.roles import CENTRE_ROLES
@@ -41,7 +42,7 @@ from . import staff as staff_auth
 from .admin_rpc import AdminRpcApi
 from .apidoc import ApiDocApi
 from .channels import ChannelsApi
-from .dependencies import STORAGE_ERRORS, Background, Door, RateLimits
+from .dependencies import STORAGE_ERRORS, Door, RateLimits
 from .listings import ListingsApi
 from .open311 import Open311Api
 from .pages.assets import StaticFiles

@@ -14,6 +14,7 @@ from nameko.timer import timer
 from paht import clock, deadletters, flow
 from paht.bus import dead_letter_consumer, reliable_event_handler
 from paht.events import DECISION, REPORT_PURGED, jsonable
+from paht.background import Background
 from paht.mediastore import MediaFiles
 from paht.rules import get_pack, list_packs
 from paht.schemas import Decision, lead_agency
@@ -23,7 +24,7 @@ from paht.worktime import calendar_for
 
 from . import accountability
 from .admin_rpc import AdminRpcApi
-from .dependencies import STORAGE_ERRORS, Applied, Background, Reports, outbox_grace
+from .dependencies import STORAGE_ERRORS, Applied, Reports, outbox_grace
 from .public_events import PublicEvents
 from .record_rpc import RecordRpc
 from .rpc_schemas import AgencyCountersArgs

@@ -210,7 +210,7 @@ def test_decisions_sent_are_counted_by_service_and_kind_once_dispatched():
 def test_background_work_is_counted_from_the_spawn_until_it_ends_or_is_killed():
     import eventlet
 
-    from services.intake.dependencies import Background
+    from paht.background import Background
 
     background = Background()
     background.container = SimpleNamespace(service_name="intake", spawn_managed_thread=lambda fn, identifier: (
