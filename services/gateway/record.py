@@ -9,12 +9,23 @@ from paht.events import jsonable
 from paht.rpc import TimedRpcProxy
 
 
+def looked_up(arguments: dict) -> None:
+    """The API's answers to what can name no report: an id that is no report id's length is NOT_FOUND, a tracking
+    token that is no token's length INVALID_TOKEN (the record would call both malformed)."""
+    report_id, token = arguments.get("report_id"), arguments.get("tracking_token")
+    if report_id is not None and not (isinstance(report_id, str) and 0 < len(report_id.strip()) <= 64):
+        raise ApiError("NOT_FOUND")
+    if token is not None and not (isinstance(token, str) and 0 < len(token.strip()) <= 100):
+        raise ApiError("INVALID_TOKEN")
+
+
 class RecordClient:
     def __init__(self, intake):
         self._intake = intake
 
     def __getattr__(self, method: str):
         def call(**arguments):
+            looked_up(arguments)
             given = jsonable({name: value for name, value in arguments.items() if value is not None})
             credential = callers.internal_credential(f"intake.{method}", given)
             answer = getattr(self._intake, method)(**given, credential=credential)

@@ -545,7 +545,7 @@ for index, (name, photos) in enumerate([("deadbeef", ["deadbeef"]), ("a 64-hex h
 
 # ---- routes and methods ---------------------------------------------------------------------------------------------------
 R = "routes"
-for method, path in [("GET", "/api/v1/nope"), ("GET", "/"), ("GET", "/api/v2/reports"), ("POST", "/api/v1/nope"),
+for method, path in [("GET", "/api/v1/nope"), ("GET", "/nope"), ("GET", "/api/v2/reports"), ("POST", "/api/v1/nope"),
                      ("GET", "/api/v1/reports/{A}/nope"), ("GET", "/api/v1/staff/nope")]:
     case(f"{method} {path}", R, Req(method, path), 404, "ROUTE_NOT_FOUND")
 for method, path in [("DELETE", "/api/v1/reports/{A}"), ("PUT", "/api/v1/feed"), ("PATCH", "/api/v1/reports/{A}"),

@@ -134,7 +134,7 @@ class PublicPages:
     def report_page(self, request, page, report_id):
         """The public view: state, timeline, deadlines with late marks, the result and its photos once published,
         the messages with their replies; never the reporter's data."""
-        record = self.record.public_report(report_id=report_id[:64])
+        record = self.record.public_report(report_id=report_id)
         return page.render("report.html", user=self.signed_in(request), view=record["view"],
                            photos=record["result_photos"], owner=False)
 
