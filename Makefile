@@ -102,11 +102,14 @@ api-check: install
 	$(BIN)/python -m services.gateway.apidoc check
 	$(BIN)/python -m services.intake.apidoc check
 
-## Benchmarks; throughput.py starts the whole system on the broker (bench/e2e.py needs `make up`: run it by hand).
-bench: install
-	for b in $(filter-out bench/e2e.py bench/bare_chain.py bench/throughput.py,$(wildcard bench/*.py)); do \
+## Benchmarks; throughput.py and portal.py start the whole system on the broker (bench/e2e.py needs `make up`: run it
+## by hand). portal.py (issue 22's page times, the map, the gateway's memory) first seeds 100,000 reports, and loads the
+## map in Debian's headless Chromium (`tools`): half an hour or so, most of it the slow pages' 50 requests.
+bench: install tools
+	for b in $(filter-out bench/e2e.py bench/bare_chain.py bench/throughput.py bench/portal.py,$(wildcard bench/*.py)); do \
 	  echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	echo "== bench/throughput.py --n 300"; $(BIN)/python bench/throughput.py --n 300
+	echo "== bench/portal.py"; $(BIN)/python bench/portal.py
 
 clean:
 	rm -rf var .pytest_cache
