@@ -301,7 +301,8 @@ class PublicDeadline(BaseModel):
     due: str
     opened_at: str
     late: bool
-    agency: str | None = None
+    agency: str | None = None       # who must act: the centre's own steps name the pack's centre
+    party: str | None = None        # whose step: centre, agency or reporter (paht.rules.steps.party_of)
     rule: str | None = None
     article: str | None = None
     amount: float

@@ -8,6 +8,7 @@ from pathlib import Path
 from .compiler import ValueChecker
 from .errors import PackError
 from .schema import validate
+from .steps import centre_agency, party_of
 from .vocabulary import CHECK_OUTCOMES, CHECKS, FACTS
 from .yamlfile import line_of, plain, read_yaml
 
@@ -56,6 +57,17 @@ def fact_problems(pack, stage: str, facts: dict) -> list[str]:
     return problems
 
 
+def _charged_problems(pack, step: str | None, charged: str) -> list[str]:
+    """Whose lateness a missed deadline of the step is (services/sla charges it): `centre` also needs the pack's
+    centre in its agencies.yaml, the unit it is charged to."""
+    party = party_of(step or "")
+    if party != charged:
+        return [f"charged to {party} ≠ {charged}"]
+    if party == "centre" and centre_agency(pack.agencies) is None:
+        return ["charged to the centre, but agencies.yaml names no agency of kind centre"]
+    return []
+
+
 def _check(pack, case: dict) -> tuple[bool, str, dict]:
     stage, facts, expect = case["stage"], case["facts"], case["expect"]
     problems = fact_problems(pack, stage, facts)
@@ -88,6 +100,8 @@ def _check(pack, case: dict) -> tuple[bool, str, dict]:
             due = calendar_for(pack.meta).add(start, result["amount"], result["unit"])
             if due != datetime.fromisoformat(expect["due"]):
                 problems.append(f"due {due.isoformat()} ≠ {expect['due']}")
+        if "charged" in expect:
+            problems.extend(_charged_problems(pack, facts.get("step"), expect["charged"]))
     elif stage == "penalties":
         actions = sorted(a["action"] for a in result["actions"])
         if "actions" in expect and actions != sorted(expect["actions"]):

@@ -96,7 +96,7 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "agencies": (LOADER,),
         "agencies/[]/id": (LOADER,),
         "agencies/[]/name": ("services/rating/scorecards.py",),
-        "agencies/[]/kind": (LOADER,),
+        "agencies/[]/kind": (LOADER, "paht/rules/steps.py"),
         "agencies/[]/ward_code": (LOADER,),
         "agencies/[]/email": ("services/publishing/notifications.py",),
     },
@@ -118,7 +118,7 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         **{f"[]/{key}": (CASES,) for key in ("name", "article", "stage", "facts", "expect", "start")},
         **{f"[]/expect/{key}": (CASES,) for key in (
             "decision", "reasons", "warnings", "checks", "rules", "not_rules", "lead", "co", "immediate", "rule",
-            "amount", "unit", "on_miss", "due", "actions")},
+            "amount", "unit", "on_miss", "due", "charged", "actions")},
         # compared whole with the on_miss the loader makes of the rule's
         "[]/expect/on_miss/action": (CASES, LOADER),
         "[]/expect/on_miss/reason": (CASES, LOADER),

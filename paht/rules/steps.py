@@ -19,6 +19,29 @@ from dataclasses import dataclass
 
 from .vocabulary import STEPS
 
+# whose each timed step is, so a missed deadline is charged to the party that had to act. The centre (the
+# operators' unit: the pack's agency of kind `centre`, the seeds' "Trung tâm GSĐH" / "Đơn vị điều phối") receives,
+# checks, dispatches, calls an SOS back and checks and publishes the approved result ("Cơ quan thực hiện: Trung tâm
+# GSĐH tỉnh" / "Đơn vị điều phối": ST-22 Điều 8 khoản 1, Điều 12 khoản 1, khoản 2; ST-23 Điều 15 khoản 1, khoản 2;
+# TTH Điều 12 khoản 1, Phụ lục 2 Bước 5, Điều 18; TN Điều 10 khoản 1, khoản 2); the reporter supplements and confirms who they are (a timeout rejects, no one is
+# late); every other step is an agency's (the lead, a co-agency, the designated agency: services/sla says which)
+CENTRE_STEPS = frozenset({"receive", "dispatch", "operator_check", "publish", "sos_callback"})
+REPORTER_STEPS = frozenset({"supplement", "identity_check"})
+PARTIES = ("centre", "agency", "reporter")
+
+
+def party_of(step: str) -> str:
+    """Whose step it is: `centre`, `reporter` or `agency`."""
+    if step in CENTRE_STEPS:
+        return "centre"
+    return "reporter" if step in REPORTER_STEPS else "agency"
+
+
+def centre_agency(agencies: dict) -> str | None:
+    """The id of the pack's centre (its agency of kind `centre` in agencies.yaml), None if it names none."""
+    return next((agency_id for agency_id, agency in agencies.items() if agency.get("kind") == "centre"), None)
+
+
 # the fields of a declared deadline (those of the sla stage's `set_deadline` decision a notice or a check reads)
 DEADLINE_FIELDS = ("amount", "unit", "on_miss")
 

@@ -68,6 +68,17 @@ class PendingCheck(BaseModel):
     message: str | None
 
 
+class LateStep(BaseModel):
+    """A missed step and whose it was: the centre's own steps (receiving, dispatching, checking and publishing the
+    result) are the centre's, never the lead agency's."""
+
+    step: str
+    subject: str | None = None
+    party: Literal["centre", "agency", "reporter"]
+    agency: str | None = Field(description="The unit that had to act (the pack's centre for its own steps).")
+    name: str | None = None
+
+
 class ReportDeadline(PublicDeadline):
     """A step's deadline in the province's time; an extension's new date in `extended_to`."""
 
@@ -142,6 +153,8 @@ class PublicView(BaseModel):
     pending_checks: list[PendingCheck]
     deadlines: list[ReportDeadline]
     late: bool
+    late_by: list[LateStep] = Field(default_factory=list, description="Whose step is late: each missed step, the "
+                                    "party (centre, agency) and the unit that had to act.")
     timeline: list[StateStep]
     interactions: list[Interaction]
     submitted_at: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paht.errors import ApiError
 from paht.roles import AGENCY_ROLES
+from paht.rules.steps import centre_agency, party_of
 from paht.states import RESULT_DELIVERED
 
 
@@ -43,6 +44,30 @@ def pending_checks(report: dict) -> list[dict]:
         return []
     return [{"name": w["check"], "rule": w.get("rule"), "article": w.get("article"), "message": w.get("message")}
             for w in report.get("warnings") or [] if w.get("check") and w.get("status") == "pending"]
+
+
+def _pack_agencies(pack_id: str) -> dict:
+    from paht.rules import get_pack
+    try:
+        return get_pack(pack_id).agencies
+    except KeyError:
+        return {}
+
+
+def late_by(report: dict, deadlines: list[dict]) -> list[dict]:
+    """Whose step is late, for the "late" mark: each missed step with the party that had to act (the centre for
+    its own steps, never the lead agency — review F1) and that unit's id and name."""
+    agencies = _pack_agencies(report.get("pack", ""))
+    assigned = {a.get("id"): a.get("name") for a in report.get("assigned_agencies") or []}
+    found = []
+    for deadline in deadlines:
+        if not deadline.get("late"):
+            continue
+        party = party_of(deadline["step"])
+        agency = centre_agency(agencies) if party == "centre" else deadline.get("agency")
+        found.append({"step": deadline["step"], "subject": deadline.get("subject"), "party": party,
+                      "agency": agency, "name": (agencies.get(agency) or {}).get("name") or assigned.get(agency)})
+    return found
 
 
 def _pack_publication(pack_id: str) -> dict | None:
@@ -98,6 +123,7 @@ def public_view(report: dict, owner: bool = False) -> dict:
     hidden = private is not None and not owner
     deadlines, extension = _extensions(
         report, sorted(report.get("deadlines", {}).values(), key=lambda d: str(d.get("opened_at", ""))))
+    late = late_by(report, deadlines)
     view = {
         "id": report["_id"],
         "state": report["state"],
@@ -109,7 +135,8 @@ def public_view(report: dict, owner: bool = False) -> dict:
         "reasons": report.get("reasons", []),
         "pending_checks": pending_checks(report),
         "deadlines": deadlines,
-        "late": any(d.get("late") for d in report.get("deadlines", {}).values()),
+        "late": bool(late),
+        "late_by": late,
         "timeline": _public_timeline(report),
         "interactions": [] if hidden else interactions(report),
         "submitted_at": report["submitted_at"],

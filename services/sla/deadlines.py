@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.rules import get_pack
+from paht.rules.steps import centre_agency, party_of
 from paht.schemas import Decision, lead_agency
 from paht.worktime import calendar_for, intake_opening
 
@@ -87,7 +89,7 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
                  rework_kind: str = "", multi_agency: bool | None = None) -> dict | None:
     """The deadline document for a step, or None when the pack sets no deadline for it.
 
-    `agency` is who must act (default: the lead); `subject` tells apart deadlines of one step that run together
+    `agency` is who must act (default: whose step it is, `charged_agency`); `subject` tells apart deadlines of one step that run together
     (a co-agency's id, an interaction's id); `role` "state" is the report's own step (ended by its next step),
     "side" one that runs beside it until its own event or until the report leaves `live_states`."""
     rule = pack.evaluate("sla", sla_facts(report, step, rework_kind, multi_agency))
@@ -102,7 +104,7 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
     return {
         "_id": f"{report['id']}:{key}:{cause_event_id}",
         "report_id": report["id"], "pack": report["pack"], "step": step, "key": key, "subject": subject,
-        "agency": agency or lead_agency(report), "role": role,
+        "agency": agency or charged_agency(pack, report, step), "party": party_of(step), "role": role,
         "live_states": list(live_states) if live_states is not None else None,
         "cause_event_id": cause_event_id, "opened_at": opened_at, "starts_at": start, "due": due,
         "warn_due": warn_due, "warned": False,
@@ -111,6 +113,23 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
         "message": rule.get("message"),
         "state_at_open": report["state"],
     }
+
+
+def charged_agency(pack, report: dict, step: str) -> str | None:
+    """Who a missed deadline of `step` is charged to: the centre's own steps to the pack's centre (F1: never the
+    lead agency), the reporter's to no agency, every other step to the lead."""
+    party = party_of(step)
+    if party == "centre":
+        return centre_agency(pack.agencies)
+    return lead_agency(report) if party == "agency" else None
+
+
+def charged_to(deadline: dict) -> str | None:
+    """The agency a stored deadline is charged to, read again from its step: a centre's step kept from before the
+    centre was charged (its lead agency in `agency`) counts for the centre, so a rerun for a past period agrees."""
+    if party_of(deadline["step"]) == "centre":
+        return centre_agency(get_pack(deadline["pack"]).agencies)
+    return deadline.get("agency")
 
 
 def public_deadline(deadline: dict, late: bool = False, tz=None) -> dict:
@@ -122,6 +141,7 @@ def public_deadline(deadline: dict, late: bool = False, tz=None) -> dict:
         step=deadline["step"], subject=deadline.get("subject"),
         due=local(deadline["due"]).isoformat(), opened_at=local(deadline["opened_at"]).isoformat(),
         late=flags_late and (late or deadline.get("status") == "missed"), agency=deadline.get("agency"),
+        party=deadline.get("party"),
         rule=deadline["rule"], article=deadline["article"], amount=deadline["amount"], unit=deadline["unit"],
     ).model_dump(exclude_none=True)
 
@@ -143,6 +163,7 @@ def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, l
                     kind=kind, source="sla", to_state=to_state, from_states=from_states, actor={"service": "sla"},
                     detail={"step": deadline["step"], "due": entry["due"], "rule": deadline["rule"],
                             "article": deadline["article"], "agency": deadline.get("agency"),
+                            "party": deadline.get("party"),
                             **({"subject": deadline["subject"]} if deadline.get("subject") else {})},
                     patch=patch)
 
@@ -157,12 +178,14 @@ MISSED_MESSAGES = {
 def agency_lateness(deadlines: list[dict], start: datetime, end: datetime) -> tuple[dict[str, dict], list[dict]]:
     """The sla service's share of the agencies' scorecards for [start, end): deadlines each agency missed, the
     processing steps it closed in time, late wrong-jurisdiction returns, extensions that ran out without a
-    result; and the list of every missed deadline (the "late list" of the periodic report)."""
+    result; and the list of every missed deadline (the "late list" of the periodic report), each charged to
+    whoever had to act: the centre's own steps to the centre. A timeout that rejects the report is no one's
+    lateness."""
     cards: dict[str, dict] = {}
     late = []
     for deadline in deadlines:
-        agency = deadline.get("agency")
-        if not agency:
+        agency = charged_to(deadline)
+        if not agency or (deadline.get("on_miss") or {}).get("action", "flag_late") != "flag_late":
             continue
         card = cards.setdefault(agency, {"late_count": 0, "on_time": 0, "late_returns_count": 0,
                                          "extended_without_result": 0})
@@ -171,8 +194,9 @@ def agency_lateness(deadlines: list[dict], start: datetime, end: datetime) -> tu
             card["late_count"] += 1
             card["late_returns_count"] += deadline["step"] == "return"
             card["extended_without_result"] += deadline["step"] == "process" and bool(deadline.get("extended"))
-            late.append({key: deadline.get(key) for key in ("report_id", "agency", "step", "due", "missed_at",
-                                                             "rule", "article", "extended")})
+            late.append({**{key: deadline.get(key) for key in ("report_id", "step", "due", "missed_at", "rule",
+                                                                "article", "extended")},
+                         "agency": agency, "party": party_of(deadline["step"])})
         elif deadline.get("status") == "closed" and deadline["step"] == "process":
             closed_at = deadline.get("closed_at")
             card["on_time"] += closed_at is not None and start <= closed_at < end

@@ -200,7 +200,7 @@ class SlaService(Observable):
             self.open_side(pack, announced, "clarify", now,
                            agency=(report.get("rating") or {}).get("agency") or lead_agency(report))
         elif cause == "submitted" and report.get("sos"):
-            # TTH Điều 18 khoản 1: the centre calls the reporter of an SOS back (charged to the centre: no agency).
+            # TTH Điều 18 khoản 1: the centre calls the reporter of an SOS back (charged to the centre).
             # Opened here, before the version check, so a faster verification cannot overtake it
             self.open_side(pack, announced, "sos_callback", now)
         elif cause == "info_requested":

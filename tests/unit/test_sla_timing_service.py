@@ -210,7 +210,7 @@ def test_tth_designated_coordinator_answers_in_a_working_day_and_agrees_before_p
     flow.announce("approved", "approved")
     assert flow.running() == [("agree", "so-y-te")]                    # Điều 16 khoản 4, before the centre's hour
     flow.announce("agreed")
-    assert flow.running() == [("publish", "so-xay-dung")]
+    assert flow.running() == [("publish", "trung-tam")]                 # the centre's step (review F1)
     assert [d["status"] for d in flow.all("agree")] == ["closed"]
 
 
@@ -221,7 +221,7 @@ def test_tth_designated_agency_that_processes_itself_does_not_agree_with_itself(
     flow.announce("acknowledged", "in_progress")
     flow.announce("result_submitted", "result_submitted")
     flow.announce("approved", "approved")
-    assert flow.running() == [("publish", "so-y-te")]
+    assert flow.running() == [("publish", "trung-tam")]   # the centre's step (review F1)
 
 
 def test_st22_designated_lead_has_6_working_days_from_the_designation_to_its_result():
@@ -235,7 +235,7 @@ def test_st22_designated_lead_has_6_working_days_from_the_designation_to_its_res
     flow.announce("result_submitted", "result_submitted")
     assert flow.running() == [("approve", "so-y-te"), ("designate", "so-y-te")]
     flow.announce("approved", "approved")
-    assert flow.running() == [("publish", "so-y-te")]
+    assert flow.running() == [("publish", "trung-tam")]   # the centre's step (review F1)
     assert [d["status"] for d in flow.all("designate")] == ["closed"]
 
 
@@ -304,4 +304,4 @@ def test_a_late_delivered_forward_does_not_open_steps_for_a_report_that_moved_on
                                         pack="soc-trang-2022", cause="forwarded", from_state="in_progress",
                                         to_state="in_progress", report=dict(forwarded, state="in_progress"))
                            .model_dump(mode="json"))
-    assert flow.running() == [("publish", "so-xay-dung")]
+    assert flow.running() == [("publish", "trung-tam")]   # the centre's step (review F1)
