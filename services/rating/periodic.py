@@ -93,8 +93,10 @@ COUNTER_HEADINGS = [
     ("rated_count", "Lượt đánh giá"), ("satisfied_rate", "Tỷ lệ hài lòng"),
     ("satisfied_or_accepted_rate", "Tỷ lệ hài lòng và chấp nhận"),
 ]
-LATE_HEADINGS = [("report_id", "Mã phản ánh"), ("agency", "Đơn vị"), ("step", "Bước"), ("due", "Hạn"),
-                 ("missed_at", "Trễ lúc"), ("rule", "Quy tắc"), ("article", "Điều khoản")]
+# whose step each late item was (services/sla: the centre's own steps are the centre's, never the lead agency's)
+PARTY_NAMES = {"centre": "Trung tâm", "agency": "Cơ quan, đơn vị xử lý", "reporter": "Người phản ánh"}
+LATE_HEADINGS = [("report_id", "Mã phản ánh"), ("agency", "Đơn vị"), ("party", "Bước của"), ("step", "Bước"),
+                 ("due", "Hạn"), ("missed_at", "Trễ lúc"), ("rule", "Quy tắc"), ("article", "Điều khoản")]
 FINDING_HEADINGS = ["Mã đơn vị", "Tên đơn vị", "Quy tắc", "Điều khoản", "Nội dung"]
 SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách trễ hạn", "Báo cáo UBND tỉnh", "Không xét Hoàn thành xuất sắc",
           "Tiêu chí của quy chế")
@@ -134,7 +136,8 @@ def to_xlsx(content: dict) -> bytes:
     late = book.create_sheet(SHEETS[2])
     late.append([heading for _, heading in LATE_HEADINGS])
     for item in content["late"]:
-        late.append([_text(item.get(key)) for key, _ in LATE_HEADINGS])
+        late.append([PARTY_NAMES.get(item.get(key), item.get(key)) if key == "party" else _text(item.get(key))
+                     for key, _ in LATE_HEADINGS])
     for title, kind in ((SHEETS[3], "report_to_province"), (SHEETS[4], "not_eligible_excellent")):
         sheet = book.create_sheet(title)
         sheet.append(FINDING_HEADINGS)

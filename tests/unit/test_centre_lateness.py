@@ -170,3 +170,20 @@ def test_a_worked_case_says_whose_lateness_a_step_is():
     assert _check(pack, case)[0]
     ok, detail, _ = _check(pack, dict(case, expect={"charged": "agency"}))
     assert not ok and detail == "charged to centre ≠ agency"
+
+
+def test_the_periodic_late_list_says_the_step_was_the_centres():
+    import io
+
+    from openpyxl import load_workbook
+
+    from services.rating.periodic import SHEETS, to_xlsx
+    pack = get_pack("soc-trang-2022")
+    walk = Walk(pack.id).to_approved()
+    walk.miss("publish")
+    cards, late = agency_lateness(walk.store.for_report("PA-1", "publish"), MON, MON + timedelta(days=30))
+    period = type("P", (), {"kind": "month", "label": "2026-12", "start": MON, "end": MON + timedelta(days=30)})
+    content = province_scorecards(pack, period, {}, {"agencies": cards, "late": late}, MON)
+    rows = list(load_workbook(io.BytesIO(to_xlsx(content)))[SHEETS[2]].iter_rows(values_only=True))
+    assert rows[0][:4] == ("Mã phản ánh", "Đơn vị", "Bước của", "Bước")
+    assert rows[1][:4] == ("PA-1", "trung-tam", "Trung tâm", "publish")
