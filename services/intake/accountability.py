@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime
 
+from paht.schemas import reporter_key
 from paht.states import RESULT_DELIVERED, STATES, TERMINAL
 
 OPEN_STATES = [state for state in STATES if state not in TERMINAL]
+# the states a report is in only once it passed acceptance (a follow-up in any of them, ever, was accepted)
+ACCEPTED_STATES = frozenset(STATES) - {"submitted", "needs_supplement", "rejected", "cancelled",
+                                       "forwarded_for_monitoring"}
 
 # counters this module computes; the sla service adds late_count, on_time, late_returns_count,
 # extended_without_result
@@ -23,6 +27,24 @@ def relevant_query(pack: str, start: datetime, end: datetime) -> list[dict]:
             {"pack": pack, "submitted_at": {"$lt": end}, "state": {"$in": OPEN_STATES}}]
 
 
+def counted_follow_ups(followed: dict, follow_ups: list[dict]) -> list[datetime]:
+    """The follow-ups of `followed` that count as it being reported again: ST-23 Điều 17 khoản 2 "bị người phản
+    ánh phản ánh lại" — filed by the same reporter (the followed report's reporter key; a report whose reporter
+    data retention forgot matches no one) and accepted (it passed acceptance: a rejected duplicate, test or
+    prohibited submission, or one still waiting for a supplement, is no report). Their submission times."""
+    key = reporter_key(followed.get("reporter") or {})
+    if key is None:
+        return []
+    return [_at(f["submitted_at"]) for f in follow_ups
+            if reporter_key(f.get("reporter") or {}) == key and _was_accepted(f)]
+
+
+def _was_accepted(report: dict) -> bool:
+    return report.get("state") in ACCEPTED_STATES or any(
+        entry.get("to") in ACCEPTED_STATES or entry.get("from") in ACCEPTED_STATES
+        for entry in report.get("timeline") or [])
+
+
 def _at(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
@@ -31,7 +53,8 @@ def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[s
                     end: datetime, now: datetime, limit_reached=None) -> dict[str, dict]:
     """Counters per agency for [start, end).
 
-    `followers[report_id]` are the submission times of the reports filed as follow-ups of that report (`follows`);
+    `followers[report_id]` are the submission times of the reports filed as follow-ups of that report (`follows`)
+    that count (`counted_follow_ups`: the same reporter's, accepted);
     `leads[report_id]` the lead agency of a followed report; `limit_reached(received_at)` the moment a report
     received then runs past the pack's `late_report_limit` (None: the pack sets none).
     """
@@ -110,8 +133,9 @@ def _crossing(lead, received_at, finished_at, count, limit_reached, counted, now
 
 
 def _follow_ups(report: dict, times: list[datetime] | None, lead: str | None, count, start, end) -> None:
-    """Reports filed again by their reporter (`follows`): after the result was published the problem came back
-    ("vi phạm được lặp lại"); more than 3 re-reports is its own count ("phản ánh lại quá 03 lần")."""
+    """Reports filed again by their reporter (`follows`, the counted ones): after the result was published the
+    problem came back ("vi phạm được lặp lại", whose rate is over the agency's resolved reports); more than 3
+    re-reports is its own count ("phản ánh lại quá 03 lần", ST-23 Điều 17 khoản 2)."""
     if not times or lead is None:
         return
     resolved_at = next((_at(e["at"]) for e in report.get("timeline") or []

@@ -79,9 +79,10 @@ class ReportStore:
         return list(found.values())
 
     def followers(self, pack: str, end: datetime) -> list[dict]:
-        """Reports filed as follow-ups of an earlier one (`follows`), up to `end`."""
+        """Reports filed as follow-ups of an earlier one (`follows`), up to `end`: with their reporter, state and
+        timeline, so the counters take only the same reporter's accepted ones (accountability.counted_follow_ups)."""
         return list(self.reports.find({"pack": pack, "follows": {"$exists": True}, "submitted_at": {"$lt": end}},
-                                      {"follows": 1, "submitted_at": 1}))
+                                      {"follows": 1, "submitted_at": 1, "reporter": 1, "state": 1, "timeline": 1}))
 
     def find(self, query: dict, limit: int = 200) -> list[dict]:
         return list(self.reports.find(query, sort=[("submitted_at", -1)], limit=limit))

@@ -171,11 +171,13 @@ class IntakeService(RecordRpc, AdminRpcApi, Observable):
         pack_id, start, end = call.pack_id, call.start, call.end
         pack = get_pack(pack_id)
         reports = self.store.accountable(accountability.relevant_query(pack_id, start, end))
-        followers: dict[str, list] = {}
+        follow_ups: dict[str, list] = {}
         for follow_up in self.store.followers(pack_id, end):
-            followers.setdefault(follow_up["follows"], []).append(follow_up["submitted_at"])
+            follow_ups.setdefault(follow_up["follows"], []).append(follow_up)
         known = {report["_id"] for report in reports}
-        reports += [r for r in (self.store.get(rid) for rid in followers if rid not in known) if r]
+        reports += [r for r in (self.store.get(rid) for rid in follow_ups if rid not in known) if r]
+        followers = {r["_id"]: accountability.counted_follow_ups(r, follow_ups[r["_id"]])
+                     for r in reports if r["_id"] in follow_ups}
         leads = {r["_id"]: lead_agency(r) for r in reports if r["_id"] in followers}
         limit = pack.parameters.get("late_report_limit")
         calendar = calendar_for(pack.meta)

@@ -187,3 +187,48 @@ def test_the_periodic_late_list_says_the_step_was_the_centres():
     rows = list(load_workbook(io.BytesIO(to_xlsx(content)))[SHEETS[2]].iter_rows(values_only=True))
     assert rows[0][:4] == ("Mã phản ánh", "Đơn vị", "Bước của", "Bước")
     assert rows[1][:4] == ("PA-1", "trung-tam", "Trung tâm", "publish")
+
+
+# ---- item 6: "bị người phản ánh phản ánh lại quá 03 lần" (ST-23 Điều 17 khoản 2; review W6, F5, probe P6) ----------
+def _followed_and_follow_ups(valid: int):
+    """A report of reporter X resolved by the lead, then `valid` accepted re-reports by X and noise: another
+    reporter's accepted re-reports, X's rejected one and X's one still waiting for a supplement."""
+    from tests.unit.test_scorecards import entry, report
+    day = timedelta(days=1)
+    followed = report("PA-A", "soc-trang-2023", MON, [
+        entry(MON, "submitted", "submitted", None),
+        entry(MON + timedelta(hours=1), "routed", "dispatched", "accepted", detail={"lead": LEAD}),
+        entry(MON + 2 * day, "published", "published", "approved", {"role": "operator"})], "published", LEAD,
+        reporter={"phone": "0905000001"})
+
+    def again(n, phone, state):
+        at = MON + (3 + n) * timedelta(hours=5)
+        timeline = [entry(at, "submitted", "submitted", None)]
+        if state == "accepted":
+            timeline.append(entry(at + timedelta(minutes=5), "accepted", "accepted", "submitted"))
+        return report(f"PA-F{n}", "soc-trang-2023", at + 2 * day, timeline, state, None, follows="PA-A",
+                      reporter={"phone": phone})
+    noise = [again(10, "0912999999", "accepted"), again(11, "0912999998", "accepted"),
+             again(12, "+84905000001", "rejected"), again(13, "0905000001", "needs_supplement")]
+    return followed, [again(n, "0905000001", "accepted") for n in range(valid)] + noise
+
+
+def test_only_the_same_reporters_accepted_follow_ups_count():
+    from services.intake.accountability import counted_follow_ups
+    followed, follow_ups = _followed_and_follow_ups(3)
+    assert len(counted_follow_ups(followed, follow_ups)) == 3          # "+84905000001" is X too, but rejected
+    assert counted_follow_ups(dict(followed, reporter={}), follow_ups) == []   # forgotten by retention: no one
+
+
+@pytest.mark.parametrize("valid, over_3, repeat", [(3, 0, 1), (4, 1, 1), (0, 0, 0)])
+def test_the_counters_through_intake_take_only_counted_follow_ups(valid, over_3, repeat):
+    from services.intake.dependencies import ReportStore
+    from services.intake.service import IntakeService
+    followed, follow_ups = _followed_and_follow_ups(valid)
+    store = ReportStore(storage.open_database("intake", "memory://"))
+    for doc in [followed, *follow_ups]:
+        store.reports.insert_one(doc)
+    intake = worker_factory(IntakeService, store=store)
+    cards = intake.agency_counters("soc-trang-2023", (MON - timedelta(days=1)).isoformat(),
+                                   (MON + timedelta(days=30)).isoformat())
+    assert (cards[LEAD]["rereported_over_3"], cards[LEAD]["repeat_violations"]) == (over_3, repeat)

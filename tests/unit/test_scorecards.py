@@ -125,12 +125,24 @@ def month_of(pack_id):
                              {"agency": A, "note": "Chấn chỉnh"}) for i in range(4)]
     r7["timeline"] += [entry(base + timedelta(hours=10 + i), "missed_call", None, "in_progress", {"role": "operator"},
                              {"agency": A}) for i in range(6)]
-    follow_ups = [report(f"PA-260601-0000001{i}", pack_id, base + (5 + i) * day,
-                         [entry(base + (5 + i) * day, "submitted", "submitted", None)], "submitted", None,
-                         follows=r5["_id"]) for i in range(4)]
-    follow_ups.append(report("PA-260601-00000020", pack_id, base + 6 * day,
-                             [entry(base + 6 * day, "submitted", "submitted", None)], "submitted", None,
-                             follows=r1["_id"]))
+    # re-reports (ST-23 Điều 17 khoản 2 "bị người phản ánh phản ánh lại"): only the same reporter's accepted
+    # follow-ups count — not another reporter's, not one rejected, not one still waiting for a supplement
+    r1["reporter"], r5["reporter"] = {"phone": "0905000001"}, {"phone": "0905000005"}
+
+    def follow_up(rid, at, follows, phone, accepted=True, state=None):
+        timeline = [entry(at, "submitted", "submitted", None)]
+        if accepted:
+            timeline.append(entry(at + timedelta(minutes=5), "accepted", "accepted", "submitted"))
+        return report(rid, pack_id, at, timeline, state or ("accepted" if accepted else "submitted"), None,
+                      follows=follows, reporter={"phone": phone})
+    follow_ups = [follow_up(f"PA-260601-0000001{i}", base + (5 + i) * day, r5["_id"], "0905000005")
+                  for i in range(4)]
+    follow_ups.append(follow_up("PA-260601-00000020", base + 6 * day, r1["_id"], "0905000001"))
+    follow_ups += [follow_up("PA-260601-00000021", base + 4 * day, r5["_id"], "0912999999"),   # another reporter
+                   follow_up("PA-260601-00000022", base + 4 * day, r5["_id"], "0905000005", False, "rejected"),
+                   follow_up("PA-260601-00000023", base + 4 * day, r5["_id"], "0905000005", False,
+                             "needs_supplement"),
+                   follow_up("PA-260601-00000024", base + 4 * day, r6["_id"], "0905000006")]  # r6: no reporter
     deadlines = [
         {"_id": "d2", "report_id": r2["_id"], "pack": pack_id, "step": "process", "agency": A, "status": "missed",
          "due": base + 8 * day, "missed_at": base + 8 * day, "active": True, "rule": "x", "article": "y"},
