@@ -5,7 +5,9 @@ effect.
 - a parameter of pack.yaml that no rule references and no code reads (vocabulary.CODE_PARAMETERS) changes nothing;
 - a key of any file that no code reads (readers.READ_BY) and its schema does not mark documentation only changes
   nothing;
-- the shared word lists (rules/wordlists/*.yaml) follow their schema like the pack's own files.
+- the shared word lists (rules/wordlists/*.yaml) follow their schema like the pack's own files;
+- a citation (`article`, `*_article`) names an article, clause, point or appendix the pack's regulation does not
+  have (its articles.yaml, paht/rules/citations.py).
 
 These are not load errors (a running service keeps working while code and packs are changed together), but the
 check fails on them, each with its file, line and rule.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .citations import unknown_citations
 from .errors import PackError
 from .readers import READ_BY
 from .schema import schema_keys, validate
@@ -45,7 +48,8 @@ def unused_parameters(pack) -> list[PackError]:
 
 def pack_files(pack_dir: Path) -> list[tuple[str, Path]]:
     """(kind of file = its schema's name, path) of every YAML file of a pack."""
-    files = [("pack", pack_dir / "pack.yaml"), ("agencies", pack_dir / "agencies.yaml")]
+    files = [("pack", pack_dir / "pack.yaml"), ("agencies", pack_dir / "agencies.yaml"),
+             ("articles", pack_dir / "articles.yaml")]
     files += [("stage", pack_dir / f"{stage}.yaml") for stage in STAGES]
     files += [("cases", path) for path in sorted((pack_dir / "cases").glob("*.yaml"))]
     return [(kind, path) for kind, path in files if path.exists()]
@@ -87,7 +91,7 @@ def unread_keys(pack) -> list[PackError]:
     for kind, path in pack_files(pack.path) + shared_files(pack.path):
         try:
             document = read_yaml(path)
-            if kind == "wordlist":   # the loader validates every other file
+            if kind in ("wordlist", "articles"):   # the loader validates every other file
                 validate(document, kind, path)
         except PackError as problem:
             problems.append(problem)
@@ -98,4 +102,5 @@ def unread_keys(pack) -> list[PackError]:
 
 def audit(pack) -> list[PackError]:
     """Every rule, parameter or key of a loaded pack that can never take effect."""
-    return unopened_steps(pack) + unused_parameters(pack) + unread_keys(pack)
+    return (unopened_steps(pack) + unused_parameters(pack) + unread_keys(pack)
+            + unknown_citations(pack, [(kind, path) for kind, path in pack_files(pack.path) if kind != "articles"]))

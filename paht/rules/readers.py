@@ -22,6 +22,7 @@ INTAKE = "services/intake/service.py"
 INTAKE_VIEWS = "services/intake/views.py"
 RECORD_RPC = "services/intake/record_rpc.py"
 SLA_DEADLINES = "services/sla/deadlines.py"
+CITATIONS = "paht/rules/citations.py"
 
 READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
     "pack": {
@@ -135,5 +136,11 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "phrases": ("paht/wordlists.py",),
         "phrases/[]/phrase": ("paht/wordlists.py",),
         "phrases/[]/kind": ("paht/wordlists.py",),
+    },
+    "articles": {
+        "articles": (CITATIONS,),
+        "articles/*": (CITATIONS,),
+        "articles/*/*": (CITATIONS,),
+        "appendices": (CITATIONS,),
     },
 }

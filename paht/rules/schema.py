@@ -14,7 +14,7 @@ from .schemakeys import SchemaKeys
 from .yamlfile import key_line, line_of
 
 # the schemas of the pack format, by the kind of file they describe
-NAMES = ("pack", "agencies", "stage", "cases", "categories", "wordlist")
+NAMES = ("pack", "agencies", "stage", "cases", "categories", "wordlist", "articles")
 
 
 def schema_dir() -> Path:
