@@ -5,6 +5,6 @@ from __future__ import annotations
 
 HANDLING = ("acknowledge", "return", "request_info", "extend", "forward", "submit_result", "approve", "send_back",
             "designate", "rework", "directive", "missed_call", "reply", "mark_secret", "mark_non_public", "clarify",
-            "agree", "called_back")
+            "agree", "called_back", "reopen")
 
 DECIDERS = {"judge": "verification", "publish": "publishing"} | {action: "handling" for action in HANDLING}

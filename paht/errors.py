@@ -47,6 +47,10 @@ MESSAGES: dict[str, tuple[int, str, str]] = {
                   "This account may not do this on this report."),
     "ACTION_NOT_ALLOWED": (409, "Thao tác không được phép ở trạng thái hiện tại của phản ánh.",
                            "The action is not allowed in the report's current state."),
+    "AGREEMENT_PENDING": (409, ("Chưa được công khai: kết quả xử lý phải được Cơ quan được chỉ định phối hợp cho ý "
+                                "kiến thống nhất trước khi công khai (Thừa Thiên Huế: Điều 16 khoản 4; Vĩnh Long: "
+                                "Điều 17 khoản 4)."),
+                          "Not yet: the designated agency must agree to the result before it is published."),
     "EXTENSION_TOO_LONG": (422, "Thời gian gia hạn vượt quá mức quy chế cho phép.",
                            "The extension is longer than the pack allows."),
     "UNKNOWN_ACTION": (404, "Thao tác không tồn tại.", "Unknown action."),

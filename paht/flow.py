@@ -49,6 +49,10 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "transitioned.rejected.*", "transitioned.dispatched.*", "transitioned.published.*",
         "transitioned.delivered_privately.*", "transitioned.in_progress.reprocess_requested",
         "transitioned.in_progress.rework_requested", "transitioned.accepted.returned",
+        # the designated agency asked to agree (TTH Điều 16 khoản 4, VL Điều 17 khoản 4); the lead told that its
+        # result goes back to it (disagreement, an update of a returned result)
+        "transitioned.approved.approved", "transitioned.approved.reopened",
+        "transitioned.in_progress.agreement_refused", "transitioned.in_progress.reopened",
         "noted.*.deadline_warning", "noted.*.deadline_missed",
     ),
 }

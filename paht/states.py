@@ -68,10 +68,14 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "forwarded_for_monitoring": frozenset(),
 }
 # the only ways out of a closed report, each for one cause: a "Không hài lòng" rating sends the result back for
-# processing where the pack says so (Tây Ninh Điều 10 khoản 4; services/rating)
+# processing where the pack says so (Tây Ninh Điều 10 khoản 4; services/rating); the centre reopens a returned
+# result for an update, back to the agency's step or, with the agency's updated result, to publication (TTH Điều 11
+# khoản 4, VL Điều 12 khoản 4 điểm b)
 CAUSE_TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
-    ("published", "in_progress"): frozenset({"reprocess_requested"}),
-    ("delivered_privately", "in_progress"): frozenset({"reprocess_requested"}),
+    ("published", "in_progress"): frozenset({"reprocess_requested", "reopened"}),
+    ("delivered_privately", "in_progress"): frozenset({"reprocess_requested", "reopened"}),
+    ("published", "approved"): frozenset({"reopened"}),
+    ("delivered_privately", "approved"): frozenset({"reopened"}),
 }
 
 # report fields a decision may set; anything else in a patch is refused
@@ -79,6 +83,7 @@ PATCHABLE = frozenset({
     "reasons", "warnings", "category", "ward", "facts", "assigned_agencies", "route", "urgent", "identity_status",
     "result", "publication", "rating", "interactions_open", "deadlines", "extension",
     "extensions", "secret", "non_public",   # every extension of a step; the centre's privacy marks
+    "agreement", "previous_results",        # the designated agency's answer; results an update replaced
 })
 # intake itself may also merge what the reporter sends with a supplement
 INTAKE_PATCHABLE = PATCHABLE | {"reporter", "description", "location", "media"}

@@ -133,6 +133,16 @@ class PublicResult(BaseModel):
     private: bool
 
 
+class PreviousResult(BaseModel):
+    """A result an update replaced (TTH Điều 11 khoản 4, VL Điều 12 khoản 4 điểm b): its letter as it was returned,
+    and when the centre reopened the report to update it."""
+
+    letter: Any
+    published_at: str | None
+    private: bool
+    superseded_at: str | None
+
+
 class RatingShown(BaseModel):
     level: str | None
     label: str | None
@@ -161,6 +171,8 @@ class PublicView(BaseModel):
     extension: ExtensionNotice | None = None
     private: bool | None = Field(None, description="Present (true) when the report is withheld from the public.")
     result: PublicResult | None = None
+    previous_results: list[PreviousResult] = Field(default_factory=list, description="Results an update replaced, "
+                                                   "oldest first, each with when it was superseded.")
     rating: RatingShown | None = None
 
 

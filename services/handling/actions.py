@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.agreement import agreement_article, awaited_agreement, superseded, update_clause
 from paht.assignments import agency_assignment
 from paht.errors import Refused
 from paht.roles import AGENCY_ROLES, CENTRE_ROLES
 from paht.schemas import Decision, lead_agency
-from paht.states import TERMINAL
+from paht.states import RESULT_DELIVERED, TERMINAL
 from paht.worktime import calendar_for
 
 from .schemas import Extension, Result
@@ -208,7 +209,9 @@ def _designate(report, actor, body, pack, now):
     require_centre(actor)
     lead = known_agency(pack, require_field(body, "agency"))
     route = dict(report.get("route") or {})
-    route.update({"designated_agency": lead, "lead": lead, "co": [], "designated_by": actor.get("name")})
+    route.update({"designated_agency": lead, "lead": lead, "co": [], "designated_by": actor.get("name"),
+                  # kept when the designated agency names the competent one: whose agreement the result needs
+                  "designation": {"agency": lead, "at": now.isoformat(), "by": actor.get("name")}})
     return "designated", "dispatched", {"route": route, "assigned_agencies": [agency_assignment(pack, lead, "lead")]}, \
         {"lead": lead}
 
@@ -293,23 +296,56 @@ def _agree(report, actor, body, pack, now):
     """The agency the province designated to coordinate agrees to the result before publication (TTH Điều 16
     khoản 4, VL Điều 17 khoản 4), within its `agree` deadline: `{"note"}` agrees; `{"value": false, "note"}` does
     not, and the report goes back to processing ("thực hiện lại Bước 3"). The centre may record the agency's
-    answer on its behalf (the seeds have the centre ask it: "chuyển kết quả ... để xin ý kiến thống nhất")."""
+    answer on its behalf (the seeds have the centre ask it: "chuyển kết quả ... để xin ý kiến thống nhất").
+    The answer is kept on the report for the result it was given to (`agreement`): publishing publishes only a
+    result its designated agency agreed to (paht.agreement)."""
     require_state(report, "approved")
-    pending = (report.get("deadlines") or {}).get("agree") or {}
-    if not pending or pending.get("closed_at"):
+    agency = awaited_agreement(pack.meta, report)
+    if agency is None:
         raise Refused("ACTION_NOT_ALLOWED", "no agreement of a designated agency is awaited")
     if actor.get("role") not in CENTRE_ROLES and (actor.get("role") not in AGENCY_ROLES
-                                                  or actor.get("agency") != pending.get("agency")):
+                                                  or actor.get("agency") != agency):
         raise Refused("FORBIDDEN", "only the designated agency (or the centre recording its answer) agrees")
     value = body.get("value")
     if value is not None and not isinstance(value, bool):
         raise Refused("VALIDATION_FAILED", "value is true (agree) or false (do not agree)", {"value": "true | false"})
-    detail = {"agency": pending.get("agency"), "article": pending.get("article")}
+    detail = {"agency": agency, "article": agreement_article(pack)}
     if actor.get("role") in CENTRE_ROLES:
         detail["recorded_by"] = actor.get("name") or actor.get("role")
+    agreement = dict(detail, agreed=value is not False, at=now.isoformat(),
+                     approved_at=(report.get("result") or {}).get("approved_at"))
     if value is False:
-        return "agreement_refused", "in_progress", {}, dict(detail, note=require_field(body, "note"))
-    return "agreed", None, {}, detail
+        note = require_field(body, "note")
+        return "agreement_refused", "in_progress", {"agreement": dict(agreement, note=note)}, dict(detail, note=note)
+    return "agreed", None, {"agreement": agreement}, detail
+
+
+def _reopen(report, actor, body, pack, now):
+    """The centre reopens a result already returned (published or delivered privately) for an update, at the
+    processing agency's request (TTH Điều 11 khoản 4, VL Điều 12 khoản 4 điểm b: "yêu cầu trả bước trước phản ánh
+    để cập nhật kết quả hoặc cung cấp nội dung, kết quả cập nhật để Trung tâm đăng tải"), `{"note"}` saying what
+    is to be updated: back to the agency's processing step (it reports, its leader approves, the centre publishes
+    as for any result); with `result_text`, the updated result the agency gave the centre, which goes straight to
+    the centre's publication. The result and letter it replaces stay in `previous_results`, shown beside it."""
+    require_state(report, *RESULT_DELIVERED)
+    require_centre(actor)
+    clause = update_clause(pack.meta)
+    if clause is None:
+        raise Refused("ACTION_NOT_ALLOWED", "the pack's regulation has no clause on updating a returned result "
+                                            "(publication.update)")
+    note = require_field(body, "note")
+    patch = {"previous_results": superseded(report, now.isoformat(), note), "publication": None}
+    lead = lead_agency(report)
+    detail = {"note": note, "article": clause.get("article"), "agency": lead}
+    text = body.get("result_text")
+    if not text:
+        return "reopened", "in_progress", patch, dict(detail, update="agency")
+    result = dict(report.get("result") or {})
+    result.update({"text": text, "approved_by": (pack.agencies.get(lead) or {}).get("name", lead),
+                   "approved_at": now.isoformat(), "edited_by_leader": False,
+                   "update": {"provided_by": lead, "recorded_by": actor.get("name") or actor.get("role"),
+                              "at": now.isoformat()}})
+    return "reopened", "approved", dict(patch, result=result), dict(detail, update="centre")
 
 
 def _called_back(report, actor, body, pack, now):
@@ -327,7 +363,7 @@ ACTIONS = {
     "forward": _forward, "submit_result": _submit_result, "approve": _approve, "send_back": _send_back,
     "designate": _designate, "rework": _rework, "directive": _directive, "missed_call": _missed_call,
     "reply": _reply, "mark_secret": _mark_secret, "mark_non_public": _mark_non_public,
-    "clarify": _clarify, "agree": _agree, "called_back": _called_back,
+    "clarify": _clarify, "agree": _agree, "called_back": _called_back, "reopen": _reopen,
 }
 # actions that are not the work on the report itself, so a co-agency's reply is its own
 NOT_WORK = ("directive", "missed_call", "reply", "mark_secret", "mark_non_public", "called_back")

@@ -3,12 +3,15 @@ another province's report does not exist for them. The user is who the gateway a
 the call that names them)."""
 from __future__ import annotations
 
+from paht.agreement import designated_agency
 from paht.errors import ApiError
 from paht.roles import CENTRE_ROLES
 
 
 def assigned_ids(report: dict) -> set[str]:
-    return {a["id"] for a in report.get("assigned_agencies") or []}
+    """The agencies a report concerns: those assigned, and the agency the province designated for it (it agrees to
+    the result before publication, TTH Điều 16 khoản 4, VL Điều 17 khoản 4, after naming the competent one)."""
+    return {a["id"] for a in report.get("assigned_agencies") or []} | ({designated_agency(report)} - {None})
 
 
 def in_province(user: dict, report: dict) -> bool:
@@ -42,5 +45,5 @@ def staff_filter(user: dict, query) -> dict:
             raise ApiError("FORBIDDEN")
         agency = user.get("agency")
     if agency:
-        found["assigned_agencies.id"] = agency
+        found["$or"] = [{"assigned_agencies.id": agency}, {"route.designation.agency": agency}]
     return found

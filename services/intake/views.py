@@ -149,11 +149,27 @@ def public_view(report: dict, owner: bool = False) -> dict:
                         or owner and report["state"] in RESULT_DELIVERED):
         view["result"] = {"letter": publication.get("letter"), "published_at": publication.get("published_at"),
                           "private": bool(publication.get("private"))}
+    earlier = previous_results(report, owner)
+    if earlier:
+        view["previous_results"] = earlier
     if report.get("rating"):
         view["rating"] = {"level": report["rating"].get("level"), "label": report["rating"].get("label")}
     return view
 
 
+def previous_results(report: dict, owner: bool) -> list[dict]:
+    """The results an update replaced (TTH Điều 11 khoản 4, VL Điều 12 khoản 4 điểm b), oldest first, each marked
+    with when it was superseded: anyone reads those that were published (unless the report is now withheld), its
+    reporter (`owner`) also those delivered to them privately."""
+    public = withheld(report) is None
+    shown = []
+    for entry in report.get("previous_results") or []:
+        publication = entry.get("publication") or {}
+        private = bool(publication.get("private"))
+        if publication.get("letter") and (owner or public and not private):
+            shown.append({"letter": publication["letter"], "published_at": publication.get("published_at"),
+                          "private": private, "superseded_at": entry.get("superseded_at")})
+    return shown
 
 
 def agencies_see_contact(report: dict) -> bool:

@@ -20,12 +20,17 @@ from typing import NamedTuple
 from jinja2 import Environment, StrictUndefined
 
 from paht import settings
+from paht.agreement import awaited_agreement, designation_role
 from paht.schemas import Transitioned, lead_agency
 from paht.worktime import calendar_for
 
 CITIZEN_EVENTS = ("received", "needs_supplement", "rejected", "dispatched", "published", "delivered_privately",
-                  "reprocessing")
-AGENCY_EVENTS = ("assigned", "deadline_warning", "deadline_missed", "rework", "returned")
+                  "reprocessing", "extension")
+AGENCY_EVENTS = ("assigned", "deadline_warning", "deadline_missed", "rework", "returned", "agreement_requested")
+# events only a pack whose designated agency coordinates and agrees sends (designation.role `coordinator`)
+COORDINATOR_EVENTS = ("agreement_requested",)
+# events only a pack whose agency's notice of extension goes to the reporter sends (extension.notice_to_reporter)
+EXTENSION_EVENTS = ("extension",)
 EVENTS = CITIZEN_EVENTS + AGENCY_EVENTS
 
 SMS_SEPARATOR = "--- SMS ---"
@@ -60,6 +65,20 @@ HOW_TO_FIX = {
 DEFAULT_FIX = "Mở đường dẫn theo dõi và gửi thông tin còn thiếu qua chức năng \"Bổ sung\"."
 
 
+def pack_events(pack) -> tuple[str, ...]:
+    """The events a pack may send, each of which needs its template."""
+    coordinates = designation_role(pack.meta) == "coordinator"
+    notices = extension_notice_to_reporter(pack)
+    return tuple(event for event in EVENTS if (coordinates or event not in COORDINATOR_EVENTS)
+                 and (notices or event not in EXTENSION_EVENTS))
+
+
+def extension_notice_to_reporter(pack) -> bool:
+    """The agency's written notice and commitment of an extension go to the reporter ("gửi đến tổ chức, cá nhân",
+    ST-22 Điều 10 khoản 2 điểm c, ST-23 Điều 14 khoản 3; `extension.notice_to_reporter`)."""
+    return bool((pack.meta.get("extension") or {}).get("notice_to_reporter"))
+
+
 class Notice(NamedTuple):
     """One thing to tell one party: `event` is the template's name; `agency` the agency told (None: the
     reporter); `role` the agency's part in the report (lead, co), `deadline` the deadline a warning is about."""
@@ -84,13 +103,15 @@ class Rendered(NamedTuple):
 def notifications_for(announced: Transitioned, pack) -> list[Notice]:
     """The notices an announced change sets off (none for most): the reporter is told of receipt, a needed
     supplement, rejection, dispatch, the result and reprocessing; agencies of a new assignment, a deadline coming
-    or missed, rework and a report taken back from them."""
+    or missed, rework and a report taken back from them; a designated agency of a result awaiting its agreement."""
     report, cause, to_state = announced.report, announced.cause, announced.to_state
     if announced.from_state == to_state:
         if cause in ("deadline_warning", "deadline_missed"):
             deadline = announced_deadline(announced)
             if deadline and deadline.get("agency") and deadline.get("step") not in NOT_AGENCY_STEPS:
                 return [Notice(cause, deadline["agency"], deadline=deadline)]
+        if cause == "extension_noticed" and extension_notice_to_reporter(pack):
+            return [Notice("extension")]
         return []
     if to_state == "submitted":
         return [Notice("received")] if cause in ("submitted", "supplemented") else []
@@ -99,7 +120,11 @@ def notifications_for(announced: Transitioned, pack) -> list[Notice]:
     if to_state == "dispatched":
         return [Notice("dispatched")] + [Notice("assigned", a["id"], role=a.get("role"))
                                          for a in report.get("assigned_agencies") or [] if a.get("id")]
-    if to_state == "in_progress" and cause in ("rework_requested", "reprocess_requested"):
+    if to_state == "approved":
+        awaited = awaited_agreement(pack.meta, report)
+        return [Notice("agreement_requested", awaited, role="designated")] if awaited else []
+    if to_state == "in_progress" and cause in ("rework_requested", "reprocess_requested", "agreement_refused",
+                                               "reopened"):
         lead = lead_agency(report)
         told = [Notice("rework", lead, role="lead")] if lead else []
         return ([Notice("reprocessing")] if cause == "reprocess_requested" else []) + told
@@ -161,6 +186,7 @@ def context_for(notice: Notice, announced: Transitioned, pack, contact: dict | N
         "reasons": [dict(reason, how=HOW_TO_FIX.get(reason.get("code"), DEFAULT_FIX))
                     for reason in report.get("reasons") or []],
         "supplement_time": allowed_time(pack, "supplement"),
+        "agree_time": allowed_time(pack, "agree") if notice.event == "agreement_requested" else None,
         "agency": {"id": notice.agency, "name": (agencies.get(notice.agency) or {}).get("name", notice.agency),
                    "role": notice.role} if notice.agency else None,
         "lead_name": (agencies.get(lead) or {}).get("name", lead) if lead else None,
@@ -168,10 +194,21 @@ def context_for(notice: Notice, announced: Transitioned, pack, contact: dict | N
         "deadline": deadline,
         "result_text": (report.get("result") or {}).get("text"),
         "letter": publication.get("letter"),
+        "extension": extension_context(report, agencies, tz),
         "province": pack.meta.get("province"),
         "centre_name": next((a.get("name") for a in agencies.values() if a.get("kind") == "centre"),
                             "Trung tâm tiếp nhận phản ánh hiện trường"),
     }
+
+
+def extension_context(report: dict, agencies: dict, tz) -> dict | None:
+    """The agency's notice of extension a reporter is told of: the committed time, the reason, who gave it."""
+    notice = report.get("extension_notice") or report.get("extension")
+    if not notice:
+        return None
+    return {"new_due": local_time(notice.get("new_due"), tz), "previous_due": local_time(notice.get("previous_due"), tz),
+            "note": notice.get("reason"), "agency_name": (agencies.get(notice.get("by")) or {}).get("name", notice.get("by")),
+            "article": notice.get("article")}
 
 
 def allowed_time(pack, step: str) -> str | None:

@@ -7,6 +7,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from paht import actors, clock
+from paht.agreement import agreement_article, awaited_agreement
 from paht.bus import derived_id, on_transition, send
 from paht.errors import ApiError
 from paht.events import jsonable
@@ -33,6 +34,8 @@ class PublishingService(Notifier, Observable):
         if announced.to_state == "approved" and announced.from_state != "approved":
             if (pack.meta.get("publication") or {}).get("operator_review"):
                 return  # the centre checks, edits and publishes it (`publish`) or sends it back (`rework`)
+            if awaited_agreement(pack.meta, report) is not None:
+                return  # the designated agency agrees first; the centre then publishes it (`publish`)
             send(self.dispatch, publication_decision(report, pack, clock.now(), derived_id(self.name, announced.event_id),
                                                      {"service": "publishing"}))
         elif announced.to_state in RESULT_DELIVERED and announced.from_state == "approved":
@@ -51,7 +54,12 @@ class PublishingService(Notifier, Observable):
             return {"error": {"code": "FORBIDDEN", "detail": "only the provincial centre publishes"}}
         if report["state"] != "approved":
             return {"error": {"code": "ACTION_NOT_ALLOWED", "detail": f"report is {report['state']}, needs approved"}}
-        decision = publication_decision(report, get_pack(report["pack"]), clock.now(), uuid.uuid4().hex, actor,
+        pack = get_pack(report["pack"])
+        awaited = awaited_agreement(pack.meta, report)
+        if awaited is not None:   # TTH Điều 16 khoản 4, VL Điều 17 khoản 4: "xin ý kiến thống nhất trước khi công khai"
+            return {"error": {"code": "AGREEMENT_PENDING", "fields": {"agency": awaited},
+                              "detail": f"{awaited} has not agreed to the result ({agreement_article(pack)})"}}
+        decision = publication_decision(report, pack, clock.now(), uuid.uuid4().hex, actor,
                                         result_text=body.get("result_text"), letter_number=body.get("letter_number"))
         return {"decision": decision.model_dump(mode="json")}
 

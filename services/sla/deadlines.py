@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.agreement import designation_role  # noqa: F401  (what the designated agency does; service.py reads it)
 from paht.rules import get_pack
 from paht.rules.steps import centre_agency, party_of
 from paht.schemas import Decision, lead_agency
@@ -53,13 +54,6 @@ OPENED_STEPS = tuple(dict.fromkeys([*STEP_OF_STATE.values(), *STEP_OF_CAUSE.valu
 
 def step_for(announced) -> str | None:
     return STEP_OF_CAUSE.get(announced.cause) or STEP_OF_STATE.get(announced.to_state)
-
-
-def designation_role(pack_meta: dict) -> str:
-    """What the agency the province designates does (pack.yaml `designation.role`): `lead` — it processes the
-    report itself (ST-22 Điều 16 khoản 3, ST-23 Điều 5); `coordinator` — it names the competent agencies and agrees
-    to their result before publication (TTH Điều 16, VL Điều 17)."""
-    return (pack_meta.get("designation") or {}).get("role") or "lead"
 
 
 def sla_facts(report: dict, step: str, rework_kind: str = "", multi_agency: bool | None = None) -> dict:

@@ -129,6 +129,8 @@ def full_context(pack, event) -> dict:
 @pytest.mark.parametrize("event", n.EVENTS)
 def test_every_pack_has_every_template_and_each_renders(pack_id, event):
     pack = get_pack(pack_id)
+    if event not in n.pack_events(pack):
+        pytest.skip(f"{pack_id} never sends {event}")
     rendered = n.render(pack, event, full_context(pack, event))
     assert "PA-261124-0000ABCD" in rendered.subject and "\n" not in rendered.subject
     assert "PA-261124-0000ABCD" in rendered.body and "PA-261124-0000ABCD" in rendered.short
@@ -288,9 +290,9 @@ def test_a_notifications_only_link_is_the_portals_page_of_the_report_without_a_t
                        tracking_token_hash=TRACKING_TOKEN, pack=pack_id)
     deadline = {"step": "process", "due": "2026-11-25T17:00:00+07:00", "article": "Điều 11 khoản 2"}
     notices = [n.Notice(event, "so-xay-dung" if event in n.AGENCY_EVENTS else None, role="lead",
-                        deadline=deadline if event.startswith("deadline") else None) for event in n.EVENTS]
+                        deadline=deadline if event.startswith("deadline") else None) for event in n.pack_events(pack)]
     found = n.outbox_entries(change, pack, notices, CONTACT, ALL_CHANNELS, NOW)
-    assert {(e["template"], e["channel"]) for e in found} >= {(event, "email") for event in n.EVENTS}
+    assert {(e["template"], e["channel"]) for e in found} >= {(event, "email") for event in n.pack_events(pack)}
     for entry in found:
         texts = sent_texts(entry)
         links = [url.rstrip(".,;:") for text in texts for url in URL.findall(text)]

@@ -68,7 +68,13 @@ def test_the_forms_offered_follow_state_and_role():
     assert approved[:2] == ["publish", "rework"] and "agree" not in approved        # no agreement awaited
     agree = view("approved", deadlines=[{"step": "agree", "agency": "lead-agency"}])
     assert "agree" in staff.offered_actions(agree, operator) and staff.offered_actions(agree, lead_staff) == ["agree"]
-    assert staff.offered_actions(view("published"), operator) == []                        # closed
+    assert staff.offered_actions(view("published"), operator) == ["reopen"]                # closed: an update only
+    assert staff.offered_actions(view("published", pack="soc-trang-2022"), operator) == []  # no update clause
+    designated = view("approved", deadlines=[{"step": "agree", "agency": "coordinator"}],
+                      route={"designation": {"agency": "coordinator"}})
+    assert staff.offered_actions(designated, user("agency_staff", "coordinator")) == ["agree"]
+    assert staff.offered_actions(view("approved", route={"designation": {"agency": "coordinator"}}),
+                                 user("agency_staff", "coordinator")) == []               # not yet asked
     assert "called_back" in staff.offered_actions(view("in_progress", sos=True), operator)
     for state in ("submitted", "dispatched", "in_progress", "result_submitted", "approved", "published"):
         for someone in (lead_staff, lead_leader, operator):

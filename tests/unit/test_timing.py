@@ -271,19 +271,21 @@ def test_the_rated_agency_clarifies_a_dissatisfied_rating():
 
 
 def test_the_designated_agency_agrees_or_sends_the_result_back():
+    """A report designated before the route kept its designation: the open `agree` deadline names the agency."""
+    tth = get_pack("thua-thien-hue-2022")
     pending = {"step": "agree", "agency": "so-y-te", "article": "Điều 16 khoản 4", "due": "x", "opened_at": "y"}
     report = published(state="approved", deadlines={"agree": pending})
     designated = {"role": "agency_leader", "agency": "so-y-te", "name": "y"}
-    assert handled(report, "agree", designated).kind == "agreed"
-    refused = handled(report, "agree", designated, value=False, note="Chưa thống nhất")
+    assert handled(report, "agree", designated, tth).kind == "agreed"
+    refused = handled(report, "agree", designated, tth, value=False, note="Chưa thống nhất")
     assert refused.kind == "agreement_refused" and refused.to_state == "in_progress"
-    recorded = handled(report, "agree", {"role": "operator", "agency": None, "name": "op"})
+    recorded = handled(report, "agree", {"role": "operator", "agency": None, "name": "op"}, tth)
     assert recorded.detail["recorded_by"] == "op" and recorded.detail["agency"] == "so-y-te"
     with pytest.raises(Refused) as other:
-        handled(report, "agree", LEAD)
+        handled(report, "agree", LEAD, tth)
     assert other.value.code == "FORBIDDEN"
     with pytest.raises(Refused):
-        handled(published(state="approved"), "agree", designated)                      # nothing awaited
+        handled(published(state="approved"), "agree", designated, tth)                 # nothing awaited
     closed = dict(pending, closed_at="z")
     with pytest.raises(Refused):
-        handled(published(state="approved", deadlines={"agree": closed}), "agree", designated)
+        handled(published(state="approved", deadlines={"agree": closed}), "agree", designated, tth)

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 
 from paht import clock, oidc, periods, proxies, settings
 from paht.actions import DECIDERS
+from paht.agreement import designated_agency, update_clause
 from paht.errors import ApiError
 from paht.mediatypes import detect
 from paht.roles import AGENCY_ROLES, CENTRE_ROLES
@@ -62,6 +63,8 @@ CENTRE_ACTIONS = {          # the provincial centre (operators, admins)
     "accepted": ("judge",),
     "routing_unresolved": ("designate",),
     "approved": ("publish", "rework", "agree"),
+    "published": ("reopen",),
+    "delivered_privately": ("reopen",),
 }
 CENTRE_WHILE_OPEN = ("directive", "missed_call", "mark_secret", "mark_non_public")
 JUDGEMENTS = ("identity", "category", "urgent", "unclear_media", "unclear_or_test", "monitoring_only")
@@ -87,6 +90,7 @@ ACTION_LABELS = {
     "called_back": "Đã gọi lại người phản ánh (SOS)",
     "judge": "Đánh giá của Trung tâm",
     "publish": "Công khai kết quả",
+    "reopen": "Mở lại để cập nhật kết quả",
 }
 KIND_LABELS = {             # the timeline's entries (their `kind`)
     "submitted": "Người dân gửi phản ánh", "verified": "Kiểm tra điều kiện tiếp nhận",
@@ -108,7 +112,7 @@ KIND_LABELS = {             # the timeline's entries (their `kind`)
     "deadline_closed": "Kết thúc bước", "deadline_missed": "Trễ hạn", "co_acknowledged": "Cơ quan phối hợp tiếp nhận",
     "co_returned": "Cơ quan phối hợp trả lại", "co_result_submitted": "Cơ quan phối hợp báo cáo phần việc",
     "co_result_approved": "Phê duyệt phần việc phối hợp", "identity_check_started": "Xác minh danh tính",
-    "operator_check_started": "Trung tâm kiểm tra",
+    "operator_check_started": "Trung tâm kiểm tra", "reopened": "Mở lại để cập nhật kết quả",
 }
 STEP_LABELS = {
     "receive": "Tiếp nhận", "dispatch": "Chuyển xử lý", "acknowledge": "Nhận xử lý", "process": "Xử lý",
@@ -121,7 +125,8 @@ STEP_LABELS = {
 ROUTE_LABELS = {"rule": "Quy tắc", "article": "Căn cứ", "decided_at": "Thời điểm", "lead": "Cơ quan chủ trì",
                 "co": "Cơ quan phối hợp", "immediate": "Xử lý ngay", "suggested_agency": "Cơ quan được đề xuất",
                 "returned_count": "Số lần trả lại", "returned_by": "Cơ quan đã trả lại",
-                "designated_agency": "Cơ quan được chỉ định", "designated_by": "Người chỉ định"}
+                "designated_agency": "Cơ quan được chỉ định", "designated_by": "Người chỉ định",
+                "designation": "Chỉ định của UBND tỉnh"}
 ROLE_LABELS = {"reporter": "Người phản ánh", "agency_staff": "Cán bộ xử lý", "agency_leader": "Lãnh đạo đơn vị",
                "operator": "Trung tâm giám sát", "admin": "Quản trị", "system": "Hệ thống"}
 COUNTER_LABELS = {          # services/rating/scorecards.py SUMMED, in the regulations' words
@@ -272,6 +277,10 @@ def offered_actions(view: dict, user: dict) -> list[str]:
         offered += [a for a in table.get(state, ()) if a not in LEADER_ONLY or role == "agency_leader"]
         if "clarify" in offered and not view.get("rating"):
             offered.remove("clarify")
+        if state == "approved" and designated_agency(view) == agency:
+            offered.append("agree")   # the designated agency's agreement before publication
+    if "reopen" in offered and update_clause(pack.meta) is None:
+        offered.remove("reopen")
     if "agree" in offered and (not open_agree or role in AGENCY_ROLES and open_agree[0].get("agency") != agency):
         offered.remove("agree")
     return list(dict.fromkeys(offered))
