@@ -65,6 +65,17 @@ class WorkCalendar:
             return True
         return day.weekday() < 5 and day not in days_off
 
+    def previous_working_day(self, day: date) -> date:
+        for _ in range(400):
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                return day
+        raise ValueError("no working day within 400 days")
+
+    def day_close(self, day: date) -> datetime:
+        """When the day's office hours end ("cuối ngày làm việc")."""
+        return self._at(day, self.intervals[-1][1])
+
     # instants
     def _local(self, instant: datetime) -> datetime:
         if instant.tzinfo is None:

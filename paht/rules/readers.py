@@ -92,6 +92,7 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "reports/schedule/[]/due/days_after_end": (PERIODIC,),
         "reports/schedule/[]/due/day_of_month": (PERIODIC,),
         "reports/schedule/[]/due/month_day": (PERIODIC,),
+        "reports/schedule/[]/due/end_of_working_day": (PERIODIC,),
         "reports/schedule/[]/to": (PERIODIC, RATING),
         "reports/schedule/[]/article": (PERIODIC, RATING),
     },

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from paht import periods
 from paht.events import jsonable
+from paht.worktime import calendar_for
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def due_since(pack, item: dict, since: datetime | None, now: datetime) -> list[D
     """Every period of this kind whose report fell due in (`since`, `now`], oldest first: a stopped service, or a
     clock that jumped, catches up on each period it passed. Without `since` (the pack's first check) only the
     latest: older periods are made on demand, not back-filled."""
+    if (item.get("due") or {}).get("end_of_working_day"):
+        return working_days_due(pack, item, since, now)
     tz = pack.meta.get("timezone", "Asia/Ho_Chi_Minh")
     period = periods.containing(item["period"], now, tz, cutoff(pack))
     found: list[Due] = []
@@ -67,6 +70,32 @@ def due_since(pack, item: dict, since: datetime | None, now: datetime) -> list[D
             if since is None:
                 break
         period = periods.previous(period, tz, cutoff(pack))
+    return found[::-1]
+
+
+def working_day(calendar, day: date) -> periods.Period:
+    """Working day `day`'s flash report covers everything since the previous working day's close, up to its own
+    close: what comes in after hours, on a weekend or a holiday is in the next working day's report."""
+    return periods.Period("day", day.isoformat(), calendar.day_close(calendar.previous_working_day(day)),
+                          calendar.day_close(day))
+
+
+def working_days_due(pack, item: dict, since: datetime | None, now: datetime) -> list[Due]:
+    """`due: {end_of_working_day: true}` (ST-22, ST-23 Điều 28 khoản 1: "Cuối ngày làm việc, Trung tâm GSĐH tỉnh
+    báo cáo nhanh"): a report for each working day of the pack's calendar (paht/worktime.py: no weekend, holiday
+    or day off of its day swaps), due and made at the close of that day's office hours; since `since` as
+    `due_since`, without it the latest only."""
+    calendar = calendar_for(pack.meta)
+    day = now.astimezone(calendar.tz).date()
+    if not calendar.is_working_day(day) or calendar.day_close(day) > now:
+        day = calendar.previous_working_day(day)
+    found: list[Due] = []
+    while since is None or calendar.day_close(day) > since:
+        period = working_day(calendar, day)
+        found.append(Due(item["kind"], period, period.end, period.end, item))
+        if since is None:
+            break
+        day = calendar.previous_working_day(day)
     return found[::-1]
 
 
