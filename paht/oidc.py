@@ -31,6 +31,10 @@ class InvalidToken(Exception):
     pass
 
 
+class KeysUnavailable(InvalidToken):
+    """The provider's JWKS could not be fetched (and none is cached): the token is not known to be bad."""
+
+
 def looks_like_jwt(token: str) -> bool:
     """A compact JWS (header.payload.signature whose header is JSON naming an algorithm); session and demo tokens
     have no dots."""
@@ -83,7 +87,7 @@ class JwksCache:
                     self._sets[url] = (now, keys)
             except (requests.RequestException, ValueError) as exc:
                 if fetched_at is None:
-                    raise InvalidToken(f"JWKS not available: {exc}") from None
+                    raise KeysUnavailable(f"JWKS not available: {exc}") from None
                 log.warning("JWKS %s not refreshed (%s): the cached keys are used", url, exc)
         if kid is None and len(keys) == 1:
             return next(iter(keys.values()))
@@ -150,8 +154,12 @@ def staff_user(token: str) -> dict | None:
     if provider is None:
         return None
     claims = _claims(token, provider, "staff")
-    if claims is None:
-        return None
+    return None if claims is None else staff_user_of(claims, provider)
+
+
+def staff_user_of(claims: dict, provider: dict) -> dict | None:
+    """The staff user verified claims name (a bearer token's, or the portal sign-in's ID token): the strongest
+    PAHT role of the role claim, with its pack and agency; None without a usable role."""
     roles = claim(claims, provider["role_claim"])
     roles = [roles] if isinstance(roles, str) else roles if isinstance(roles, list) else []
     known = sorted((r for r in roles if r in ROLE_STRENGTH), key=ROLE_STRENGTH.get, reverse=True)

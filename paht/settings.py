@@ -274,7 +274,22 @@ def production_problems(env=None) -> list[str]:
         if 0 < len(missing) < len(named):
             problems.append(f"{', '.join(missing)} not set: a provider's tokens are checked against its issuer, keys "
                             f"and audience together; set all of {', '.join(named)} (or none)")
-    problems += public_url_problems(env) + webhook_secret_problems(env)
+    problems += oidc_sign_in_problems(env) + public_url_problems(env) + webhook_secret_problems(env)
+    return problems
+
+
+def oidc_sign_in_problems(env) -> list[str]:
+    if not env.get("PAHT_OIDC_CLIENT_ID"):
+        return []
+    problems = []
+    if not all(env.get(f"PAHT_OIDC_{part}") for part in ("ISSUER", "JWKS_URL", "AUDIENCE")):
+        problems.append("PAHT_OIDC_CLIENT_ID is set without the staff provider: the portal's sign-in checks the ID "
+                        "token as the API checks tokens; set PAHT_OIDC_ISSUER, PAHT_OIDC_JWKS_URL and "
+                        "PAHT_OIDC_AUDIENCE too (or unset PAHT_OIDC_CLIENT_ID)")
+    redirect = env.get("PAHT_OIDC_REDIRECT_URL", "").strip()
+    if redirect and urlsplit(redirect).scheme != "https":
+        problems.append(f"PAHT_OIDC_REDIRECT_URL is {redirect!r}, not an https address: the provider sends the "
+                        "sign-in's code there; set it to the portal's https address + " + SIGN_IN_CALLBACK)
     return problems
 
 
@@ -366,6 +381,32 @@ def oidc(prefix: str = "PAHT_OIDC") -> dict | None:
         "subject_claim": os.environ.get(f"{prefix}_SUBJECT_CLAIM", "sub"),
         "jwks_ttl": _float(f"{prefix}_JWKS_TTL_SECONDS", 600.0),
         "leeway": _float(f"{prefix}_LEEWAY_SECONDS", 30.0),
+    }
+
+
+SIGN_IN_CALLBACK = "/staff/login/oidc/callback"
+
+
+def oidc_sign_in() -> dict | None:
+    """The portal's staff sign-in through the province's identity provider (/staff/login's "Đăng nhập bằng …"
+    button: the authorization code flow with PKCE, paht.oidc_login). On when the staff provider is (PAHT_OIDC_ISSUER,
+    _JWKS_URL, _AUDIENCE) and PAHT_OIDC_CLIENT_ID names the portal's client there; the ID token's audience is that
+    client. PAHT_OIDC_CLIENT_SECRET for a confidential client (HTTP Basic at the token endpoint; unset: a public
+    client, PKCE only), PAHT_OIDC_SCOPES (`openid profile`; `openid` always), PAHT_OIDC_REDIRECT_URL (the callback
+    registered at the provider; PAHT_PUBLIC_URL + /staff/login/oidc/callback), PAHT_OIDC_DISPLAY_NAME (the button's
+    "Đăng nhập bằng <name>"; unset: "… hệ thống định danh của tỉnh")."""
+    provider = oidc("PAHT_OIDC")
+    client_id = os.environ.get("PAHT_OIDC_CLIENT_ID", "").strip()
+    if provider is None or not client_id:
+        return None
+    scopes = os.environ.get("PAHT_OIDC_SCOPES", "openid profile").split()
+    return {
+        "provider": provider,
+        "client_id": client_id,
+        "client_secret": os.environ.get("PAHT_OIDC_CLIENT_SECRET") or None,
+        "scopes": " ".join(["openid"] + [scope for scope in scopes if scope != "openid"]),
+        "redirect_url": os.environ.get("PAHT_OIDC_REDIRECT_URL", "").strip() or public_url() + SIGN_IN_CALLBACK,
+        "display_name": os.environ.get("PAHT_OIDC_DISPLAY_NAME", "").strip() or None,
     }
 
 

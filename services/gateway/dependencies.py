@@ -3,6 +3,7 @@ internal assertions it took, and the channels' drafts (zalo.py); its rate limite
 record's (services/intake)."""
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
 import sqlite3
@@ -29,8 +30,10 @@ class DoorStore:
         self.users = db["users"]
         self.idempotency = db["idempotency"]
         self.accounts = StaffAccounts(db)
+        self.sign_ins = db["staff_sign_ins"]
         self.users.create_index([("token_hash", 1)], unique=True)
         self.idempotency.create_index([("expires_at", 1)])
+        self.sign_ins.create_index([("expires_at", 1)], expireAfterSeconds=0)
 
     # submissions retried with an Idempotency-Key
     def reserve_key(self, key: str, fingerprint: str, answer: dict, now: datetime,
@@ -50,6 +53,25 @@ class DoorStore:
 
     def forget_keys(self, now: datetime) -> int:
         return self.idempotency.delete_many({"expires_at": {"$lte": now}}).deleted_count
+
+    # the portal's sign-ins through the identity provider (pages/staff.py), each taken once
+    def begin_sign_in(self, state: str, binding: str, secrets_: dict, expires_at: datetime) -> None:
+        """A sign-in under way: its state (hashed) and the browser cookie it is bound to (hashed), with its nonce,
+        PKCE verifier and where to go after."""
+        self.sign_ins.delete_many({"expires_at": {"$lte": StaffAccounts.now()}})
+        self.sign_ins.insert_one({"_id": hash_token(state), "binding": hash_token(binding), **secrets_,
+                                  "expires_at": expires_at})
+
+    def take_sign_in(self, state: str, binding: str) -> dict | None:
+        """The sign-in of this state, once (a replayed or raced callback finds none), when it is this browser's
+        and has not expired."""
+        key = hash_token(state)
+        found = self.sign_ins.find_one({"_id": key})
+        if found is None or self.sign_ins.delete_one({"_id": key}).deleted_count != 1:
+            return None
+        if not hmac.compare_digest(found["binding"], hash_token(binding)) or found["expires_at"] <= StaffAccounts.now():
+            return None
+        return found
 
     # staff users (bearer tokens are stored hashed)
     def upsert_user(self, token: str, role: str, pack: str | None, agency: str | None, name: str) -> str:
@@ -179,11 +201,23 @@ class StaffAccounts:
         self.accounts.update_one({"_id": account["_id"]}, {"$set": {"last_login_at": now}})
         return token, expires_at, account
 
+    def open_session(self, user: dict, minutes: int) -> str:
+        """A login session for a user the identity provider signed in (the portal's sign-in): the user as its ID
+        token named them, kept with the session (there is no account here)."""
+        now = self.now()
+        self.sessions.delete_many({"expires_at": {"$lte": now}})
+        token = secrets.token_urlsafe(32)
+        self.sessions.insert_one({"_id": uuid.uuid4().hex, "token_hash": hash_token(token), "user_id": user["_id"],
+                                  "user": user, "created_at": now, "expires_at": now + timedelta(minutes=minutes)})
+        return token
+
     def user_by_session(self, token: str) -> dict | None:
-        """The staff user of a live session of an enabled account."""
+        """The staff user of a live session of an enabled account, or of the identity provider's sign-in."""
         session = self.sessions.find_one({"token_hash": hash_token(token)})
         if session is None or session["expires_at"] <= self.now():
             return None
+        if session.get("user"):
+            return dict(session["user"], session_expires_at=session["expires_at"])
         account = self.accounts.find_one({"_id": session["user_id"]})
         if account is None or account.get("disabled"):
             return None

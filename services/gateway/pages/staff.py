@@ -1,5 +1,6 @@
 """Interfaces (b) and (c): the agencies' business pages and the unit leaders' summary. Sign-in (/staff/login, a
-login session in the `paht_staff` cookie; /staff/logout), the signed-in user's queue (/staff/, with CSV/XLSX
+login session in the `paht_staff` cookie, by password or the province's identity provider (signin.py);
+/staff/logout), the signed-in user's queue (/staff/, with CSV/XLSX
 exports), a report's internal view with one form per staff action (/staff/reports/{id}, each form POSTing to
 /staff/reports/{id}/{action}) and the leader's dashboard of its unit (/staff/dashboard). Every page calls what the
 JSON API calls with the signed-in user: the record decides what the user sees, the deciders what it may do — the
@@ -17,7 +18,7 @@ import eventlet
 from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
-from paht import clock, oidc, periods, proxies, settings
+from paht import clock, periods, proxies, settings
 from paht.actions import DECIDERS
 from paht.agreement import designated_agency, update_clause
 from paht.errors import ApiError
@@ -33,6 +34,7 @@ from ..listings import exported
 from ..record import user_of
 from ..staff import LoginIn
 from ..uploads import read_media
+from .signin import OidcSignIn
 from .web import CSRF_COOKIE, DEFAULT_TZ, SESSION_COOKIE, page, signed_in
 
 LOGIN = "/staff/login"
@@ -326,7 +328,7 @@ def unit_card(cards: dict, agency: str | None) -> dict:
 
 
 # ---- the pages ------------------------------------------------------------------------------------------------
-class StaffPages:
+class StaffPages(OidcSignIn):
     def staff_or_login(self, request) -> dict | None:
         return signed_in(self.store, request)
 
@@ -343,7 +345,7 @@ class StaffPages:
     def login_again(self, request, page, username: str, target: str | None, error: ApiError | None = None,
                     done: bool = False):
         return page.render("staff/login.html", status=error.status if error else 200, user=None, username=username,
-                           next=target, error=error, done=done, oidc=settings.oidc() is not None)
+                           next=target, error=error, done=done, oidc=settings.oidc_sign_in())
 
     @http("POST", "/staff/login")
     @page
@@ -354,8 +356,6 @@ class StaffPages:
         form = request.form
         target = safe_next(form.get("next"))
         username = (form.get("username") or "").strip()[:100]
-        if text(form, "token") is not None:
-            return self.login_with_token(request, page, form["token"].strip(), target)
         try:
             given = LoginIn.model_validate({"username": username, "password": form.get("password") or ""})
         except ValidationError as exc:
@@ -367,15 +367,6 @@ class StaffPages:
             return self.login_again(request, page, username, target, ApiError(
                 "UNAUTHORIZED", detail="wrong username or password, or the account is disabled"))
         token, _expires_at, _account = session
-        return self.signed_in_now(page, token, target)
-
-    def login_with_token(self, request, page, token: str, target: str | None):
-        """A token of the province's staff identity provider (PAHT_OIDC_*), pasted: kept in the session cookie and
-        checked on every request as a bearer token is (its own expiry holds)."""
-        user = oidc.staff_user(token) if settings.oidc() and oidc.looks_like_jwt(token) else None
-        if user is None:
-            return self.login_again(request, page, "", target, ApiError(
-                "UNAUTHORIZED", detail="the identity provider's token is not valid here"))
         return self.signed_in_now(page, token, target)
 
     def signed_in_now(self, page, token: str, target: str | None):
