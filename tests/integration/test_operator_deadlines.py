@@ -25,7 +25,7 @@ def test_a_held_report_nobody_judges_within_two_days_is_rejected(system):
     step = deadline(view, "operator_check")
     assert view["state"] == "submitted"
     assert step["rule"] == "tth-sla-operator-check" and step["article"] == "Điều 7 khoản 5 điểm b"
-    assert (step["amount"], step["unit"], step.get("agency")) == (2, "d", None)
+    assert (step["amount"], step["unit"], step.get("agency"), step["party"]) == (2, "d", "trung-tam", "centre")
 
     system.advance(2 * 24 * 3600 - 600)                      # ten minutes before the deadline: still held
     assert system.get(report_id)["state"] == "submitted"
@@ -57,7 +57,7 @@ def test_an_sos_report_is_called_back_within_five_minutes(system):
         view = system.wait_for(report_id, lambda v: deadline(v, "sos_callback"), what="sos_callback deadline")
         step = deadline(view, "sos_callback")
         assert step["rule"] == "tth-sla-sos-callback" and step["article"] == "Điều 18 khoản 1"
-        assert (step["amount"], step["unit"], step.get("agency")) == (5, "min", None)
+        assert (step["amount"], step["unit"], step.get("agency"), step["party"]) == (5, "min", "trung-tam", "centre")
         assert internal(system, report_id)["urgent"] is True
 
     # only the centre calls back, with a note
