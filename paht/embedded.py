@@ -383,6 +383,12 @@ class Collection:
         clauses, params = [], []
         for key, condition in query.items():
             if key != "_id" and key not in self._indexed:
+                want = condition.get("$eq") if _is_operators(condition) else condition
+                if isinstance(want, str) and not key.startswith("$"):
+                    # a string the document holds anywhere (an array's element too) is in its text as JSON
+                    # writes it: SQLite looks for it there and Python decodes only the documents that have it
+                    clauses.append("instr(doc, ?) > 0")
+                    params.append(json.dumps(want, ensure_ascii=False))
                 continue
             for op, want in (condition.items() if _is_operators(condition) else [("$eq", condition)]):
                 if key == "_id":   # its JSON text orders unlike its value: equality only
@@ -402,6 +408,39 @@ class Collection:
                     sql_op = ">=" if op == "$gt" and isinstance(want, str) else _RANGE[op]
                     clauses.append(f"{column} {sql_op} ?")
                     params.append(_sql_value(want))
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def _exact(self, query: dict) -> tuple[str, list] | None:
+        """An SQL WHERE that selects exactly the documents matching `query`, or None when SQL cannot say it alone:
+        every condition is `$eq`/`$in`/a range, on `_id` (equality with strings) or an indexed field, with values
+        SQL holds as the query means them (numbers, strings without NUL, datetimes; a range only within its own
+        type). Exact as long as an indexed field holds scalars — the known limit of the indexes themselves."""
+        clauses, params = [], []
+        for key, condition in query.items():
+            if key != "_id" and key not in self._indexed:
+                return None
+            pairs = condition.items() if _is_operators(condition) else [("$eq", condition)]
+            for op, want in pairs:
+                wants = want if op == "$in" else [want]
+                if op not in ("$eq", "$in", *_RANGE) or not isinstance(wants, list) or op in _RANGE and not wants:
+                    return None
+                if key == "_id":
+                    if op not in ("$eq", "$in") or not all(isinstance(w, str) for w in wants):
+                        return None
+                    clauses.append(f"id IN ({','.join('?' * len(wants))})" if wants else "0")
+                    params.extend(_id_key(w) for w in wants)
+                    continue
+                if any(isinstance(w, (bool, dict, list)) or _sql_value(w) is None for w in wants):
+                    return None
+                column = _sql_key(key)
+                if op in _RANGE:
+                    kinds = ("'blob'" if isinstance(want, datetime) else "'text'" if isinstance(want, str)
+                             else "'integer', 'real'")
+                    clauses.append(f"{column} {_RANGE[op]} ? AND typeof({column}) IN ({kinds})")
+                    params.append(_sql_value(want))
+                else:
+                    clauses.append(f"{column} IN ({','.join('?' * len(wants))})" if wants else "0")
+                    params.extend(_sql_value(w) for w in wants)
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
     def _write(self, doc: dict, text: str, insert: bool) -> None:
@@ -449,12 +488,45 @@ class Collection:
 
     def find(self, filter: dict | None = None, projection=None, sort=None, limit: int = 0):
         order = self._ordered(sort)
+        fields = self._top_fields(projection)
+        exact = self._exact(_aware(filter or {})) if fields is not None and (order or not sort) else None
+        if exact is not None:
+            return self._extracted(exact, *fields, order, limit)
         docs = [doc for _, doc in self._found(filter or {}, limit if order or not sort else 0, order)]
         for key, direction in reversed(sort or [] if not order else []):
             docs.sort(key=lambda d, k=key, desc=direction < 0: _sort_key(d, k, desc), reverse=direction < 0)
         if limit:
             docs = docs[:limit]
         return [self._project(d, projection) for d in docs]
+
+    @staticmethod
+    def _top_fields(projection) -> tuple[list[str], bool] | None:
+        """The top-level fields an inclusion projection keeps, and whether it keeps `_id` (None for any other
+        projection)."""
+        if not projection:
+            return None
+        spec = dict(projection) if isinstance(projection, dict) else dict.fromkeys(projection, 1)
+        keep_id = spec.pop("_id", 1)
+        if not spec or not all(v is True or v == 1 for v in spec.values()) or not all(
+                _FIELD.match(f) and "." not in f for f in spec):
+            return None
+        return list(spec), bool(keep_id)
+
+    def _extracted(self, exact: tuple[str, list], fields: list[str], keep_id: bool, order: str,
+                   limit: int) -> list[dict]:
+        """A find whose filter SQL says exactly, keeping top-level fields: SQLite reads only those out of each
+        document (no whole document is decoded in Python). A missing field stays missing, as in a projection."""
+        where, params = exact
+        columns = "".join(f", doc -> '$.{field}'" for field in fields)
+        sql = f'SELECT id{columns} FROM "{self._table}"{where}{order}' + (f" LIMIT {int(limit)}" if limit else "")
+        with self.database.lock:
+            rows = self.database.conn.execute(sql, params).fetchall()
+        docs = []
+        for row in rows:
+            doc = {"_id": _loads(row[0])} if keep_id else {}
+            doc.update((field, _loads(text)) for field, text in zip(fields, row[1:]) if text is not None)
+            docs.append(doc)
+        return docs
 
     @staticmethod
     def _project(doc: dict, projection):
@@ -480,6 +552,11 @@ class Collection:
         return found[0] if found else None
 
     def count_documents(self, filter: dict) -> int:
+        exact = self._exact(_aware(filter))
+        if exact is not None:   # counted in SQL (by an index where there is one), nothing decoded
+            with self.database.lock:
+                return self.database.conn.execute(f'SELECT COUNT(*) FROM "{self._table}"{exact[0]}',
+                                                  exact[1]).fetchone()[0]
         return len(self._found(filter))
 
     def _update(self, query: dict, update: dict, upsert: bool, many: bool) -> UpdateResult:

@@ -3,7 +3,7 @@ took; all data access here."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
 from nameko.extensions import DependencyProvider
@@ -15,9 +15,11 @@ from paht.schemas import Decision, ReportPurged, Transitioned, reporter_key
 from paht.states import STATES, TERMINAL, IllegalTransition, plan
 from paht.storage import DuplicateKeyError
 
+from .lists import next_due
 from .reports import forget_reporter, snapshot
 
 OPEN_STATES = [state for state in STATES if state not in TERMINAL]   # the reports gauge counts these
+EVER = datetime(1970, 1, 1, tzinfo=timezone.utc)   # before every deadline: `next_due >= EVER` is "has one"
 
 # what a store or the media disk raise when they cannot take a write now (the client may retry)
 STORAGE_ERRORS = (PyMongoError, sqlite3.Error, OSError)
@@ -48,6 +50,9 @@ class ReportStore:
         self.reports.create_index([("state", 1)])
         self.reports.create_index([("pack", 1)])
         self.reports.create_index([("pack", 1), ("updated_at", 1)])
+        self.reports.create_index([("pack", 1), ("state", 1)])      # the gauges: counted on the index alone
+        self.reports.create_index([("pack", 1), ("next_due", 1)])   # the staff queue, nearest due first
+        self.reports.create_index([("next_due", 1)])
         self.reports.create_index([("submitted_at", 1)])
         self.reports.create_index([("follows", 1)])
         self.reports.create_index([("purge_announced", 1)])
@@ -55,11 +60,22 @@ class ReportStore:
         self.outbox.create_index([("sent", 1)])
         self.nonces.create_index([("expires_at", 1)])
         self.dead.create_index([("status", 1)])
+        self.meta = db["meta"]
+        self.keep_next_due()
+
+    def keep_next_due(self) -> None:
+        """Reports stored before `next_due` was kept get it once (the marker says it was done)."""
+        if self.meta.find_one({"_id": "next_due"}) is not None:
+            return
+        for report in self.reports.find({"next_due": {"$exists": False}}):
+            self.reports.update_one({"_id": report["_id"]}, {"$set": {"next_due": next_due(report)}})
+        self.meta.update_one({"_id": "next_due"}, {"$set": {"done": True}}, upsert=True)
 
     # reports
     def create(self, report: dict, event_id: str, now: datetime) -> Applied:
         """Store a new report; its announcement goes through the outbox like any other change."""
         report["timeline"][0]["event_id"] = event_id
+        report["next_due"] = next_due(report)
         self.outbox.insert_one({"_id": event_id, "created_at": now, "sent": False, "report_id": report["_id"]})
         self.reports.insert_one(report)
         metrics.TRANSITIONS.labels(report["pack"], "none", "submitted", "submitted").inc()
@@ -86,6 +102,17 @@ class ReportStore:
 
     def find(self, query: dict, limit: int = 200) -> list[dict]:
         return list(self.reports.find(query, sort=[("submitted_at", -1)], limit=limit))
+
+    def by_next_due(self, query: dict, descending: bool, limit: int) -> list[dict]:
+        """The first `limit` reports matching `query` by their current deadline (`next_due`, ties by id; latest
+        first when `descending`), then those without an open deadline, newest first: the store sorts and stops."""
+        way = -1 if descending else 1
+        found = list(self.reports.find(dict(query, next_due={"$gte": EVER}), sort=[("next_due", way), ("_id", way)],
+                                       limit=limit))
+        if len(found) < limit:
+            found += self.reports.find(dict(query, next_due=None), sort=[("submitted_at", -1)],
+                                       limit=limit - len(found))
+        return found
 
     def apply(self, decision: Decision) -> Applied | None:
         """Apply one decision (see apply_all); None if it was already applied. Raises IllegalTransition when it
@@ -123,6 +150,8 @@ class ReportStore:
                 apply_update(after, update)
             if not changes:
                 return [], refused
+            after["next_due"] = next_due(after)   # the queue's order, kept with what it is read from
+            touched.add("next_due")
             for change in changes:
                 if flow.announced(change.from_state, change.to_state, change.cause):
                     self.outbox.update_one(

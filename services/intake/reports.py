@@ -107,7 +107,7 @@ def new_event_id() -> str:
 def snapshot(report: dict) -> dict:
     """The report as other services see it on the bus and in RPC calls: no token hash, no bookkeeping, and of
     the reporter only what decisions need (paht.schemas.reporter_summary), never their name or contacts."""
-    hidden = ("_id", "tracking_token_hash", "applied_events", "timeline", "reporter")
+    hidden = ("_id", "tracking_token_hash", "applied_events", "timeline", "reporter", "next_due")
     return {"id": report["_id"], **{k: v for k, v in report.items() if k not in hidden},
             "reporter": reporter_summary(report.get("reporter") or {})}
 

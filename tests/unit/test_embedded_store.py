@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from paht.embedded import Database, DuplicateKeyError
+from paht.embedded import Database, DuplicateKeyError, matches
 
 UTC = timezone.utc
 NOW = datetime(2027, 1, 4, 8, 0, tzinfo=UTC)
@@ -225,3 +225,62 @@ def test_a_sort_on_indexed_fields_read_in_sql_order_is_the_python_sort(rows, sor
     assert indexed._ordered(sort)   # the pushed-down path is the one under test
     expected = plain.find({}, sort=sort, limit=limit)
     assert [d["_id"] for d in indexed.find({}, sort=sort, limit=limit)] == [d["_id"] for d in expected]
+
+
+exact_values = (st.integers(-5, 5) | st.floats(-5, 5, allow_nan=False)
+                | st.text("ab\"\\$", max_size=3) | st.sampled_from([NOW, NOW + timedelta(hours=1)]))
+exact_ops = st.sampled_from(["$eq", "$in", "$gt", "$gte", "$lt", "$lte"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.none() | exact_values, exact_values, st.booleans()), max_size=15),
+       st.lists(st.tuples(st.sampled_from(["at", "n", "_id"]), exact_ops, exact_values), max_size=3),
+       st.integers(0, 5))
+def test_counts_and_projected_finds_said_in_sql_are_the_python_matches(rows, conditions, limit):
+    """count_documents and a find keeping top-level fields, when SQL can say the whole filter (indexed scalar
+    fields): counted and read in SQL, the same documents as matching each in Python."""
+    indexed, plain = Database(":memory:")["t"], Database(":memory:")["t"]
+    indexed.create_index([("at", 1)])
+    indexed.create_index([("n", 1)])
+    for number, (at, n, extra) in enumerate(rows):
+        doc = {"_id": f"r{number:02d}", "n": n, **({} if at is None else {"at": at}),
+               **({"extra": {"deep": [n, {"$date": "x"}]}} if extra else {})}
+        indexed.insert_one(dict(doc))
+        plain.insert_one(dict(doc))
+    query: dict = {}
+    for field, op, value in conditions:
+        value = f"r{value}"[:3] if field == "_id" else value
+        if field == "_id" and op not in ("$eq", "$in"):
+            continue
+        query.setdefault(field, {})[op] = [value] if op == "$in" else value
+    assert indexed._exact(query) is not None   # the SQL path is the one under test
+    assert indexed.count_documents(query) == plain.count_documents(query)
+    for projection in ({"n": 1, "extra": 1}, {"at": 1, "_id": 0}, ["extra"]):
+        got = indexed.find(query, projection, sort=[("at", 1), ("_id", 1)], limit=limit)
+        assert got == plain.find(query, projection, sort=[("at", 1), ("_id", 1)], limit=limit)
+        unsorted = indexed.find(query, projection)   # in whatever order the index gives them, as MongoDB may
+        assert sorted(unsorted, key=repr) == sorted(plain.find(query, projection), key=repr)
+
+
+def test_what_sql_cannot_say_is_still_matched_in_python():
+    db = Database(":memory:")["t"]
+    db.create_index([("state", 1)])
+    db.insert_many([{"_id": 1, "state": "a", "tags": ["x"]}, {"_id": 2, "state": "a", "tags": ["y"]},
+                    {"_id": 3, "state": True}])
+    assert db._exact({"state": "a", "tags": "x"}) is None and db.count_documents({"state": "a", "tags": "x"}) == 1
+    assert db._exact({"state": True}) is None and db.count_documents({"state": True}) == 1
+    assert db._exact({"state": {"$ne": "a"}}) is None and db.count_documents({"state": {"$ne": "a"}}) == 1
+    assert db.find({"state": "a", "tags": "y"}, {"tags": 1}) == [{"_id": 2, "tags": ["y"]}]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(values, max_size=8), texts)
+def test_a_string_looked_for_in_the_documents_text_finds_every_document_holding_it(stored, probe):
+    """An equality on a field no index holds is narrowed by looking for the string's JSON in the stored text: never
+    missing a document that holds it (in an array, escaped, beside a "$" key)."""
+    db = Database(":memory:")
+    docs = [{"_id": i, "a": [{"id": v}, {"id": probe if i % 2 else "other"}]} for i, v in enumerate(stored)]
+    db.c.insert_many([dict(d) for d in docs])
+    expected = [d["_id"] for d in docs if matches(as_stored(d), {"a.id": as_stored(probe)})]
+    assert sorted(d["_id"] for d in db.c.find({"a.id": probe})) == expected
+    assert db.c.count_documents({"a.id": probe}) == len(expected)

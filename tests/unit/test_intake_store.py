@@ -91,3 +91,45 @@ def test_an_internal_assertions_nonce_is_taken_once_until_it_expires_then_forgot
     assert store.take_nonce("n2", NOW, kept_until)
     assert store.forget_nonces(NOW + timedelta(minutes=10)) == 1     # "n2" expired; "n1" is kept until later
     assert store.nonces.find_one({"_id": "n1"}) is not None
+
+
+def open_deadline(store, report_id: str, step: str, due: datetime, **more) -> None:
+    store.apply(Decision(report_id=report_id, occurred_at=NOW, pack="tay-ninh-2024", kind="deadline_opened",
+                         source="sla", patch={f"deadlines.{step}": {"step": step, "due": due.isoformat(),
+                                                                    "opened_at": NOW.isoformat(), **more}}))
+
+
+def test_the_queue_is_read_in_the_stores_order_of_the_kept_next_due():
+    """`next_due` (the earliest open deadline, as lists.next_due reads it) is kept with every change, so the store
+    sorts the queue and stops at its limit: dated reports first, then the rest newest first."""
+    store = ReportStore(open_database("intake", "memory://"))
+    for number in range(5):
+        report = new_report(ReportIn(pack="tay-ninh-2024", description="Cây đổ", reporter={"name": "An"}), [],
+                            NOW + timedelta(minutes=number), f"R{number}", "token")
+        store.create(report, f"e{number}", NOW)
+    assert store.get("R0")["next_due"] is None
+    open_deadline(store, "R1", "receive", NOW + timedelta(hours=5))
+    open_deadline(store, "R2", "receive", NOW + timedelta(hours=3))
+    open_deadline(store, "R3", "receive", NOW + timedelta(hours=9))
+    open_deadline(store, "R3", "process", NOW + timedelta(hours=1), closed_at=NOW.isoformat())   # closed: not it
+    assert store.get("R2")["next_due"] == NOW + timedelta(hours=3)
+    assert [r["_id"] for r in store.by_next_due({"pack": "tay-ninh-2024"}, False, 10)] == [
+        "R2", "R1", "R3", "R4", "R0"]
+    assert [r["_id"] for r in store.by_next_due({"pack": "tay-ninh-2024"}, True, 4)] == ["R3", "R1", "R2", "R4"]
+    assert [r["_id"] for r in store.by_next_due({"pack": "tay-ninh-2024"}, False, 2)] == ["R2", "R1"]
+    store.apply(Decision(report_id="R2", occurred_at=NOW, pack="tay-ninh-2024", kind="deadline_met", source="sla",
+                         patch={"deadlines.receive.closed_at": NOW.isoformat()}))
+    assert store.get("R2")["next_due"] is None
+    assert [r["_id"] for r in store.by_next_due({"pack": "tay-ninh-2024"}, False, 3)] == ["R1", "R3", "R4"]
+
+
+def test_reports_stored_before_next_due_was_kept_get_it_once():
+    store = ReportStore(open_database("intake", "memory://"))
+    report = new_report(ReportIn(pack="tay-ninh-2024", description="Cây đổ", reporter={"name": "An"}), [], NOW,
+                        "R1", "token")
+    store.create(report, "e1", NOW)
+    open_deadline(store, "R1", "receive", NOW + timedelta(hours=5))
+    store.reports.update_one({"_id": "R1"}, {"$unset": {"next_due": ""}})
+    store.meta.delete_one({"_id": "next_due"})
+    store.keep_next_due()   # as when intake opens a store of an earlier version
+    assert store.get("R1")["next_due"] == NOW + timedelta(hours=5)
