@@ -10,6 +10,7 @@ from paht.agreement import agreement_article, awaited_agreement, superseded, upd
 from paht.assignments import agency_assignment
 from paht.errors import Refused
 from paht.roles import AGENCY_ROLES, CENTRE_ROLES
+from paht.route_facts import routing_facts
 from paht.schemas import Decision, lead_agency
 from paht.states import RESULT_DELIVERED, TERMINAL
 from paht.worktime import calendar_for
@@ -205,15 +206,26 @@ def _send_back(report, actor, body, pack, now):
 
 
 def _designate(report, actor, body, pack, now):
+    """The centre sends a report no agency could be found for to the agency the province designated. The pack's
+    routing rules decide the route as they decide every other (its `*-route-designated` rule, lead: designated),
+    so the route and the timeline name that rule and its article."""
     require_state(report, "routing_unresolved")
     require_centre(actor)
     lead = known_agency(pack, require_field(body, "agency"))
     route = dict(report.get("route") or {})
-    route.update({"designated_agency": lead, "lead": lead, "co": [], "designated_by": actor.get("name"),
+    route["designated_agency"] = lead
+    decided = pack.evaluate("routing", routing_facts(dict(report, route=route)))
+    if decided.get("decision") != "route" or decided.get("lead") != lead:
+        raise Refused("ACTION_NOT_ALLOWED", f"the pack's routing rules do not send a designated report to the "
+                      f"designated agency (rule {decided.get('rule')})")
+    co = [c for c in decided.get("co") or [] if c != lead]
+    route.update({"lead": lead, "co": co, "designated_by": actor.get("name"), "rule": decided["rule"],
+                  "article": decided["article"], "decided_at": now.isoformat(),
                   # kept when the designated agency names the competent one: whose agreement the result needs
                   "designation": {"agency": lead, "at": now.isoformat(), "by": actor.get("name")}})
-    return "designated", "dispatched", {"route": route, "assigned_agencies": [agency_assignment(pack, lead, "lead")]}, \
-        {"lead": lead}
+    agencies = [agency_assignment(pack, lead, "lead")] + [agency_assignment(pack, c, "co") for c in co]
+    return "designated", "dispatched", {"route": route, "assigned_agencies": agencies}, \
+        {"lead": lead, "co": co, "rule": decided["rule"], "article": decided["article"]}
 
 
 def _rework(report, actor, body, pack, now):

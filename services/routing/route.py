@@ -4,23 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from paht.assignments import agency_assignment
+from paht.route_facts import routing_facts  # noqa: F401  (the service's, and its tests', name for it)
 from paht.schemas import Decision
 from paht.worktime import calendar_for, intake_opening
-
-
-def routing_facts(report: dict) -> dict:
-    route = report.get("route") or {}
-    ward = report.get("ward") or {}
-    return {
-        "category": report.get("category") or "other",
-        "urgent": bool(report.get("urgent")),
-        "ward_code": ward.get("code") or "",
-        "ward_found": bool(ward.get("code")),
-        "inside_province": bool((report.get("facts") or {}).get("inside_province", ward.get("code") is not None)),
-        "suggested_agency": route.get("suggested_agency") or "",
-        "designated_agency": route.get("designated_agency") or "",
-        "returned_count": int(route.get("returned_count", 0)),
-    }
 
 
 def routing_decision(report: dict, pack, result: dict, event_id: str, now: datetime) -> Decision:

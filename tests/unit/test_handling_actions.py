@@ -2,6 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from paht.rules import get_pack, list_packs
 from services.handling.actions import Refused, decide
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
@@ -12,6 +13,14 @@ class Pack:
                 "dien-luc": {"name": "Điện lực"}}
     parameters = {"extension_max_fraction": {"value": 0.5, "article": "Điều 12 khoản 2"}}
     meta = {"publication": {"after_photos_required": {"article": "Điều 11 khoản 4", "categories": ["roads_traffic"]}}}
+
+    @staticmethod
+    def evaluate(stage, facts):   # as the packs' first routing rule: the designated agency leads
+        assert stage == "routing"
+        if facts["designated_agency"]:
+            return {"decision": "route", "lead": facts["designated_agency"], "co": [], "immediate": False,
+                    "rule": "p-route-designated", "article": "Điều 16 khoản 2"}
+        return {"decision": "unresolved", "rule": None, "article": None}
 
 
 def report(state, lead="so-xay-dung", **extra):
@@ -82,6 +91,21 @@ def test_designation_is_the_centres():
     decision = act(doc, "designate", OPERATOR, agency="ubnd-1")
     assert decision.to_state == "dispatched"
     assert decision.patch["assigned_agencies"] == [{"id": "ubnd-1", "name": "UBND phường 1", "role": "lead"}]
+    assert decision.detail["rule"] == "p-route-designated" and decision.patch["route"]["article"] == "Điều 16 khoản 2"
+
+
+@pytest.mark.parametrize("pack_id", list_packs())
+def test_a_designated_report_is_routed_by_the_packs_designated_rule(pack_id):
+    """Review F11: the `*-route-designated` rules took effect in worked cases only, the designation dispatching
+    around them; the designation is decided by them now, and the route and timeline name the rule and article."""
+    pack = get_pack(pack_id)
+    rule = next(r for r in pack.stages["routing"] if r["id"].endswith("-route-designated"))
+    agency = next(a for a in pack.agencies if a.startswith("so-"))
+    doc = report("routing_unresolved", lead=None, pack=pack_id, category="other")
+    decision = decide(doc, "designate", OPERATOR, {"agency": agency}, pack, NOW, "e1")
+    assert decision.to_state == "dispatched" and decision.detail["lead"] == agency
+    assert (decision.detail["rule"], decision.detail["article"]) == (rule["id"], rule["article"])
+    assert decision.patch["route"]["rule"] == rule["id"] and decision.patch["route"]["designated_agency"] == agency
 
 
 def test_forward_adds_co_agencies_once():
