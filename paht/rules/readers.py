@@ -36,6 +36,7 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "intake": (WORKTIME,),
         "intake/normal_windows": (WORKTIME,),
         "intake/working_days_only": (WORKTIME,),
+        "intake/receive_counts_from": (SLA_DEADLINES,),
         "intake/article": ("services/routing/route.py",),
         "parameters": (LOADER,),
         "parameters/*": (LOADER, COMPILER),

@@ -41,6 +41,9 @@ SIDE_STEPS = {
     "interaction_reply": None,                          # one per reporter interaction, ended by the reply
     "clarify": None,                                    # after a dissatisfied rating, ended by `clarified`
     "sos_callback": None,                               # an SOS report, from its submission, ended by `called_back`
+    # the centre's check of a held report, where the receive deadline runs from the report's arrival and the hold
+    # does not stop it (pack.yaml `intake.receive_counts_from: submission`, ST-22 Điều 8 khoản 2)
+    "operator_check": ("submitted",),
 }
 # the event that ends a side step (besides co_process and interaction_reply, which service.py ends by detail)
 CLOSED_BY = {"forward": "forwarded", "clarify": "clarified", "sos_callback": "called_back"}
@@ -50,6 +53,15 @@ INTAKE_STEPS = ("receive", "supplement", "identity_check", "operator_check", "di
 # every step the code opens a deadline for (the vocabulary's list of opened steps mirrors this)
 OPENED_STEPS = tuple(dict.fromkeys([*STEP_OF_STATE.values(), *STEP_OF_CAUSE.values(), *JUDGED_STEPS.values(),
                                     *SIDE_STEPS, "agree"]))
+
+
+def checks_beside_receive(pack_meta: dict) -> bool:
+    """The pack's receive deadline runs from the report's arrival (pack.yaml `intake.receive_counts_from:
+    submission`; ST-22 Điều 8 khoản 2 "trong vòng 04 giờ làm việc ngay sau khi có phản ánh"), so holding a report
+    for the centre's check of its content does not end it: the check runs beside it. Otherwise (the default) the
+    receive deadline counts from a successful verification (VL Điều 10 khoản 1 "kể từ thời điểm xác minh thành
+    công") and the check replaces it."""
+    return (pack_meta.get("intake") or {}).get("receive_counts_from", "verification") == "submission"
 
 
 def step_for(announced) -> str | None:

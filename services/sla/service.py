@@ -25,6 +25,7 @@ from .deadlines import (
     SIDE_STEPS,
     STEP_OF_CAUSE,
     agency_lateness,
+    checks_beside_receive,
     deadline_decision,
     designation_role,
     new_deadline,
@@ -95,6 +96,9 @@ class SlaService(Observable):
             self.extend(announced)
             return None
         pack = get_pack(announced.pack)
+        if announced.cause == "operator_check_started" and checks_beside_receive(pack.meta):
+            self.operator_check_beside(announced, pack)
+            return None
         if announced.cause in SIDE_CAUSES:
             self.side_events(announced, pack)   # idempotent by the deadlines' ids, whatever the order
         if announced.from_state == announced.to_state and announced.cause not in STEP_OF_CAUSE:
@@ -181,6 +185,14 @@ class SlaService(Observable):
         self.deadlines.open(deadline)
         self.tell(self.decision("deadline_missed", deadline, now, f"sla:missed:{deadline['_id']}", late=True))
         deadline_event("deadline_missed", deadline, now)
+
+    def operator_check_beside(self, announced, pack):
+        """A report held for the centre's check in a pack whose receive deadline runs from the report's arrival
+        (ST-22 Điều 8 khoản 2): the receive deadline keeps running and the check's own limit runs beside it, from
+        the first hold (ST-22 Điều 6 khoản 5 điểm b "sau 48 giờ vẫn xác minh không thành công"), until the report
+        leaves `submitted`."""
+        if not any(d["step"] == "operator_check" for d in self.deadlines.open_for(announced.report_id)):
+            self.open_side(pack, announced, "operator_check", clock.now())
 
     # ---- steps beside the report's own ---------------------------------------------------------------------
     def side_events(self, announced, pack):
