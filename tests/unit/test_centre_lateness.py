@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from nameko.testing.services import worker_factory
 
-from paht import clock, storage
+from paht import clock, periods, storage
 from paht.clock import FixedClock
 from paht.rules import get_pack
 from paht.rules.cases import _check
@@ -110,13 +110,18 @@ def test_a_timeout_that_rejects_the_report_is_no_ones_lateness():
     assert agency_lateness([rejecting], MON - timedelta(days=1), MON + timedelta(days=1)) == ({}, [])
 
 
-def test_the_scorecards_and_late_list_show_the_centre_by_name():
-    pack = get_pack("soc-trang-2023")
+def scorecards_of_a_late_publication(pack, intake_cards: dict) -> dict:
+    """The month's scorecards of one report whose approved result the centre published late."""
     walk = Walk(pack.id).to_approved()
     walk.miss("publish")
-    cards, late = agency_lateness(walk.store.for_report("PA-1", "publish"), MON, MON + timedelta(days=30))
-    period = type("P", (), {"kind": "month", "label": "2026-12", "start": MON, "end": MON + timedelta(days=30)})
-    content = province_scorecards(pack, period, {LEAD: {"received": 1}}, {"agencies": cards, "late": late}, MON)
+    period = periods.containing("month", MON, pack.meta["timezone"])
+    cards, late = agency_lateness(walk.store.for_report("PA-1", "publish"), period.start, period.end)
+    return province_scorecards(pack, period, intake_cards, {"agencies": cards, "late": late}, MON)
+
+
+def test_the_scorecards_and_late_list_show_the_centre_by_name():
+    pack = get_pack("soc-trang-2023")
+    content = scorecards_of_a_late_publication(pack, {LEAD: {"received": 1}})
     rows = {a["agency"]: a for a in content["agencies"]}
     assert rows["trung-tam"]["counters"]["late_count"] == 1 and rows[LEAD]["counters"]["late_count"] == 0
     assert rows["trung-tam"]["name"].startswith("Trung tâm Giám sát")
@@ -178,12 +183,7 @@ def test_the_periodic_late_list_says_the_step_was_the_centres():
     from openpyxl import load_workbook
 
     from services.rating.periodic import SHEETS, to_xlsx
-    pack = get_pack("soc-trang-2022")
-    walk = Walk(pack.id).to_approved()
-    walk.miss("publish")
-    cards, late = agency_lateness(walk.store.for_report("PA-1", "publish"), MON, MON + timedelta(days=30))
-    period = type("P", (), {"kind": "month", "label": "2026-12", "start": MON, "end": MON + timedelta(days=30)})
-    content = province_scorecards(pack, period, {}, {"agencies": cards, "late": late}, MON)
+    content = scorecards_of_a_late_publication(get_pack("soc-trang-2022"), {})
     rows = list(load_workbook(io.BytesIO(to_xlsx(content)))[SHEETS[2]].iter_rows(values_only=True))
     assert rows[0][:4] == ("Mã phản ánh", "Đơn vị", "Bước của", "Bước")
     assert rows[1][:4] == ("PA-1", "trung-tam", "Trung tâm", "publish")
