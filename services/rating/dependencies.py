@@ -82,3 +82,14 @@ class Ratings(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.store
+
+
+class SettledScorecards(DependencyProvider):
+    """Scorecards of periods long over, as counted, in this process's memory (RatingService.scorecards): {(pack,
+    kind, start): (the pack's rules, when counted (time.monotonic), content)}."""
+
+    def setup(self):
+        self.kept: dict = {}
+
+    def get_dependency(self, worker_ctx):
+        return self.kept

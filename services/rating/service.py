@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from paht.web import Observable
 from paht.wordlists import content_facts, load_wordlists
 
 from . import periodic
-from .dependencies import Ratings
+from .dependencies import Ratings, SettledScorecards
 from .ratings import (
     interaction_decision,
     legacy_lock,
@@ -36,12 +37,18 @@ from .scorecards import province_scorecards
 
 CHECKING = Semaphore()
 log = logging.getLogger(__name__)
+# scorecards of periods over for a day or more, which no longer change (every count is of events in the period, and
+# the sla sweeper dates a missed deadline at its due time within seconds): the leaders' trend and the console read
+# them on every page. Kept with the pack they were counted by, for five minutes (a sweeper that fell behind after a
+# jump of the controlled clock may still date a miss into it); forgotten when that clock moves.
+SETTLED, SETTLED_KEPT, SETTLED_SECONDS = timedelta(days=1), 500, 300.0
 
 
 class RatingService(Observable):
     name = "rating"
 
     store = Ratings()
+    settled = SettledScorecards()
     sla = TimedRpcProxy("sla")
     intake = TimedRpcProxy("intake")
     verification = TimedRpcProxy("verification")
@@ -135,7 +142,17 @@ class RatingService(Observable):
                                    periodic.cutoff(pack))
         except periods.BadPeriod as exc:
             return {"error": {"code": "VALIDATION_FAILED", "detail": str(exc)}}
-        return jsonable(self.compute(pack, period, min(period.end, clock.now())))
+        now = clock.now()
+        if period.end + SETTLED > now:
+            return jsonable(self.compute(pack, period, min(period.end, now)))
+        key, fresh = (pack_id, period.kind, period.start), time.monotonic()
+        kept_pack, counted, content = self.settled.get(key, (None, 0.0, None))
+        if kept_pack is not pack or fresh - counted > SETTLED_SECONDS:   # or the pack's rules were loaded again
+            if len(self.settled) >= SETTLED_KEPT:
+                self.settled.clear()
+            content = jsonable(self.compute(pack, period, period.end))
+            self.settled[key] = (pack, fresh, content)
+        return content
 
     def compute(self, pack, period, until):
         """Counters up to `until` (the period's end, or earlier for a report due before its period ends)."""
@@ -147,6 +164,7 @@ class RatingService(Observable):
     def on_clock_advanced(self, payload):
         self.make_due_reports()
 
+        self.settled.clear()
     @setting_timer(interval=settings.report_check_seconds)   # not eager: a call at start-up can lose its reply
     def make_due_reports(self):
         """Every periodic report the packs' schedules made due since the last check, once each (a stopped service

@@ -177,7 +177,8 @@ def system_of(reports, deadlines):
     intake = worker_factory(IntakeService, store=intake_store)
     sla = worker_factory(SlaService, deadlines=sla_store)
     rating_store = RatingStore(storage.open_database("rating", "memory://"))
-    return worker_factory(RatingService, store=rating_store, intake=Direct(intake), sla=Direct(sla)), rating_store
+    return worker_factory(RatingService, store=rating_store, intake=Direct(intake), sla=Direct(sla),
+                          settled={}), rating_store
 
 
 @pytest.fixture
@@ -348,3 +349,39 @@ def test_periods_follow_the_national_cut_off_where_the_pack_adopts_it():
     assert periods.parse("2026-W48", tz).start.date().isoformat() == "2026-11-23"
     with pytest.raises(periods.BadPeriod):
         periods.parse("2026-13", tz)
+
+
+class Counting(Direct):
+    """Direct, noting each call of intake's share of the scorecards."""
+
+    def __init__(self, worker, asked: list):
+        super().__init__(worker)
+        self.asked = asked
+
+    def agency_counters(self, *arguments):
+        self.asked.append(arguments)
+        return self.worker.agency_counters(*arguments)
+
+
+def test_a_period_long_over_is_counted_once_then_read_as_counted():
+    """The leaders' trend and the console ask for the same past months on every page: a period over for a day is
+    counted once (for five minutes), the current one every time; a jump of the clock forgets what was counted."""
+    pack_id = "thua-thien-hue-2022"
+    pack, month, reports, deadlines = month_of(pack_id)
+    clock.set_clock(FixedClock(month.end + timedelta(days=2)))
+    try:
+        rating_service, _ = system_of(reports, deadlines)
+        asked = []
+        rating_service.intake = Counting(rating_service.intake.worker, asked)
+        first = rating_service.scorecards(pack_id, MONTH)
+        assert rating_service.scorecards(pack_id, MONTH) == first and len(asked) == 1
+        current = periods.containing("month", clock.now(), pack.meta["timezone"], cutoff(pack)).label
+        rating_service.scorecards(pack_id, current)
+        rating_service.scorecards(pack_id, current)
+        assert len(asked) == 3
+        rating_service.on_clock_advanced({})   # (which makes the periodic reports due, counting them)
+        made = len(asked)
+        rating_service.scorecards(pack_id, MONTH)
+        assert len(asked) == made + 1
+    finally:
+        clock.set_clock(None)
