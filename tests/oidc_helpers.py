@@ -2,7 +2,8 @@
 thread on 127.0.0.1 (as Keycloak serves /protocol/openid-connect/certs). With `discoverable=True` its issuer is its
 own address and it is a whole OpenID Connect provider for the portal's sign-in: the discovery document, an
 authorization endpoint that signs in `signs_in` (the claims of the user at the keyboard) and redirects back with a
-code, and a token endpoint that checks the code (once), the redirect URI, the client and the PKCE verifier and
+code — or, with `accounts` (username → claims) instead, shows a sign-in page (a browser types the username and
+PASSWORD) — and a token endpoint that checks the code (once), the redirect URI, the client and the PKCE verifier and
 gives an ID token with the nonce. `down` makes every endpoint answer 503."""
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import json
 import secrets
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
@@ -25,6 +27,17 @@ from paht import oidc, oidc_login
 ISSUER = "https://sso.example.vn/realms/hue"
 AUDIENCE = "paht"
 CLIENT_ID, CLIENT_SECRET = "paht-portal", "bi-mat-cua-cong"
+PASSWORD = "mat-khau-dinh-danh"   # of every account of an interactive provider
+
+SIGN_IN_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><title>Hệ thống định danh</title></head>
+<body><main><h1>Hệ thống định danh của tỉnh</h1>{notice}
+<form method="post" action="/realms/hue/login">
+<input type="hidden" name="request" value="{request}">
+<label for="idp-username">Tên đăng nhập</label><input id="idp-username" name="username" autocomplete="username">
+<label for="idp-password">Mật khẩu</label><input id="idp-password" name="password" type="password">
+<button type="submit" id="idp-submit">Đăng nhập</button>
+</form></main></body></html>"""
 
 
 class Provider:
@@ -38,11 +51,13 @@ class Provider:
         self.calls: list[tuple[str, str]] = []  # (method, path) of every request
         self.codes: dict[str, dict] = {}        # code → what the authorization asked, and whether it was used
         self.signs_in: dict | None = None       # the claims of the user who signs in at the authorization endpoint
+        self.accounts: dict[str, dict] = {}     # or: the sign-in page's accounts, username → claims
         self.denies = False                     # the user refuses (error=access_denied)
         self.id_token_claims: dict = {}         # claims the token endpoint sets over the right ones (a bad provider)
         self.down = False
         self.add_key("k1")
-        self.server = HTTPServer(("127.0.0.1", 0), self._handler())
+        # a thread per connection: a browser's idle preconnection must not hold the token endpoint up
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -53,12 +68,14 @@ class Provider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def answer(self, status: int, body: dict | None = None, location: str | None = None):
-                data = json.dumps(body).encode() if body is not None else b""
+            def answer(self, status: int, body: dict | str | None = None, location: str | None = None):
+                text = body if isinstance(body, str) else json.dumps(body) if body is not None else ""
+                data = text.encode()
                 self.send_response(status)
                 if location:
                     self.send_header("Location", location)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html; charset=utf-8" if isinstance(body, str)
+                                 else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -74,8 +91,10 @@ class Provider:
                 if parts.path == "/realms/hue/.well-known/openid-configuration":
                     return self.answer(200, provider.discovery())
                 if parts.path == "/realms/hue/auth":
-                    status, location = provider.authorize({k: v[0] for k, v in parse_qs(parts.query).items()})
-                    return self.answer(status, None if location else {"error": "invalid_request"}, location)
+                    status, where = provider.authorize({k: v[0] for k, v in parse_qs(parts.query).items()})
+                    if status == 200:
+                        return self.answer(200, SIGN_IN_PAGE.format(notice="", request=escape(parts.query)))
+                    return self.answer(status, None if where else {"error": "invalid_request"}, where)
                 return self.answer(404, {"error": "not_found"})
 
             def do_POST(self):
@@ -84,6 +103,8 @@ class Provider:
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 if provider.down:
                     return self.answer(503, {"error": "temporarily_unavailable"})
+                if urlsplit(self.path).path == "/realms/hue/login":
+                    return self.answer(*provider.login_page(form))
                 if urlsplit(self.path).path != "/realms/hue/token":
                     return self.answer(404, {"error": "not_found"})
                 return self.answer(*provider.token_endpoint(form, self.headers.get("Authorization", "")))
@@ -110,11 +131,28 @@ class Provider:
         if (asked.get("response_type") != "code" or asked.get("code_challenge_method") != "S256"
                 or not asked.get("code_challenge") or "openid" not in asked.get("scope", "").split()):
             return to(error="invalid_request")
+        if self.signs_in is None and self.accounts and not self.denies:
+            return 200, None                    # the sign-in page; its POST goes on in login_page
         if self.denies or self.signs_in is None:
             return to(error="access_denied", error_description="the user said no")
+        return to(code=self.new_code(asked, self.signs_in))
+
+    def new_code(self, asked: dict, claims: dict) -> str:
         code = secrets.token_urlsafe(24)
-        self.codes[code] = {"asked": asked, "claims": dict(self.signs_in), "used": False}
-        return to(code=code)
+        self.codes[code] = {"asked": asked, "claims": dict(claims), "used": False}
+        return code
+
+    def login_page(self, form: dict) -> tuple:
+        """The sign-in page's POST: back to the portal with a code for a right username and PASSWORD."""
+        request = form.get("request", "")
+        asked = {k: v[0] for k, v in parse_qs(request).items()}
+        claims = self.accounts.get(form.get("username", ""))
+        if claims is None or form.get("password") != PASSWORD:
+            return 200, SIGN_IN_PAGE.format(notice='<p role="alert">Sai tên đăng nhập hoặc mật khẩu.</p>',
+                                            request=escape(request))
+        back = asked["redirect_uri"]
+        query = urlencode({"code": self.new_code(asked, claims), "state": asked.get("state", "")})
+        return 302, None, f"{back}{'&' if '?' in back else '?'}{query}"
 
     def token_endpoint(self, form: dict, authorization: str) -> tuple[int, dict]:
         if self.client_secret is not None:
