@@ -13,6 +13,9 @@ from .steps import DeclaredStep, declared_steps
 DECISION_ORDER = ("reject", "request_supplement", "forward_for_monitoring")
 ACCEPTANCE_OUTCOME = {"reject": "rejected", "request_supplement": "needs_supplement",
                       "forward_for_monitoring": "forwarded_for_monitoring"}
+# a pack's emergency procedure (an SOS, a report its routing dispatches immediately): what would hold the report for
+# evidence is asked beside the dispatch instead (status "beside"), never instead of it (issue 23 item 3, F3)
+AT_ONCE = "dispatch_at_once"
 
 
 class Pack:
@@ -75,6 +78,8 @@ class Pack:
             if action == "warn" and judged.get(rule["then"].get("check")) == "rejected":
                 action = "reject"
             by_action.setdefault(action, []).append(rule)
+        at_once = by_action.pop(AT_ONCE, [])
+        beside = by_action.pop("request_supplement", []) if at_once else []
         decision, reasons = "accepted", []
         for action in DECISION_ORDER:
             if by_action.get(action):
@@ -84,12 +89,16 @@ class Pack:
                     reasons = []
                 break
         warnings = [dict(self._reason(r), check=r["then"].get("check"),
-                         status=judged.get(r["then"].get("check"), "pending") if r["then"].get("check") else None)
+                         status=judged.get(r["then"].get("check"), "beside" if at_once else "pending")
+                         if r["then"].get("check") else None)
                     for r in fired if r["then"]["action"] == "warn"]
+        if decision == "accepted":
+            warnings += [dict(self._reason(r), check=None, status="beside") for r in beside]
         pending = [{"name": w["check"], "rule": w["rule"], "article": w["article"], "message": w["message"]}
                    for w in warnings if w["status"] == "pending"]
         return {"decision": decision, "reasons": reasons, "warnings": warnings, "pending_checks": pending,
                 "fired": [r["id"] for r in fired],
+                "at_once": {"rule": at_once[0]["id"], "article": at_once[0]["article"]} if at_once else None,
                 "monitoring_rule": next(({"rule": r["id"], "article": r["article"]}
                                          for r in by_action.get("forward_for_monitoring", [])), None)}
 

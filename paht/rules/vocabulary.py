@@ -23,6 +23,9 @@ FACTS: dict[str, dict[str, object]] = {
         "out_of_scope": False, "out_of_scope_kind": "", "prohibited_content": False,
         "operator_unclear_media": False, "operator_unclear_or_test": False, "within_intake_hours": True,
         "monitoring_only": False,
+        # an SOS button report; one the pack's routing rules dispatch immediately (their `immediate` route), read
+        # before acceptance (services/verification/verify.py)
+        "sos": False, "immediate": False,
     },
     "routing": {
         "category": "roads_traffic", "urgent": False, "ward_code": "", "ward_found": False, "inside_province": True,
@@ -47,7 +50,7 @@ FACTS: dict[str, dict[str, object]] = {
 }
 
 ACTIONS = {
-    "acceptance": ("accept", "reject", "request_supplement", "warn", "forward_for_monitoring"),
+    "acceptance": ("accept", "reject", "request_supplement", "warn", "forward_for_monitoring", "dispatch_at_once"),
     "routing": ("route", "unresolved"),
     "sla": ("set_deadline", "no_deadline"),
     "penalties": ("lock_account", "lock_interaction", "report_to_province", "not_eligible_excellent"),
@@ -112,7 +115,7 @@ CHECK_OUTCOMES = ("confirmed", "rejected")
 # the `then` fields each action takes (besides `action`)
 ACTION_FIELDS = {
     "accept": (), "reject": ("reason",), "request_supplement": ("reason",), "warn": ("reason", "check"),
-    "forward_for_monitoring": (),
+    "forward_for_monitoring": (), "dispatch_at_once": (),
     "route": ("lead", "co", "immediate"), "unresolved": (),
     "set_deadline": ("amount", "unit", "deadline", "warn_at", "on_miss"), "no_deadline": (),
     "lock_account": ("duration",), "lock_interaction": ("duration",), "report_to_province": (),

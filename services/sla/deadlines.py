@@ -168,6 +168,20 @@ def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, l
     return Decision(event_id=event_id, report_id=deadline["report_id"], occurred_at=now, pack=deadline["pack"],
                     kind=kind, source="sla", to_state=to_state, from_states=from_states, actor={"service": "sla"},
                     detail={"step": deadline["step"], "due": entry["due"], "rule": deadline["rule"],
+def within_processing_deadline(process_deadlines: list[dict], now: datetime) -> dict:
+    """"Còn trong thời hạn xử lý" (TTH Điều 7 khoản 5 điểm b, VL Điều 8 khoản 2: a new report on the same matter is
+    refused only then) for one report, from its `process` deadlines: the latest one, as extended, runs and is not
+    yet due, or ended in time. A report with no processing deadline (not acknowledged yet, or one the pack sets no
+    deadline for) is within it; one whose deadline passed is not, whatever its state."""
+    own = [d for d in process_deadlines if d.get("status") != "replaced"]
+    if not own:
+        return {"within": True, "due": None, "rule": None, "article": None}
+    latest = max(own, key=lambda d: d["opened_at"])
+    ended = latest.get("closed_at") if latest.get("status") == "closed" else None
+    within = latest.get("status") != "missed" and (ended or now) <= latest["due"]
+    return {"within": within, "due": latest["due"], "rule": latest.get("rule"), "article": latest.get("article")}
+
+
                             "article": deadline["article"], "agency": deadline.get("agency"),
                             "party": deadline.get("party"),
                             **({"subject": deadline["subject"]} if deadline.get("subject") else {})},

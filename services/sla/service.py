@@ -31,6 +31,7 @@ from .deadlines import (
     new_deadline,
     sla_facts,
     step_for,
+    within_processing_deadline,
 )
 from .dependencies import Deadlines
 
@@ -372,6 +373,15 @@ class SlaService(Observable):
         deadlines = self.deadlines.ended_between(pack, datetime.fromisoformat(start), datetime.fromisoformat(end))
         cards, late = agency_lateness(deadlines, datetime.fromisoformat(start), datetime.fromisoformat(end))
         return jsonable({"agencies": cards, "late": late})
+    @rpc
+    def processing_deadlines(self, report_ids):
+        """For each report id: is it still within its processing deadline ("còn trong thời hạn xử lý", TTH Điều 7
+        khoản 5 điểm b, VL Điều 8 khoản 2)? → {id: {"within", "due", "rule", "article"}} (verification asks it of
+        a reporter's open reports on the same matter)."""
+        now = clock.now()
+        return jsonable({report_id: within_processing_deadline(self.deadlines.for_report(report_id, "process"), now)
+                         for report_id in report_ids or []})
+
 
 
 def co_agencies(report: dict) -> list[str]:

@@ -84,9 +84,13 @@ class StoredFingerprintIndex:
                 return doc["_id"]
         return None
 
-    def open_same_matter(self, reporter_key, category, lat, lon, text, now, exclude=None) -> str | None:
-        """An earlier report of the same reporter, same category, same place (100 m) or text, still open."""
+    def open_same_matter(self, reporter_key, category, lat, lon, text, now, exclude=None, within=None) -> str | None:
+        """An earlier report of the same reporter, same category, same place (100 m) or text, still open and, when
+        `within` is given (the ids → those of them still within their processing deadline: the sla service knows),
+        still within its processing deadline ("còn trong thời hạn xử lý", TTH Điều 7 khoản 5 điểm b, VL Điều 8
+        khoản 2)."""
         words = shingles(text)
+        found = []
         for doc in sorted(self._own(reporter_key, {"category": category, "open_until": {"$gt": now}}),
                           key=lambda d: d["_id"]):
             if doc["_id"] == exclude:
@@ -94,8 +98,11 @@ class StoredFingerprintIndex:
             near = lat is not None and doc.get("lat") is not None and distance_m(lat, lon, doc["lat"],
                                                                                 doc["lon"]) <= 100
             if near or similarity(words, shingles(doc.get("text") or "")) >= 0.6:
-                return doc["_id"]
-        return None
+                found.append(doc["_id"])
+        if found and within is not None:
+            running = within(found)
+            found = [report_id for report_id in found if report_id in running]
+        return found[0] if found else None
 
     def cluster(self, report_id, category, lat, lon, radius_m=100, reporter_key=None, pack=None) -> list[str]:
         """Other reporters' open reports of the same category within `radius_m`, of `pack` only (a province never

@@ -12,7 +12,7 @@ from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.errors import ApiError, RpcApiError
 from paht.geo import WardIndex
 from paht.mediastore import MediaFiles
-from paht.rpc import answered_remotely, given
+from paht.rpc import TimedRpcProxy, answered_remotely, given
 from paht.rules import get_pack, rules_root
 from paht.schemas import Decision, tenant_key
 from paht.web import Observable, validation_fields
@@ -40,6 +40,7 @@ class VerificationService(Observable):
     evidence = Evidence()
     media = MediaFiles(read_only=True)
     dispatch = EventDispatcher()
+    sla = TimedRpcProxy("sla")
 
     @on_transition
     def on_report(self, announced):
@@ -66,7 +67,7 @@ class VerificationService(Observable):
         key = tenant_key(report)
         facts = collect_facts(report, media, pack, WardIndex.load(pack.meta["boundary"]), self.evidence.index,
                               self.evidence.history(key), evidence.load_wordlists(rules_root()),
-                              self.evidence.judgements_for(report["id"]), now)
+                              self.evidence.judgements_for(report["id"]), now, self.within_processing_deadline)
         result = pack.evaluate("acceptance", facts)
         if held_for_operator(result):
             # the operator's checks first: a rejected one ends the report before anyone checks the reporter
@@ -149,9 +150,17 @@ class VerificationService(Observable):
 
     @staticmethod
     def open_until(report: dict) -> datetime:
-        """Until when the matter counts as "still within its deadline" for a resubmission by the same reporter:
-        while the report is open (a terminal state clears it), bounded so a forgotten report does not block."""
+        """Until when the report counts as open for a resubmission by the same reporter and for the clusters the
+        operator sees (a terminal state clears it), bounded so a forgotten report does not block; whether it is
+        still within its processing deadline the sla service answers (`within_processing_deadline`)."""
         return clock.now() + OPEN_MATTER_HORIZON
+
+    def within_processing_deadline(self, report_ids: list[str]) -> set[str]:
+        """Which of these (open) reports are still within their processing deadline ("còn trong thời hạn xử lý",
+        TTH Điều 7 khoản 5 điểm b, VL Điều 8 khoản 2): the deadline lives in the sla service, asked with a timeout;
+        no answer in time fails this verification, which the bus tries again (paht.bus)."""
+        answer = self.sla.processing_deadlines(report_ids=list(report_ids))
+        return {report_id for report_id, state in (answer or {}).items() if state.get("within")}
 
     @rpc
     def act(self, report, action, actor, body):

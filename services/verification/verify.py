@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.route_facts import routing_facts
 from paht.schemas import Decision, tenant_key
 
 from . import evidence
@@ -17,8 +18,10 @@ DECISION_STATES = {
 
 
 def collect_facts(report: dict, media: list, pack, ward_index, index, history: dict | None, wordlists: dict,
-                  judgements: dict | None, now: datetime) -> dict:
-    """Every fact of the acceptance stage for this report, measured from its files and its reporter's history."""
+                  judgements: dict | None, now: datetime, within_deadline=None) -> dict:
+    """Every fact of the acceptance stage for this report, measured from its files and its reporter's history.
+    `within_deadline`: report ids → those still within their processing deadline (asked only of the reporter's
+    open reports on the same matter)."""
     submitted_at = datetime.fromisoformat(report["submitted_at"]) if isinstance(report["submitted_at"], str) \
         else report["submitted_at"]
     facts = intake_facts(report, pack.meta, submitted_at)
@@ -28,12 +31,14 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
     facts.update(evidence.location_facts(report.get("location"), photos.get("exif_gps"), ward_index))
     facts.update(evidence.content_facts(report.get("description", ""), wordlists))
     facts.update(operator_facts(judgements))
+    facts.update({"sos": bool(report.get("sos")), "immediate": routed_immediately(pack, report, facts)})
     key = tenant_key(report)
     hashes = [m.phash for m in media if m.phash]
     duplicate_of = index.same_reporter_duplicate(key, hashes, report.get("description", ""), exclude=report["id"]) \
         if key else None
     same_matter = index.open_same_matter(key, facts["category"], facts.get("lat"), facts.get("lon"),
-                                         report.get("description", ""), now, exclude=report["id"]) if key else None
+                                         report.get("description", ""), now, exclude=report["id"],
+                                         within=within_deadline) if key else None
     cluster = index.cluster(report["id"], facts["category"], facts.get("lat"), facts.get("lon"), reporter_key=key,
                             pack=report["pack"])
     facts.update({
@@ -47,12 +52,24 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
     return facts
 
 
+def routed_immediately(pack, report: dict, facts: dict) -> bool:
+    """Would the pack's routing rules dispatch this report immediately (their `immediate` route: a fire, a disaster,
+    a breach of public order, an urgent accident...)? Read before acceptance from the place verification found, so
+    the pack's emergency procedure can dispatch it whatever evidence it lacks (ST-22 Điều 13, ST-23 Điều 19, TTH
+    Điều 15, VL Điều 16)."""
+    ward = {"code": facts["ward_code"]} if facts.get("ward_found") else None
+    decided = pack.evaluate("routing", routing_facts(dict(
+        report, ward=ward, category=facts["category"], urgent=facts["urgent"],
+        facts={"inside_province": facts.get("inside_province", False)})))
+    return decided.get("decision") == "route" and bool(decided.get("immediate"))
+
+
 def acceptance_decision(report: dict, facts: dict, result: dict, event_id: str, now: datetime) -> Decision:
     state = DECISION_STATES[result["decision"]]
     ward = {"code": facts["ward_code"], "name": facts.get("ward_name")} if facts.get("ward_found") else None
     detail = {"decision": result["decision"], "fired": result.get("fired", []),
               "duplicate_of": facts.get("_duplicate_of"), "same_matter_as": facts.get("_same_matter_as"),
-              "cluster": facts.get("_cluster", [])}
+              "cluster": facts.get("_cluster", []), **({"at_once": result["at_once"]} if result.get("at_once") else {})}
     return Decision(
         event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"], kind="verified",
         source="verification", to_state=state, from_states=["submitted"], actor={"service": "verification"},
@@ -90,8 +107,8 @@ def needs_identity_check(pack, facts: dict, result: dict) -> bool:
     """An otherwise acceptable report from a first-time reporter whose identity nobody has confirmed waits for
     the operator's check, where the pack times that check (its declared `identity_check` step, paht/rules/steps.py;
     the sla service opens and judges the deadline itself)."""
-    if result["decision"] != "accepted" or facts["identity_status"] == "confirmed":
-        return False
+    if result["decision"] != "accepted" or facts["identity_status"] == "confirmed" or result.get("at_once"):
+        return False   # (an emergency is dispatched at once: the centre's call-back is its check, TTH Điều 18)
     if not facts["first_time_reporter"] and facts["identity_status"] != "pending":
         return False
     return pack.step("identity_check").timed

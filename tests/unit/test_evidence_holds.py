@@ -2,6 +2,10 @@
 
 - ST-22 Điều 6 khoản 5 điểm b: the centre's check of a held report fails it after 48 giờ; Điều 8 khoản 2: the
   receive deadline runs from the report's arrival, the hold does not end it.
+- TTH Điều 18 (SOS), Điều 15 and the other packs' immediate procedures: dispatched at once, whatever evidence is
+  missing (asked beside); ST-23 Điều 19 Bước 2: no system deadline for urgent processing.
+- TTH Điều 7 khoản 5 điểm b, VL Điều 8 khoản 2: a new report on the same matter is refused only while the earlier
+  one is "còn trong thời hạn xử lý" (the sla service answers).
 """
 from __future__ import annotations
 
@@ -9,6 +13,11 @@ from datetime import timedelta
 
 import pytest
 
+from paht.rules import get_pack
+from paht.storage import open_database
+from services.sla.deadlines import within_processing_deadline
+from services.verification.dependencies import EvidenceStore
+from services.verification.verify import needs_identity_check, routed_immediately
 from tests.unit.test_sla_timing_service import MON, Flow, fixed_clock  # noqa: F401 — the sla harness and its clock
 
 pytestmark = pytest.mark.calendar
@@ -53,3 +62,112 @@ def test_tth_the_hold_still_replaces_receiving():
     flow.announce("operator_check_started")
     assert [k for k, _ in flow.running()] == ["operator_check"]
     assert [d["status"] for d in flow.all("receive")] == ["closed"]
+
+
+# ---- item 3: SOS and immediate reports are never held for evidence ---------------------------------------------
+NOTHING = {"has_media": False, "has_photo_or_video": False, "photo_age_known": False, "photo_age_h": None,
+           "has_gps": False}
+
+
+def test_tth_an_sos_without_photo_or_gps_is_accepted_with_the_supplement_asked_beside():
+    """[P12]: before, `needs_supplement [MISSING_MEDIA, MISSING_LOCATION]` and never dispatched."""
+    pack = get_pack("thua-thien-hue-2022")
+    result = pack.evaluate("acceptance", {**NOTHING, "sos": True, "urgent": True, "category": "fire_rescue"})
+    assert result["decision"] == "accepted" and result["reasons"] == [] and result["pending_checks"] == []
+    assert result["at_once"] == {"rule": "tth-acc-sos", "article": "Điều 18"}
+    beside = {w["code"]: w for w in result["warnings"]}
+    assert set(beside) == {"MISSING_MEDIA", "MISSING_LOCATION"}
+    assert all(w["status"] == "beside" and w["action"] == "request_supplement" and w["message"]
+               for w in beside.values())
+    # the same report without the SOS button waits for the supplement, as the seed's ordinary procedure says
+    assert pack.evaluate("acceptance", {**NOTHING, "category": "roads_traffic"})["decision"] == "needs_supplement"
+
+
+def test_an_immediate_report_is_not_held_for_the_operators_check_nor_the_identity_check():
+    pack = get_pack("vinh-long-2025")
+    facts = {"immediate": True, "category": "fire_rescue", "photo_age_known": False, "photo_age_h": None,
+             "first_time_reporter": True, "identity_status": "unverified"}
+    result = pack.evaluate("acceptance", facts)
+    assert result["decision"] == "accepted" and result["pending_checks"] == []
+    assert [w["status"] for w in result["warnings"] if w.get("check")] == ["beside"]
+    assert not needs_identity_check(pack, facts, result)
+    assert needs_identity_check(pack, facts, dict(result, at_once=None))     # an ordinary report waits for it
+
+
+def test_rejections_still_apply_to_an_emergency():
+    result = get_pack("thua-thien-hue-2022").evaluate("acceptance", {**NOTHING, "sos": True,
+                                                                     "account_locked": True})
+    assert result["decision"] == "rejected" and [r["code"] for r in result["reasons"]] == ["ACCOUNT_LOCKED"]
+    assert result["warnings"] == []
+
+
+@pytest.mark.parametrize("pack, category, urgent, immediate", [
+    ("thua-thien-hue-2022", "fire_rescue", False, True),
+    ("thua-thien-hue-2022", "roads_traffic", False, False),
+    ("soc-trang-2022", "roads_traffic", True, True),          # an urgent accident (Điều 13)
+    ("soc-trang-2023", "security_order", False, True),
+    ("tay-ninh-2024", "fire_rescue", True, False),            # TN has no immediate procedure
+])
+def test_immediate_is_what_the_packs_routing_would_do(pack, category, urgent, immediate):
+    facts = {"category": category, "urgent": urgent, "ward_found": False, "ward_code": "", "inside_province": True}
+    assert routed_immediately(get_pack(pack), {"id": "PA-1", "route": {}}, facts) is immediate
+
+
+def test_st23_urgent_processing_has_no_system_deadline_but_the_04_gio_update_stays():
+    pack = get_pack("soc-trang-2023")
+    process = pack.evaluate("sla", {"step": "process", "urgent": True})
+    assert (process["decision"], process["rule"]) == ("no_deadline", "st23-sla-immediate-process")
+    update = pack.evaluate("sla", {"step": "approve", "urgent": True})
+    assert (update["amount"], update["unit"], update["rule"]) == (4, "h", "st23-sla-immediate-approve")
+    assert pack.evaluate("sla", {"step": "process"})["rule"] == "st23-sla-process"
+
+
+# ---- item 4: "còn trong thời hạn xử lý" ------------------------------------------------------------------------
+def process(status="open", due=MON + timedelta(days=8), opened=MON, **more):
+    return {"step": "process", "status": status, "due": due, "opened_at": opened, "rule": "r", "article": "a", **more}
+
+
+def test_within_the_processing_deadline():
+    assert within_processing_deadline([], MON)["within"]                                  # not acknowledged yet
+    assert within_processing_deadline([process()], MON + timedelta(days=1))["within"]
+    assert not within_processing_deadline([process()], MON + timedelta(days=9))["within"]   # overdue, not swept
+    assert not within_processing_deadline([process("missed")], MON + timedelta(days=1))["within"]
+    done = process("closed", closed_at=MON + timedelta(days=2))
+    assert within_processing_deadline([done], MON + timedelta(days=20))["within"]        # result in time, awaiting
+    late = process("closed", closed_at=MON + timedelta(days=9))
+    assert not within_processing_deadline([late], MON + timedelta(days=10))["within"]
+    again = process(opened=MON + timedelta(days=12), due=MON + timedelta(days=20))      # reprocessing: the newest
+    assert within_processing_deadline([process("missed"), again], MON + timedelta(days=13))["within"]
+    assert within_processing_deadline([process("replaced")], MON + timedelta(days=30))["within"]
+
+
+def test_the_sla_service_answers_from_its_own_deadlines():
+    flow = Flow("thua-thien-hue-2022")
+    flow.announce("routed", "dispatched")
+    flow.announce("acknowledged", "in_progress")
+    due = flow.one("process")["due"]
+    assert flow.service.processing_deadlines(["PA-1", "PA-X"]) == {
+        "PA-1": {"within": True, "due": due.isoformat(), "rule": "tth-sla-process", "article": "Điều 11 khoản 2"},
+        "PA-X": {"within": True, "due": None, "rule": None, "article": None}}
+    flow.at(due + timedelta(minutes=1))
+    flow.service.sweep()
+    assert flow.service.processing_deadlines(["PA-1"])["PA-1"]["within"] is False
+
+
+def test_an_overdue_earlier_report_no_longer_blocks(tmp_path):
+    index = EvidenceStore(open_database("verification", f"embedded://{tmp_path}")).index
+    index.add("R1", "phone:1", [], "Ổ gà đường Lê Lợi", "roads_traffic", 16.46, 107.59, MON + timedelta(days=60),
+              "in_progress")
+    index.add("R2", "phone:1", [], "Ổ gà đường Lê Lợi", "roads_traffic", 16.46, 107.59, MON + timedelta(days=60),
+              "in_progress")
+    asked = []
+
+    def within(ids):
+        asked.append(list(ids))
+        return {"R2"}
+    assert index.open_same_matter("phone:1", "roads_traffic", 16.46, 107.59, "x", MON, within=within) == "R2"
+    assert asked == [["R1", "R2"]]
+    assert index.open_same_matter("phone:1", "roads_traffic", 16.46, 107.59, "x", MON,
+                                  within=lambda ids: set()) is None
+    assert index.open_same_matter("phone:1", "trees_parks", 16.46, 107.59, "x", MON,
+                                  within=lambda ids: 1 / 0) is None                   # no candidate: nothing asked
