@@ -21,6 +21,7 @@ from services.routing.route import routing_decision
 from tests.integration.conftest import eventually
 from tests.integration.test_centre_review import field_report, handle, into_office_hours, lead, photo
 from tests.integration.test_notifications import endpoints  # noqa: F401  (the fixture)
+from tests.integration.test_portal_staff import add_account, page_token, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
@@ -140,9 +141,15 @@ def test_the_agencys_updated_result_is_published_by_the_centre_beside_the_old_on
     handle(system, pack, report_id, staff, leader, 42, "Đã vá ổ gà.")
     assert system.staff(report_id, "publish", operator).status_code == 200     # no designated agency: at once
     first = system.wait_state(report_id, "published")
-    answer = system.staff(report_id, "reopen", operator, note="Cơ quan cung cấp kết quả cập nhật",
-                          result_text="Đã vá ổ gà và thảm lại toàn bộ mặt đường.")
-    assert answer.status_code == 200, answer.text
+    # the centre's staff page offers the reopen form; the operator sends the agency's updated result with it
+    add_account(system, f"dh.{pack}", "operator", pack=pack)
+    browser, _ = sign_in(system, f"dh.{pack}")
+    page, token = page_token(browser, f"{system.api}/staff/reports/{report_id}")
+    assert f'action="/staff/reports/{report_id}/reopen"' in page
+    answer = browser.post(f"{system.api}/staff/reports/{report_id}/reopen", allow_redirects=False, timeout=10,
+                          data={"csrf_token": token, "note": "Cơ quan cung cấp kết quả cập nhật",
+                                "result_text": "Đã vá ổ gà và thảm lại toàn bộ mặt đường."})
+    assert answer.status_code == 303, answer.text[:800]
     system.wait_state(report_id, "approved")
     assert system.staff(report_id, "publish", operator).status_code == 200
     updated = system.wait_for(report_id, lambda v: v["state"] == "published" and v.get("previous_results"),
