@@ -147,3 +147,17 @@ def test_no_button_and_no_flow_without_a_client(system, provider):
     refused(begin(system, browser), 404, "OIDC_NOT_CONFIGURED", "chưa cấu hình")
     refused(browser.get(f"{system.api}{CALLBACK}?code=c&state=s", timeout=10), 404, "OIDC_NOT_CONFIGURED",
             "chưa cấu hình")
+
+
+def test_the_button_counts_as_a_sign_in_for_the_rate_limit(system, sign_in_provider, monkeypatch):
+    monkeypatch.setenv("PAHT_RATE_LIMIT_PER_MINUTE", "2")
+    system.start("intake")
+    monkeypatch.setenv("PAHT_OIDC_REDIRECT_URL", f"{system.api}{CALLBACK}")
+    browser = requests.Session()
+    assert [begin(system, browser).status_code for _ in range(2)] == [303, 303]
+    limited = begin(system, browser)
+    assert limited.status_code == 429 and "RATE_LIMITED" in limited.text and limited.headers["Retry-After"]
+    token = CSRF.search(browser.get(f"{system.api}/staff/login", timeout=10).text).group(1)
+    password = browser.post(f"{system.api}/staff/login", timeout=10,
+                            data={"csrf_token": token, "username": "ai.do", "password": "sai-mat-khau"})
+    assert password.status_code == 429                                        # one budget for both ways in

@@ -188,3 +188,11 @@ def test_the_providers_user_gets_a_login_session_like_a_password(store, agency):
     found = staff.resolve(store, token)
     assert {k: found[k] for k in user} == user and found["session_expires_at"] > StaffAccounts.now()
     assert store.accounts.logout(token) and staff.resolve(store, token) is None
+
+
+def test_every_refusal_of_the_sign_in_is_a_page_in_vietnamese_and_english_and_never_a_5xx():
+    from services.gateway.pages.signin import PROBLEMS, problem
+    for code, (status, vietnamese, english) in PROBLEMS.items():
+        assert status < 500 and vietnamese != english and vietnamese.endswith(".") and english.endswith("."), code
+        assert problem(code).code == code and problem(code).fields == {}
+    assert problem("OIDC_UNAVAILABLE").status == 200     # the provider's outage is not the gateway's error
