@@ -7,4 +7,18 @@ HANDLING = ("acknowledge", "return", "request_info", "extend", "forward", "submi
             "designate", "rework", "directive", "missed_call", "reply", "mark_secret", "mark_non_public", "clarify",
             "agree", "called_back", "reopen")
 
-DECIDERS = {"judge": "verification", "publish": "publishing"} | {action: "handling" for action in HANDLING}
+# the administrative-sanction procedure and its status updates (ST-22 Điều 13 Bước 4, TTH Điều 11 khoản 2, Điều 15
+# khoản 4, VL Điều 12 khoản 2 điểm b, Điều 16 khoản 4)
+HANDLING += ("sanction_procedure", "status_update")
+
+# the centre sets an extension's time from the agency's notice (ST-22 Điều 10 khoản 2 điểm c, ST-23 Điều 14 khoản 3);
+# an agency asks for the reporter's contact data (TN Điều 13 khoản 8); the centre standardises the text (ST-22 Điều 8
+# khoản 1, ST-23 Điều 2 khoản 4, TTH Điều 9 khoản 1, VL Điều 10 khoản 1)
+HANDLING += ("set_extension", "request_contact", "edit_text")
+
+# the centre's report to the province's People's Committee (UBND) on a report, with its letter (the packs' Điều 3/4
+# principles; VL Điều 20 khoản 1 điểm d; ST-22 Điều 28 khoản 2): publishing renders the pack's letter
+PUBLISHING = ("publish", "refer_to_province")
+
+DECIDERS = {"judge": "verification"} | {action: "publishing" for action in PUBLISHING} \
+    | {action: "handling" for action in HANDLING}

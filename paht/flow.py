@@ -18,7 +18,7 @@ BOOKKEEPING = frozenset({"deadline_opened", "deadline_closed", "deadline_extende
 _SLA_NOTED = (
     "interaction", "interaction_replied", "clarification_requested", "clarified", "info_requested", "forwarded",
     "co_result_approved", "co_returned", "called_back", "rework_requested", "identity_check_started", "agreed",
-    "operator_check_started", "extended",
+    "operator_check_started", "extended", "sanction_procedure_started",
 )
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
@@ -54,6 +54,12 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "transitioned.approved.approved", "transitioned.approved.reopened",
         "transitioned.in_progress.agreement_refused", "transitioned.in_progress.reopened",
         "noted.*.deadline_warning", "noted.*.deadline_missed",
+        # the agency's notice and commitment of an extension, to the reporter (ST-22 Điều 10 khoản 2 điểm c, ST-23
+        # Điều 14 khoản 3)
+        "noted.in_progress.extension_noticed",
+        # a status update of a report handled under the sanction procedure (TTH Điều 11 khoản 2, VL Điều 12 khoản 2
+        # điểm b), to the reporter
+        "noted.*.status_updated",
     ),
 }
 

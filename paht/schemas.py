@@ -235,9 +235,13 @@ class StaffActionIn(Strict):
     result_text: str | None = Field(None, max_length=20000)   # submit_result, approve with an edited text
     new_due: Timestamp | None = None                          # extend
     kind: Literal["format", "content"] | None = None          # rework
-    letter_number: str | None = Field(None, max_length=60)    # publish: the letter's "Số" (else the report id)
+    letter_number: str | None = Field(None, max_length=60)    # publish, refer_to_province: the letter's "Số"
+    reason: Literal["co_agencies_disagree", "not_thorough", "no_agency", "not_handled"] | None = None
+    # refer_to_province: why the centre reports the report to the UBND (the pack's province_referral.reasons)
     interaction_id: str | None = Field(None, max_length=100)  # reply: the reporter's message answered
     question: str | None = Field(None, max_length=2000)       # request_info
+    description: str | None = Field(None, max_length=5000)    # edit_text: the standardised description
+    title: str | None = Field(None, max_length=300)           # edit_text: the standardised title
     value: Any = None                                          # operator judgements (classify, urgency, identity)
     after_photos: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=20)
     # submit_result: the sha256 of photos uploaded with this very action (intake checks that)

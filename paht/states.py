@@ -83,7 +83,10 @@ PATCHABLE = frozenset({
     "reasons", "warnings", "category", "ward", "facts", "assigned_agencies", "route", "urgent", "identity_status",
     "result", "publication", "rating", "interactions_open", "deadlines", "extension",
     "extensions", "secret", "non_public",   # every extension of a step; the centre's privacy marks
+    "sanction_procedure", "province_referrals",   # the sanction-procedure flag; the centre's reports to the UBND
     "agreement", "previous_results",        # the designated agency's answer; results an update replaced
+    "extension_notice", "contact_requests",   # an agency's notice awaiting the centre; agencies given the contact
+    "description", "title", "original_text",  # the centre's standardised text and the reporter's original beside it
 })
 # intake itself may also merge what the reporter sends with a supplement
 INTAKE_PATCHABLE = PATCHABLE | {"reporter", "description", "location", "media"}

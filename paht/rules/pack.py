@@ -151,5 +151,9 @@ class Pack:
             "result_letter", "templates/result_letter.md.j2")
         return self._templates.get_template(template).render(**context)
 
+    def render_template(self, name: str, context: dict) -> str:
+        """Another letter of the pack (`templates/…`, e.g. province_referral.template), Markdown."""
+        return self._templates.get_template(name).render(**context)
+
     def rating_levels(self) -> list[dict]:
         return list(self.meta["rating_scale"]["levels"])

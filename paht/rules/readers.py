@@ -14,6 +14,7 @@ CASES = "paht/rules/cases.py"
 WORKTIME = "paht/worktime.py"
 LETTERS = "services/publishing/letters.py"
 PUBLISHING = "services/publishing/service.py"
+REFERRALS = "services/publishing/referrals.py"
 ACTIONS = "services/handling/actions.py"
 RATINGS = "services/rating/ratings.py"
 RATING = "services/rating/service.py"
@@ -81,6 +82,17 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "cancellation/article": (RECORD_RPC,),
         "designation": ("paht/agreement.py",),
         "designation/role": ("paht/agreement.py",),
+        **{f"extension{key}": (ACTIONS,) for key in ("", "/article", "/due_set_by", "/once")},
+        "extension/notice_to_reporter": ("services/publishing/notifications.py",),
+        "text_edit": (ACTIONS,),
+        "text_edit/article": (ACTIONS,),
+        "sanction_procedure": (ACTIONS,),
+        **{f"sanction_procedure/{kind}{key}": (ACTIONS,) for kind in ("normal", "immediate")
+           for key in ("", "/article", "/status_updates")},
+        **{f"province_referral{key}": (REFERRALS,) for key in ("", "/by", "/to", "/template", "/reasons")},
+        **{f"province_referral/reasons/{reason}{key}": (REFERRALS,)
+           for reason in ("co_agencies_disagree", "not_thorough", "no_agency", "not_handled")
+           for key in ("", "/article", "/to")},
         "day_swaps": (WORKTIME,),
         "day_swaps/extra_days_off": (WORKTIME,),
         "day_swaps/extra_working_days": (WORKTIME,),

@@ -32,7 +32,11 @@ FACTS: dict[str, dict[str, object]] = {
         "suggested_agency": "", "designated_agency": "", "returned_count": 0,
     },
     # rework_kind: the centre's rework request (`format` | `content`), "" for every other step
-    "sla": {"step": "process", "urgent": False, "multi_agency": False, "designated": False, "rework_kind": ""},
+    # sanction_procedure: the report is handled under an administrative-sanction procedure (the staff action
+    # `sanction_procedure`; ST-22 Điều 13 Bước 4, TTH Điều 11 khoản 2 and Điều 15 khoản 4, VL Điều 12 khoản 2 điểm b
+    # and Điều 16 khoản 4)
+    "sla": {"step": "process", "urgent": False, "multi_agency": False, "designated": False, "rework_kind": "",
+            "sanction_procedure": False},
     # subject citizen: one reporter's record (services/verification/penalties.py: abusive submissions ever, violating
     # interactions within the pack's interaction_violation_window); subject agency: one agency's counters over one
     # period (day, week, month, quarter, year), computed from the reports' timelines and deadlines
@@ -43,7 +47,8 @@ FACTS: dict[str, dict[str, object]] = {
         "extended_count": 0, "extended_without_result": 0, "returns_count": 0, "late_returns_count": 0,
         "late_returns_rate": 0.0, "results_count": 0, "rework_count": 0, "substandard_results_rate": 0.0,
         "corrective_directives": 0, "interactions_count": 0, "unanswered_interactions": 0,
-        "unanswered_interactions_rate": 0.0, "missed_hotline_calls": 0, "repeat_violations": 0,
+        "unanswered_interactions_rate": 0.0, "missed_hotline_calls": 0, "unanswered_call_violations": 0,
+        "repeat_violations": 0,
         "repeat_violations_rate": 0.0, "rereported_over_3": 0, "rated_count": 0, "satisfied_rate": 1.0,
         "satisfied_or_accepted_rate": 1.0,
     },
@@ -99,7 +104,8 @@ OPENED_STEPS = (
 
 # pack.yaml parameters the code reads itself (not through a rule's $name); any other parameter that no rule
 # references is refused by `paht rules check`; tests/unit/test_rules_values.py keeps this list equal to the code
-CODE_PARAMETERS = ("extension_max_fraction", "interaction_violation_window", "late_report_limit")
+CODE_PARAMETERS = ("extension_max_fraction", "interaction_violation_window", "late_report_limit", "unanswered_calls",
+                   "unanswered_calls_window")
 
 # operator checks: a `warn` rule with `check: <name>` holds the report in `submitted` until the operator judges
 # the check (judge {"name": <name>, "value": "confirmed" | "rejected"}); rejected → the rule's reason rejects it

@@ -112,12 +112,33 @@ def _request_info(report, actor, body, pack, now):
     return "info_requested", None, {}, {"question": question}
 
 
+def extension_clause(pack) -> dict:
+    """The pack's extension procedure (`pack.yaml` `extension`), {} where its seed says nothing beyond the agency
+    setting a new time: `notice_to_reporter` (the agency's written notice and commitment go to the reporter),
+    `due_set_by: centre` (the centre sets the new time in the system from that notice), `once` (the commitment is
+    to a final time, "thời hạn xử lý dứt điểm": one extension per processing deadline)."""
+    return pack.meta.get("extension") or {}
+
+
+def _extension_deadline(report) -> dict:
+    deadline = (report.get("deadlines") or {}).get("process")
+    if deadline is None or deadline.get("closed_at"):
+        raise Refused("ACTION_NOT_ALLOWED", "no open processing deadline to extend")
+    return deadline
+
+
+def _same_deadline(entry: dict | None, deadline: dict) -> bool:
+    return bool(entry) and entry.get("step") == "process" and entry.get("deadline_opened_at") == deadline["opened_at"]
+
+
 def _extend(report, actor, body, pack, now):
     """An extension of the processing step with the agency's written notice and commitment (the note), shown to
     the reporter. Where the pack caps extensions (`extension_max_fraction`, ST-22 Điều 10 khoản 2 điểm c: "không
     quá ½ thời gian quy định"), every extension of this deadline counts against its ORIGINAL time: the new due
     date may lie at most fraction × the step's prescribed time (its own amount and unit, in the pack's working
-    time) after the due date the step had before any extension."""
+    time) after the due date the step had before any extension. Where the centre sets the time (`extension`
+    `due_set_by: centre`, ST-22 Điều 10 khoản 2 điểm c, ST-23 Điều 14 khoản 3) this is the notice alone
+    (`extension_noticed`, told to the reporter); the deadline moves on the centre's `set_extension`."""
     require_state(report, "in_progress")
     require_lead(report, actor)
     new_due = body.get("new_due")
@@ -125,14 +146,19 @@ def _extend(report, actor, body, pack, now):
         raise Refused("VALIDATION_FAILED", "new_due and note (the reason) are required",
                       {"new_due": "required", "note": "required"})
     new_due = datetime.fromisoformat(new_due)
-    deadline = (report.get("deadlines") or {}).get("process")
-    if deadline is None or deadline.get("closed_at"):
-        raise Refused("ACTION_NOT_ALLOWED", "no open processing deadline to extend")
+    deadline = _extension_deadline(report)
     opened, due = datetime.fromisoformat(deadline["opened_at"]), datetime.fromisoformat(deadline["due"])
+    clause = extension_clause(pack)
+    earlier = [e for e in report.get("extensions") or [] if _same_deadline(e, deadline)]
+    pending = report.get("extension_notice")
+    if _same_deadline(pending, deadline):
+        raise Refused("ACTION_NOT_ALLOWED", "the centre has yet to set the time of the agency's notice "
+                      f"({clause.get('article')})")
+    if earlier and clause.get("once"):
+        raise Refused("ACTION_NOT_ALLOWED", "the agency committed to a final time already (\"cam kết thời hạn xử lý "
+                      f"dứt điểm\", {clause.get('article')}): one extension per processing deadline")
     if new_due <= due:
         raise Refused("VALIDATION_FAILED", "the new date must be after the current deadline", {"new_due": "too early"})
-    earlier = [e for e in report.get("extensions") or []
-               if e.get("step") == "process" and e.get("deadline_opened_at") == deadline["opened_at"]]
     original_due = datetime.fromisoformat(earlier[0]["previous_due"]) if earlier else due
     limit = pack.parameters.get("extension_max_fraction")
     if limit is not None:
@@ -144,11 +170,34 @@ def _extend(report, actor, body, pack, now):
                           {"new_due": "beyond the pack's limit", "latest_due": latest.isoformat()})
     extension = Extension(step="process", previous_due=due.isoformat(), new_due=new_due.isoformat(),
                           reason=body["note"], by=actor.get("agency"), at=now.isoformat(),
-                          article=(limit or {}).get("article")).model_dump()
+                          article=(limit or {}).get("article") or clause.get("article")).model_dump()
     extension.update(deadline_opened_at=deadline["opened_at"], original_due=original_due.isoformat(),
                      number=len(earlier) + 1)
+    if clause.get("due_set_by") == "centre":
+        notice = dict(extension, noticed_at=now.isoformat())
+        return "extension_noticed", None, {"extension_notice": notice}, dict(notice, to_reporter=bool(
+            clause.get("notice_to_reporter")))
     history = list(report.get("extensions") or []) + [extension]
     return "extended", None, {"extension": extension, "extensions": history}, extension
+
+
+def _set_extension(report, actor, body, pack, now):
+    """The centre sets the processing time in the system from the agency's notice of extension ("Nhân sự tiếp nhận
+    tại Trung tâm GSĐH tỉnh căn cứ văn bản thông báo gia hạn xử lý để xác định thời gian xử lý trên phần mềm",
+    ST-22 Điều 10 khoản 2 điểm c, ST-23 Điều 14 khoản 3): the new due time is the one the agency committed to
+    (checked against the pack's cap when it gave the notice); the deadline moves (`extended`)."""
+    require_state(report, "in_progress")
+    require_centre(actor)
+    clause = extension_clause(pack)
+    if clause.get("due_set_by") != "centre":
+        raise Refused("ACTION_NOT_ALLOWED", "in this pack the agency sets the extended time itself (extension)")
+    deadline = _extension_deadline(report)
+    notice = report.get("extension_notice")
+    if not _same_deadline(notice, deadline):
+        raise Refused("ACTION_NOT_ALLOWED", "no notice of extension from the agency awaits the centre")
+    extension = dict(notice, set_by=actor.get("name") or actor.get("role"), set_at=now.isoformat())
+    history = list(report.get("extensions") or []) + [extension]
+    return "extended", None, {"extension": extension, "extensions": history, "extension_notice": None}, extension
 
 
 def extension_limit(pack, deadline: dict, opened: datetime, original_due: datetime, fraction: float) -> datetime:
@@ -370,15 +419,114 @@ def _called_back(report, actor, body, pack, now):
     return "called_back", None, {}, {"note": require_field(body, "note"), "article": pending.get("article")}
 
 
+def _request_contact(report, actor, body, pack, now):
+    """An agency handling the report asks for its reporter's contact data where the pack gives it to agencies only
+    on request (`publication.reporter_contact.agencies: on_request`; TN Điều 13 khoản 8: "Cung cấp thông tin liên
+    quan đến người gửi phản ánh, kiến nghị cho cơ quan chức năng để liên hệ ... nếu có yêu cầu"). The request is
+    recorded in the timeline and the asking agency then sees the data (services/intake/views.py), bound not to
+    let it out (Điều 17 khoản 6). Not where the reporter asked for secrecy or the report is a state secret."""
+    agency = actor.get("agency")
+    if actor.get("role") not in AGENCY_ROLES or agency not in {a["id"] for a in report.get("assigned_agencies") or []}:
+        raise Refused("FORBIDDEN", "only an agency handling the report asks for its reporter's contact data")
+    rule = (pack.meta.get("publication") or {}).get("reporter_contact") or {}
+    if rule.get("agencies") != "on_request":
+        raise Refused("ACTION_NOT_ALLOWED", "the pack gives agencies the reporter's contact data without a request "
+                      "or not at all (publication.reporter_contact)")
+    if report.get("keep_private") or report.get("secret"):
+        raise Refused("ACTION_NOT_ALLOWED", "the reporter asked for secrecy or the report is a state secret")
+    requests = list(report.get("contact_requests") or [])
+    if any(r.get("agency") == agency for r in requests):
+        raise Refused("ACTION_NOT_ALLOWED", "this agency was given the reporter's contact data already")
+    request = {"agency": agency, "by": actor.get("name"), "at": now.isoformat(), "note": body.get("note"),
+               "article": rule.get("article")}
+    return "contact_requested", None, {"contact_requests": requests + [request]}, \
+        {"agency": agency, "article": rule.get("article")}
+
+
+# the states in which the centre standardises a report's text: while it receives it, before an agency takes it up
+# (the system dispatches an accepted report at once, so "trong quá trình tiếp nhận" reaches until acknowledgement)
+TEXT_EDIT_STATES = ("submitted", "accepted", "routing_unresolved", "dispatched")
+
+
+def _edit_text(report, actor, body, pack, now):
+    """The centre standardises the report's text: corrects spelling and format of the description and its title
+    without changing the content (`text_edit`: ST-22 Điều 8 khoản 1, ST-23 Điều 2 khoản 4, TTH Điều 9 khoản 1,
+    VL Điều 10 khoản 1 "đồng thời gửi kèm nội dung gốc"). The reporter's original stays beside the edit
+    (`original_text`, the first text of each field, shown to staff); the public reads the edited text. The texts
+    themselves are not written to the timeline, which outlives the reporter's data."""
+    require_centre(actor)
+    require_state(report, *TEXT_EDIT_STATES)
+    clause = pack.meta.get("text_edit")
+    if not clause:
+        raise Refused("ACTION_NOT_ALLOWED", "the pack's regulation has no clause on standardising the text (text_edit)")
+    edits = {field: body.get(field) for field in ("description", "title") if body.get(field) is not None}
+    if any(not isinstance(text, str) or not text.strip() for text in edits.values()):
+        raise Refused("VALIDATION_FAILED", "an edited text is not empty", {field: "empty" for field in edits})
+    edits = {field: text.strip() for field, text in edits.items() if text.strip() != (report.get(field) or "")}
+    if not edits:
+        raise Refused("VALIDATION_FAILED", "description or title, changed, is required",
+                      {"description": "required", "title": "required"})
+    original = dict(report.get("original_text") or {})
+    for field in edits:
+        original.setdefault(field, report.get(field))
+    return "text_edited", None, dict(edits, original_text=original), \
+        {"fields": sorted(edits), "article": clause.get("article"), "by": actor.get("name") or actor.get("role")}
+
+
+def sanction_clause(pack, report: dict) -> dict | None:
+    """The pack's clause of the administrative-sanction procedure for this report's procedure (`pack.yaml`
+    `sanction_procedure.immediate` for an urgent report, `.normal` otherwise), or None where its seed has none."""
+    clauses = pack.meta.get("sanction_procedure") or {}
+    return clauses.get("immediate" if report.get("urgent") else "normal")
+
+
+def _sanction_procedure(report, actor, body, pack, now):
+    """The lead agency (or the centre) records that the report is handled under an administrative-sanction
+    procedure, with its note: "thời gian xử lý thực hiện theo các văn bản quy phạm pháp luật liên quan" — the pack's
+    sla rule then sets no processing deadline for it (the running one ends, neither met nor missed)."""
+    require_state(report, "dispatched", "in_progress")
+    if actor.get("role") not in CENTRE_ROLES:
+        require_lead(report, actor)
+    clause = sanction_clause(pack, report)
+    if not clause:
+        raise Refused("ACTION_NOT_ALLOWED", "the pack's regulation has no sanction-procedure clause for this "
+                      f"{'immediate' if report.get('urgent') else 'normal'} procedure (sanction_procedure)")
+    if report.get("sanction_procedure"):
+        raise Refused("ACTION_NOT_ALLOWED", "the report is already handled under the sanction procedure")
+    flag = {"note": require_field(body, "note"), "by": actor.get("agency") or actor.get("name") or actor.get("role"),
+            "at": now.isoformat(), "article": clause["article"],
+            "status_updates": bool(clause.get("status_updates"))}
+    return "sanction_procedure_started", None, {"sanction_procedure": flag}, \
+        {"note": flag["note"], "article": clause["article"], "status_updates": flag["status_updates"]}
+
+
+def _status_update(report, actor, body, pack, now):
+    """A status update of a report handled under the sanction procedure ("đồng thời thông tin phản hồi tình trạng
+    xử lý", TTH Điều 11 khoản 2, VL Điều 12 khoản 2 điểm b), from the lead agency or the centre; the reporter is
+    told. The seeds give no interval, so none is timed."""
+    require_state(report, "in_progress", "result_submitted")
+    if actor.get("role") not in CENTRE_ROLES:
+        require_lead(report, actor)
+    flag = report.get("sanction_procedure") or {}
+    if not flag.get("status_updates"):
+        raise Refused("ACTION_NOT_ALLOWED", "status updates are given for a report under the sanction procedure "
+                      "whose clause asks for them")
+    update = {"note": require_field(body, "note"), "at": now.isoformat()}
+    return "status_updated", None, {"sanction_procedure": dict(flag, last_update=update)}, \
+        {"note": update["note"], "article": flag.get("article")}
+
+
 ACTIONS = {
     "acknowledge": _acknowledge, "return": _return, "request_info": _request_info, "extend": _extend,
     "forward": _forward, "submit_result": _submit_result, "approve": _approve, "send_back": _send_back,
     "designate": _designate, "rework": _rework, "directive": _directive, "missed_call": _missed_call,
     "reply": _reply, "mark_secret": _mark_secret, "mark_non_public": _mark_non_public,
     "clarify": _clarify, "agree": _agree, "called_back": _called_back, "reopen": _reopen,
+    "set_extension": _set_extension, "request_contact": _request_contact, "edit_text": _edit_text,
 }
+ACTIONS.update({"sanction_procedure": _sanction_procedure, "status_update": _status_update})
 # actions that are not the work on the report itself, so a co-agency's reply is its own
-NOT_WORK = ("directive", "missed_call", "reply", "mark_secret", "mark_non_public", "called_back")
+NOT_WORK = ("directive", "missed_call", "reply", "mark_secret", "mark_non_public", "called_back", "request_contact")
 
 
 def decide(report: dict, action: str, actor: dict, body: dict, pack, now: datetime, event_id: str) -> Decision:

@@ -3,7 +3,7 @@ service counts the missed deadlines). Nothing is counted on the side: a rerun fo
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from paht.schemas import reporter_key
 from paht.states import RESULT_DELIVERED, STATES, TERMINAL
@@ -17,7 +17,8 @@ ACCEPTED_STATES = frozenset(STATES) - {"submitted", "needs_supplement", "rejecte
 # extended_without_result
 COUNTERS = ("received", "resolved", "returns_count", "extended_count", "results_count", "rework_count",
             "corrective_directives", "missed_hotline_calls", "interactions_count", "unanswered_interactions",
-            "late_over_limit_count", "repeat_violations", "rereported_over_3", "rated_count")
+            "late_over_limit_count", "repeat_violations", "rereported_over_3", "rated_count",
+            "unanswered_call_violations")
 
 
 def relevant_query(pack: str, start: datetime, end: datetime) -> list[dict]:
@@ -45,18 +46,51 @@ def _was_accepted(report: dict) -> bool:
         for entry in report.get("timeline") or [])
 
 
+def missed_calls_query(pack: str, end: datetime) -> dict:
+    """The reports of a pack on which the centre recorded an unanswered call before `end`, however long ago."""
+    return {"pack": pack, "submitted_at": {"$lt": end}, "timeline.kind": "missed_call"}
+
+
 def _at(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
+def unanswered_call_violations(reports, calls_needed: int, window: timedelta) -> list[tuple[str, datetime]]:
+    """"Gọi 3 lần không bắt máy trong thời gian 3 ngày sẽ vi phạm quy định này" (TTH Điều 12 khoản 2, VL Điều 13
+    khoản 2 điểm c): each agency's unanswered calls of the centre (`missed_call`, on any report), oldest first;
+    `calls_needed` of them within `window` (the last at most `window` after the first) are one violation, at the
+    moment of the last; a call counts in one violation only (the next needs as many new calls). Taken from the
+    agency's whole history, so a window that began in the previous period counts. → [(agency, at), …]"""
+    calls: dict[str, list[datetime]] = defaultdict(list)
+    for report in reports:
+        for entry in report.get("timeline") or []:
+            if entry["kind"] == "missed_call" and (entry.get("detail") or {}).get("agency"):
+                calls[entry["detail"]["agency"]].append(_at(entry["at"]))
+    found = []
+    for agency, times in calls.items():
+        times.sort()
+        first = 0
+        while first + calls_needed <= len(times):
+            last = times[first + calls_needed - 1]
+            if last - times[first] <= window:
+                found.append((agency, last))
+                first += calls_needed
+            else:
+                first += 1
+    return found
+
+
 def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[str, str | None], start: datetime,
-                    end: datetime, now: datetime, limit_reached=None) -> dict[str, dict]:
+                    end: datetime, now: datetime, limit_reached=None,
+                   unanswered_calls=None) -> dict[str, dict]:
     """Counters per agency for [start, end).
 
     `followers[report_id]` are the submission times of the reports filed as follow-ups of that report (`follows`)
     that count (`counted_follow_ups`: the same reporter's, accepted);
     `leads[report_id]` the lead agency of a followed report; `limit_reached(received_at)` the moment a report
-    received then runs past the pack's `late_report_limit` (None: the pack sets none).
+    received then runs past the pack's `late_report_limit` (None: the pack sets none); `unanswered_calls` is
+    (the reports with a `missed_call`, ever, the calls, the window) where the pack counts unanswered calls
+    (`unanswered_call_violations`).
     """
     counts: dict[str, Counter] = defaultdict(Counter)
     rated: dict[str, Counter] = defaultdict(Counter)
@@ -68,6 +102,10 @@ def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[s
     for report in reports:
         _walk(report, count, rated, start, end, now, limit_reached)
         _follow_ups(report, followers.get(report["_id"]), leads.get(report["_id"]), count, start, end)
+    if unanswered_calls is not None:
+        call_reports, calls_needed, window = unanswered_calls
+        for agency, at in unanswered_call_violations(call_reports, calls_needed, window):
+            count(agency, "unanswered_call_violations", at)
     cards = {}
     for agency in set(counts) | set(rated):
         card = {name: counts[agency][name] for name in COUNTERS}
@@ -78,7 +116,7 @@ def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[s
 
 
 def _walk(report: dict, count, rated, start, end, now, limit_reached) -> None:
-    lead, received_at, crossing_counted = None, None, False
+    lead, received_at, crossing_counted, updating = None, None, False, False
     interactions: dict[str, datetime] = {}
     replied: dict[str, datetime] = {}
     for entry in report.get("timeline") or []:
@@ -98,8 +136,14 @@ def _walk(report: dict, count, rated, start, end, now, limit_reached) -> None:
             crossing_counted = _crossing(lead, received_at, at, count, limit_reached, crossing_counted)
         elif kind == "rework_requested" and detail.get("kind") == "content":
             count(lead, "rework_count", at)      # "kết quả xử lý không đảm bảo nội dung"
+        elif kind == "reopened":
+            # an update of a returned result (TTH Điều 11 khoản 4, VL Điều 12 khoản 4 điểm b): the report was
+            # resolved already and its processing is not timed again against the reporting limit
+            received_at, updating = None, True
         elif kind in RESULT_DELIVERED:
-            count(lead, "resolved", at)
+            if not updating:
+                count(lead, "resolved", at)
+            updating = False
         elif kind == "directive":
             count(detail.get("agency") or lead, "corrective_directives", at)
         elif kind == "missed_call":
@@ -146,3 +190,21 @@ def _follow_ups(report: dict, times: list[datetime] | None, lead: str | None, co
         count(lead, "repeat_violations", after_result[0])
     if len(times) > 3:
         count(lead, "rereported_over_3", times[3])
+
+
+def referrals_query(pack: str, end: datetime) -> dict:
+    return {"pack": pack, "submitted_at": {"$lt": end}, "province_referrals": {"$exists": True}}
+
+
+def province_referrals(reports, start: datetime, end: datetime) -> list[dict]:
+    """The centre's reports of single reports to the UBND made in [start, end) (publishing's `refer_to_province`:
+    the packs' Điều 3/4 principles, VL Điều 20 khoản 1 điểm d, ST-22 Điều 28 khoản 2), oldest first: a line each
+    of the periodic report. No letter text, no reporter data."""
+    found = []
+    for report in reports:
+        for referral in report.get("province_referrals") or []:
+            at = _at(referral["at"])
+            if start <= at < end:
+                found.append({"report_id": report["_id"], "at": at, "number": referral.get("number"),
+                              **{key: referral.get(key) for key in ("reason", "article", "to", "agencies")}})
+    return sorted(found, key=lambda item: (item["at"], item["report_id"]))

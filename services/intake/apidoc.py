@@ -94,6 +94,11 @@ RPC_OPERATIONS: dict[str, RpcOperation] = {
                                     AgencyCountersArgs, dict[str, Any], ("scorecards",),
                                     "Counts per agency only (no report, reporter or staff data): the rating "
                                     "service's call.", "internal", "none"),
+    "province_referrals": RpcOperation("Các phản ánh đã báo cáo UBND tỉnh (the centre's referrals in a period)",
+                                       AgencyCountersArgs, list[dict[str, Any]], ("scorecards",),
+                                       "Report id, time, reason, article, recipient, letter number and agencies of "
+                                       "each referral (no letter text, no reporter data): the rating service's "
+                                       "call for the periodic report.", "internal", "none"),
 }
 
 

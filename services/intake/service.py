@@ -17,6 +17,7 @@ from paht.events import DECISION, REPORT_PURGED, jsonable
 from paht.background import Background
 from paht.mediastore import MediaFiles
 from paht.rules import get_pack, list_packs
+from paht.rules.vocabulary import HOURS_PER
 from paht.schemas import Decision, lead_agency
 from paht.states import IllegalTransition
 from paht.web import MESSAGES_HANDLED, Observable
@@ -182,7 +183,23 @@ class IntakeService(RecordRpc, AdminRpcApi, Observable):
         limit = pack.parameters.get("late_report_limit")
         calendar = calendar_for(pack.meta)
         reached = (lambda at: calendar.add(at, limit["amount"], limit["unit"])) if limit else None
-        return jsonable(accountability.agency_counters(reports, followers, leads, start, end, clock.now(), reached))
+        calls, window = pack.parameters.get("unanswered_calls"), pack.parameters.get("unanswered_calls_window")
+        unanswered = None
+        if calls and window:   # TTH Điều 12 khoản 2, VL Điều 13 khoản 2 điểm c: a window that may start long ago
+            called = self.store.accountable([accountability.missed_calls_query(pack_id, end)], {"timeline": 1})
+            unanswered = (called, int(calls["value"]), timedelta(hours=float(window["amount"])
+                                                                  * HOURS_PER[window["unit"]]))
+        return jsonable(accountability.agency_counters(reports, followers, leads, start, end, clock.now(), reached,
+                                                       unanswered_calls=unanswered))
+
+    @rpc
+    def province_referrals(self, pack_id, start, end):
+        """The centre's reports of single reports to the UBND in [start, end) (ISO datetimes): the periodic
+        report's list."""
+        call = AgencyCountersArgs.model_validate({"pack_id": pack_id, "start": start, "end": end})
+        reports = self.store.accountable([accountability.referrals_query(call.pack_id, call.end)],
+                                         {"province_referrals": 1})
+        return jsonable(accountability.province_referrals(reports, call.start, call.end))
 
     def announce_later_if_down(self, applied: Applied) -> bool:
         """The change is stored with its outbox entry: if the broker is down now, the outbox timer sends it."""

@@ -104,10 +104,12 @@ def _extensions(report: dict, deadlines: list[dict]) -> tuple[list[dict], dict |
                and e.get("deadline_opened_at", deadline.get("opened_at")) == deadline.get("opened_at")]
         moved.append(dict(deadline, extended_to=own[-1]["new_due"], extended_from=own[0]["previous_due"])
                      if own else deadline)
-    latest = history[-1] if history else None
+    pending = report.get("extension_notice")   # the agency's notice the centre has yet to set (ST-22, ST-23)
+    latest = pending or (history[-1] if history else None)
     notice = None if latest is None else {
         "step": latest.get("step"), "new_due": latest.get("new_due"), "note": latest.get("reason"),
         "at": latest.get("at"), "by": latest.get("by"), "article": latest.get("article"),
+        "set": pending is None,
         "history": [{"new_due": e.get("new_due"), "previous_due": e.get("previous_due"), "note": e.get("reason"),
                      "at": e.get("at")} for e in history]}
     return moved, notice
@@ -130,6 +132,7 @@ def public_view(report: dict, owner: bool = False) -> dict:
         "pack": report["pack"],
         "category": report.get("category"),
         "description": None if hidden else report.get("description"),
+        "title": None if hidden else report.get("title"),
         "ward": report.get("ward"),
         "assigned_agencies": report.get("assigned_agencies", []),
         "reasons": report.get("reasons", []),
@@ -143,6 +146,9 @@ def public_view(report: dict, owner: bool = False) -> dict:
     }
     if extension:
         view["extension"] = extension
+    procedure = sanction_status(report, hidden)
+    if procedure:
+        view["sanction_procedure"] = procedure
     if private:
         view["private"] = True
     if publication and (report["state"] == "published" and not private
@@ -155,6 +161,18 @@ def public_view(report: dict, owner: bool = False) -> dict:
     if report.get("rating"):
         view["rating"] = {"level": report["rating"].get("level"), "label": report["rating"].get("label")}
     return view
+
+
+def sanction_status(report: dict, hidden: bool) -> dict | None:
+    """A report handled under an administrative-sanction procedure: its processing follows that procedure's times,
+    and its status updates are the "thông tin phản hồi tình trạng xử lý" anyone following it reads (TTH Điều 11
+    khoản 2, VL Điều 12 khoản 2 điểm b). The agency's note on the procedure stays with staff."""
+    flag = report.get("sanction_procedure")
+    if not flag:
+        return None
+    updates = [] if hidden else [{"at": e["at"], "note": (e.get("detail") or {}).get("note")}
+                                 for e in report.get("timeline") or [] if e["kind"] == "status_updated"]
+    return {"article": flag.get("article"), "since": flag.get("at"), "updates": updates}
 
 
 def previous_results(report: dict, owner: bool) -> list[dict]:
@@ -172,10 +190,14 @@ def previous_results(report: dict, owner: bool) -> list[dict]:
     return shown
 
 
-def agencies_see_contact(report: dict) -> bool:
-    """Whether the agencies handling a report may see its reporter's contact data: the reporter consented
-    (`reporter.share_contact`), or the pack gives it to them (`publication.reporter_contact.agencies`: `consent`
-    — only with consent —, `unless_private` — unless the reporter asked for secrecy —, or `always`)."""
+
+
+def agencies_see_contact(report: dict, agency: str | None = None) -> bool:
+    """Whether the agencies handling a report (`agency`: the one asking) may see its reporter's contact data: the
+    reporter consented (`reporter.share_contact`), or the pack gives it to them (`publication.reporter_contact.
+    agencies`: `consent` — only with consent —, `unless_private` — unless the reporter asked for secrecy —,
+    `on_request` — to an agency that asked for it (handling's `request_contact`, TN Điều 13 khoản 8), unless the
+    reporter asked for secrecy —, or `always`)."""
     reporter = report.get("reporter") or {}
     if reporter.get("share_contact"):
         return True
@@ -183,7 +205,11 @@ def agencies_see_contact(report: dict) -> bool:
                                                                                                    "consent")
     if access == "always":
         return True
-    return access == "unless_private" and not report.get("keep_private") and not report.get("secret")
+    if report.get("keep_private") or report.get("secret"):
+        return False
+    if access == "on_request":
+        return agency is not None and any(r.get("agency") == agency for r in report.get("contact_requests") or [])
+    return access == "unless_private"
 
 
 def masked_reporter(reporter: dict | None) -> dict:
@@ -205,7 +231,9 @@ def staff_view(report: dict, viewer: dict | None = None) -> dict:
     view.update({
         "description": report.get("description"),
         "reporter": masked_reporter(report.get("reporter"))
-        if agency and not agencies_see_contact(report) else report.get("reporter"),
+        if agency and not agencies_see_contact(report, viewer.get("agency")) else report.get("reporter"),
+        "original_text": report.get("original_text"),   # the reporter's own text beside the centre's edit
+        "contact_requests": report.get("contact_requests") or [],
         "secret": bool(report.get("secret")),
         "non_public": bool(report.get("non_public")),
         "location": report.get("location"),
@@ -222,6 +250,10 @@ def staff_view(report: dict, viewer: dict | None = None) -> dict:
         "result": report.get("result"),
         "publication": report.get("publication"),
         "processing_error": report.get("processing_error"),
+        # the sanction-procedure flag with its note; the centre's reports to the UBND, with their letters (centre only)
+        **({"sanction_procedure": dict(report["sanction_procedure"], updates=view["sanction_procedure"]["updates"])}
+           if report.get("sanction_procedure") else {}),
+        "province_referrals": [] if agency else report.get("province_referrals") or [],
         "timeline": report["timeline"],
     })
     return view

@@ -31,6 +31,10 @@ AGENCY_EVENTS = ("assigned", "deadline_warning", "deadline_missed", "rework", "r
 COORDINATOR_EVENTS = ("agreement_requested",)
 # events only a pack whose agency's notice of extension goes to the reporter sends (extension.notice_to_reporter)
 EXTENSION_EVENTS = ("extension",)
+# events only a pack whose sanction-procedure clause asks for status updates sends (TTH Điều 11 khoản 2, VL Điều 12
+# khoản 2 điểm b: "đồng thời thông tin phản hồi tình trạng xử lý"; sanction_procedure.*.status_updates)
+SANCTION_EVENTS = ("status_update",)
+CITIZEN_EVENTS += SANCTION_EVENTS
 EVENTS = CITIZEN_EVENTS + AGENCY_EVENTS
 
 SMS_SEPARATOR = "--- SMS ---"
@@ -70,7 +74,14 @@ def pack_events(pack) -> tuple[str, ...]:
     coordinates = designation_role(pack.meta) == "coordinator"
     notices = extension_notice_to_reporter(pack)
     return tuple(event for event in EVENTS if (coordinates or event not in COORDINATOR_EVENTS)
-                 and (notices or event not in EXTENSION_EVENTS))
+                 and (notices or event not in EXTENSION_EVENTS)
+                 and (status_updates(pack) or event not in SANCTION_EVENTS))
+
+
+def status_updates(pack) -> bool:
+    """A clause of the pack's sanction procedure asks for status updates meanwhile."""
+    return any((clause or {}).get("status_updates") for clause in (pack.meta.get("sanction_procedure") or {}).values()
+               if isinstance(clause, dict))
 
 
 def extension_notice_to_reporter(pack) -> bool:
@@ -112,6 +123,8 @@ def notifications_for(announced: Transitioned, pack) -> list[Notice]:
                 return [Notice(cause, deadline["agency"], deadline=deadline)]
         if cause == "extension_noticed" and extension_notice_to_reporter(pack):
             return [Notice("extension")]
+        if cause == "status_updated":
+            return [Notice("status_update")]
         return []
     if to_state == "submitted":
         return [Notice("received")] if cause in ("submitted", "supplemented") else []
@@ -192,6 +205,7 @@ def context_for(notice: Notice, announced: Transitioned, pack, contact: dict | N
         "lead_name": (agencies.get(lead) or {}).get("name", lead) if lead else None,
         "suggested_name": (agencies.get(suggested) or {}).get("name", suggested) if suggested else None,
         "deadline": deadline,
+        "status_update": (report.get("sanction_procedure") or {}).get("last_update"),
         "result_text": (report.get("result") or {}).get("text"),
         "letter": publication.get("letter"),
         "extension": extension_context(report, agencies, tz),
@@ -201,14 +215,13 @@ def context_for(notice: Notice, announced: Transitioned, pack, contact: dict | N
     }
 
 
-def extension_context(report: dict, agencies: dict, tz) -> dict | None:
+def extension_context(report: dict, agencies: dict, tz) -> dict:
     """The agency's notice of extension a reporter is told of: the committed time, the reason, who gave it."""
-    notice = report.get("extension_notice") or report.get("extension")
-    if not notice:
-        return None
-    return {"new_due": local_time(notice.get("new_due"), tz), "previous_due": local_time(notice.get("previous_due"), tz),
-            "note": notice.get("reason"), "agency_name": (agencies.get(notice.get("by")) or {}).get("name", notice.get("by")),
-            "article": notice.get("article")}
+    notice = report.get("extension_notice") or report.get("extension") or {}
+    agency = notice.get("by")
+    return {"new_due": local_time(notice.get("new_due"), tz),
+            "previous_due": local_time(notice.get("previous_due"), tz), "note": notice.get("reason"),
+            "agency_name": (agencies.get(agency) or {}).get("name", agency), "article": notice.get("article")}
 
 
 def allowed_time(pack, step: str) -> str | None:

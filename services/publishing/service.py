@@ -9,7 +9,7 @@ from nameko.rpc import rpc
 from paht import actors, clock
 from paht.agreement import agreement_article, awaited_agreement
 from paht.bus import derived_id, on_transition, send
-from paht.errors import ApiError
+from paht.errors import ApiError, Refused
 from paht.events import jsonable
 from paht.roles import CENTRE_ROLES
 from paht.rules import get_pack
@@ -19,6 +19,7 @@ from paht.web import Observable
 from .dependencies import Publications
 from .letters import publication_decision
 from .notify import Notifier
+from .referrals import referral_decision
 
 
 class PublishingService(Notifier, Observable):
@@ -48,6 +49,13 @@ class PublishingService(Notifier, Observable):
         delivered privately where the report must be (secret, non-public, secrecy on request)."""
         if not actors.authentic(actor, report.get("id", ""), action):
             return actors.FORGED
+        if action == "refer_to_province":
+            try:
+                decision = referral_decision(report, get_pack(report["pack"]), actor, body, clock.now(),
+                                             uuid.uuid4().hex)
+            except Refused as refused:
+                return refused.answer()
+            return {"decision": decision.model_dump(mode="json")}
         if action != "publish":
             return {"error": {"code": "UNKNOWN_ACTION", "detail": action}}
         if actor.get("role") not in CENTRE_ROLES:

@@ -116,6 +116,7 @@ COUNTER_HEADINGS = [
     ("late_returns_rate", "Tỷ lệ trả lại quá hạn"), ("results_count", "Kết quả gửi duyệt"),
     ("rework_count", "Kết quả không đảm bảo nội dung"), ("substandard_results_rate", "Tỷ lệ không đảm bảo"),
     ("corrective_directives", "Văn bản chỉ đạo chấn chỉnh"), ("missed_hotline_calls", "Không nghe máy"),
+    ("unanswered_call_violations", "Gọi 3 lần không bắt máy trong 3 ngày"),
     ("interactions_count", "Tương tác"), ("unanswered_interactions", "Tương tác chưa phản hồi"),
     ("unanswered_interactions_rate", "Tỷ lệ chưa phản hồi"), ("repeat_violations", "Vi phạm lặp lại"),
     ("repeat_violations_rate", "Tỷ lệ lặp lại"), ("rereported_over_3", "Bị phản ánh lại quá 3 lần"),
@@ -128,7 +129,14 @@ LATE_HEADINGS = [("report_id", "Mã phản ánh"), ("agency", "Đơn vị"), ("p
                  ("due", "Hạn"), ("missed_at", "Trễ lúc"), ("rule", "Quy tắc"), ("article", "Điều khoản")]
 FINDING_HEADINGS = ["Mã đơn vị", "Tên đơn vị", "Quy tắc", "Điều khoản", "Nội dung"]
 SHEETS = ("Tổng hợp", "Theo đơn vị", "Danh sách trễ hạn", "Báo cáo UBND tỉnh", "Không xét Hoàn thành xuất sắc",
-          "Tiêu chí của quy chế")
+          "Tiêu chí của quy chế", "Phản ánh đã báo cáo UBND")
+# the centre's reports of single reports to the UBND in the period (publishing's refer_to_province)
+REFERRAL_HEADINGS = [("report_id", "Mã phản ánh"), ("at", "Ngày báo cáo"), ("number", "Số văn bản"),
+                     ("reason", "Trường hợp"), ("agencies", "Cơ quan liên quan"), ("to", "Kính gửi"),
+                     ("article", "Điều khoản")]
+REASON_NAMES = {"co_agencies_disagree": "Không thống nhất được phương án xử lý",
+                "not_thorough": "Xử lý không triệt để", "no_agency": "Không xác định được cơ quan xử lý",
+                "not_handled": "Đã giao nhưng không xử lý"}
 ACTION_NAMES = {"report_to_province": "Báo cáo UBND tỉnh", "not_eligible_excellent": "Không xét Hoàn thành xuất sắc"}
 
 
@@ -177,9 +185,21 @@ def to_xlsx(content: dict) -> bytes:
     for item in content.get("criteria") or []:
         criteria.append([item["rule"], item["article"], item["title"], ACTION_NAMES[item["action"]],
                          ", ".join(item["agencies"])])
+    referrals = book.create_sheet(SHEETS[6])
+    referrals.append([heading for _, heading in REFERRAL_HEADINGS])
+    for item in content.get("referrals") or []:
+        referrals.append([referral_cell(key, item.get(key)) for key, _ in REFERRAL_HEADINGS])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def referral_cell(key: str, value):
+    if key == "reason":
+        return REASON_NAMES.get(value, value)
+    if key == "agencies":
+        return ", ".join(value or [])
+    return _text(value)
 
 
 def to_csv(content: dict) -> bytes:

@@ -10,7 +10,7 @@ from paht.periods import Period
 SUMMED = ("received", "resolved", "on_time", "late_count", "late_over_limit_count", "extended_count",
           "extended_without_result", "returns_count", "late_returns_count", "results_count", "rework_count",
           "corrective_directives", "missed_hotline_calls", "interactions_count", "unanswered_interactions",
-          "repeat_violations", "rereported_over_3", "rated_count")
+          "repeat_violations", "rereported_over_3", "rated_count", "unanswered_call_violations")
 EMPTY = dict.fromkeys(SUMMED, 0)
 AGENCY_FINDINGS = ("report_to_province", "not_eligible_excellent")
 

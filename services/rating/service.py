@@ -157,14 +157,16 @@ class RatingService(Observable):
     def compute(self, pack, period, until):
         """Counters up to `until` (the period's end, or earlier for a report due before its period ends)."""
         start, end = period.start.isoformat(), min(period.end, until).isoformat()
-        return province_scorecards(pack, period, self.intake.agency_counters(pack.id, start, end),
-                          self.sla.agency_lateness(pack.id, start, end), clock.now())
+        content = province_scorecards(pack, period, self.intake.agency_counters(pack.id, start, end),
+                                      self.sla.agency_lateness(pack.id, start, end), clock.now())
+        content["referrals"] = self.intake.province_referrals(pack.id, start, end)
+        return content
 
     @event_handler("gateway", CLOCK_ADVANCED, handler_type=BROADCAST, reliable_delivery=False)
     def on_clock_advanced(self, payload):
+        self.settled.clear()
         self.make_due_reports()
 
-        self.settled.clear()
     @setting_timer(interval=settings.report_check_seconds)   # not eager: a call at start-up can lose its reply
     def make_due_reports(self):
         """Every periodic report the packs' schedules made due since the last check, once each (a stopped service

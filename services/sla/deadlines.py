@@ -7,6 +7,7 @@ from paht.agreement import designation_role  # noqa: F401  (what the designated 
 from paht.rules import get_pack
 from paht.rules.steps import centre_agency, party_of
 from paht.schemas import Decision, lead_agency
+from paht.sla_facts import sla_facts  # noqa: F401  (the service's name for it; `paht rules replay` reads it too)
 from paht.worktime import calendar_for, intake_opening
 
 from .schemas import PublicDeadline
@@ -66,20 +67,6 @@ def checks_beside_receive(pack_meta: dict) -> bool:
 
 def step_for(announced) -> str | None:
     return STEP_OF_CAUSE.get(announced.cause) or STEP_OF_STATE.get(announced.to_state)
-
-
-def sla_facts(report: dict, step: str, rework_kind: str = "", multi_agency: bool | None = None) -> dict:
-    """`multi_agency`: the multi-agency procedure is in force — the lead has forwarded the report to co-agencies
-    (ST-22 Điều 10 khoản 2 điểm b, ST-23 Điều 14 khoản 2 Bước 1); the sla service knows (default: co-agencies are
-    assigned)."""
-    agencies = report.get("assigned_agencies") or []
-    return {
-        "step": step,
-        "urgent": bool(report.get("urgent")),
-        "multi_agency": len(agencies) > 1 if multi_agency is None else bool(multi_agency),
-        "designated": bool((report.get("route") or {}).get("designated_agency")),
-        "rework_kind": rework_kind or "",
-    }
 
 
 def start_of_clock(pack_meta: dict, report: dict, step: str, at: datetime) -> datetime:
@@ -168,6 +155,19 @@ def deadline_decision(kind: str, deadline: dict, now: datetime, event_id: str, l
     return Decision(event_id=event_id, report_id=deadline["report_id"], occurred_at=now, pack=deadline["pack"],
                     kind=kind, source="sla", to_state=to_state, from_states=from_states, actor={"service": "sla"},
                     detail={"step": deadline["step"], "due": entry["due"], "rule": deadline["rule"],
+                            "article": deadline["article"], "agency": deadline.get("agency"),
+                            "party": deadline.get("party"),
+                            **({"subject": deadline["subject"]} if deadline.get("subject") else {})},
+                    patch=patch)
+
+
+MISSED_MESSAGES = {
+    "SUPPLEMENT_TIMEOUT": "Phản ánh bị từ chối vì quá thời hạn bổ sung thông tin theo yêu cầu.",
+    "IDENTITY_TIMEOUT": "Phản ánh bị từ chối vì không xác minh được danh tính người phản ánh trong thời hạn.",
+    "OPERATOR_CHECK_TIMEOUT": "Phản ánh bị từ chối vì không xác minh được thông tin, nội dung phản ánh trong thời hạn.",
+}
+
+
 def within_processing_deadline(process_deadlines: list[dict], now: datetime) -> dict:
     """"Còn trong thời hạn xử lý" (TTH Điều 7 khoản 5 điểm b, VL Điều 8 khoản 2: a new report on the same matter is
     refused only then) for one report, from its `process` deadlines: the latest one, as extended, runs and is not
@@ -180,19 +180,6 @@ def within_processing_deadline(process_deadlines: list[dict], now: datetime) -> 
     ended = latest.get("closed_at") if latest.get("status") == "closed" else None
     within = latest.get("status") != "missed" and (ended or now) <= latest["due"]
     return {"within": within, "due": latest["due"], "rule": latest.get("rule"), "article": latest.get("article")}
-
-
-                            "article": deadline["article"], "agency": deadline.get("agency"),
-                            "party": deadline.get("party"),
-                            **({"subject": deadline["subject"]} if deadline.get("subject") else {})},
-                    patch=patch)
-
-
-MISSED_MESSAGES = {
-    "SUPPLEMENT_TIMEOUT": "Phản ánh bị từ chối vì quá thời hạn bổ sung thông tin theo yêu cầu.",
-    "IDENTITY_TIMEOUT": "Phản ánh bị từ chối vì không xác minh được danh tính người phản ánh trong thời hạn.",
-    "OPERATOR_CHECK_TIMEOUT": "Phản ánh bị từ chối vì không xác minh được thông tin, nội dung phản ánh trong thời hạn.",
-}
 
 
 def agency_lateness(deadlines: list[dict], start: datetime, end: datetime) -> tuple[dict[str, dict], list[dict]]:

@@ -40,7 +40,8 @@ TELL_INTAKE_EVERY, TELL_INTAKE_AT_ONCE = 0.2, 500
 
 # causes that open, end or judge a step beside the report's own (all but the submission change no state)
 SIDE_CAUSES = ("interaction", "interaction_replied", "clarification_requested", "clarified", "info_requested",
-               "forwarded", "co_result_approved", "co_returned", "called_back", "submitted")
+               "forwarded", "co_result_approved", "co_returned", "called_back", "submitted",
+               "sanction_procedure_started")
 
 SWEEPING = Semaphore()
 
@@ -225,6 +226,11 @@ class SlaService(Observable):
             self.forwarded(announced, pack, now, running)
         elif cause in ("co_result_approved", "co_returned"):
             self.co_parts(announced, pack, now, running)
+        elif cause == "sanction_procedure_started":
+            # handled under an administrative-sanction procedure: the pack's rule for it replaces the processing
+            # deadline (ST-22 Điều 13 Bước 4, TTH Điều 11 khoản 2 and Điều 15 khoản 4, VL Điều 12 khoản 2 điểm b
+            # and Điều 16 khoản 4)
+            self.reconsider_process(announced, pack, now, running)
 
     def forwarded(self, announced, pack, now, running):
         """Each co-agency the report was forwarded to gets its own deadline, charged to it (E9)."""
@@ -368,12 +374,6 @@ class SlaService(Observable):
         return len(fallen)
 
     @rpc
-    def agency_lateness(self, pack, start, end):
-        """The sla service's share of one pack's agency scorecards for [start, end) (ISO datetimes)."""
-        deadlines = self.deadlines.ended_between(pack, datetime.fromisoformat(start), datetime.fromisoformat(end))
-        cards, late = agency_lateness(deadlines, datetime.fromisoformat(start), datetime.fromisoformat(end))
-        return jsonable({"agencies": cards, "late": late})
-    @rpc
     def processing_deadlines(self, report_ids):
         """For each report id: is it still within its processing deadline ("còn trong thời hạn xử lý", TTH Điều 7
         khoản 5 điểm b, VL Điều 8 khoản 2)? → {id: {"within", "due", "rule", "article"}} (verification asks it of
@@ -382,6 +382,12 @@ class SlaService(Observable):
         return jsonable({report_id: within_processing_deadline(self.deadlines.for_report(report_id, "process"), now)
                          for report_id in report_ids or []})
 
+    @rpc
+    def agency_lateness(self, pack, start, end):
+        """The sla service's share of one pack's agency scorecards for [start, end) (ISO datetimes)."""
+        deadlines = self.deadlines.ended_between(pack, datetime.fromisoformat(start), datetime.fromisoformat(end))
+        cards, late = agency_lateness(deadlines, datetime.fromisoformat(start), datetime.fromisoformat(end))
+        return jsonable({"agencies": cards, "late": late})
 
 
 def co_agencies(report: dict) -> list[str]:

@@ -40,14 +40,18 @@ EXPECTED = {
                         "st23-pen-excellent-unanswered", "st23-pen-excellent-late-returns",
                         "st23-pen-excellent-substandard", "st23-pen-excellent-repeat"},
                        set()),                                  # "định kỳ hàng tháng": monthly only
-    "thua-thien-hue-2022": ({"tth-pen-report-late", "tth-pen-report-extended", "tth-pen-report-satisfaction"},
+    "thua-thien-hue-2022": ({"tth-pen-report-late", "tth-pen-report-extended", "tth-pen-report-satisfaction",
+                             "tth-pen-report-unanswered-calls"},
                             {"tth-pen-excellent-directives", "tth-pen-excellent-unanswered",
                              "tth-pen-excellent-hotline", "tth-pen-excellent-centre-calls",
                              "tth-pen-excellent-late-returns", "tth-pen-excellent-substandard",
                              "tth-pen-excellent-repeat"},        # "hài lòng và chấp nhận" is 100 % here
-                            {"tth-pen-report-late", "tth-pen-report-extended", "tth-pen-report-satisfaction"}),
-    "vinh-long-2025": ({"vl25-pen-report-late", "vl25-pen-report-extended", "vl25-pen-report-satisfaction"}, set(),
-                       {"vl25-pen-report-late", "vl25-pen-report-extended", "vl25-pen-report-satisfaction"}),
+                            {"tth-pen-report-late", "tth-pen-report-extended", "tth-pen-report-satisfaction",
+                             "tth-pen-report-unanswered-calls"}),
+    "vinh-long-2025": ({"vl25-pen-report-late", "vl25-pen-report-extended", "vl25-pen-report-satisfaction",
+                        "vl25-pen-report-unanswered-calls"}, set(),
+                       {"vl25-pen-report-late", "vl25-pen-report-extended", "vl25-pen-report-satisfaction",
+                        "vl25-pen-report-unanswered-calls"}),
     "tay-ninh-2024": (set(), set(), set()),
 }
 MONTH = "2026-06"
@@ -210,6 +214,9 @@ def test_a_month_of_known_events_gives_exact_counters_and_findings(pack_id, at_m
         "interactions_count": 2, "unanswered_interactions": 1, "repeat_violations": 2, "rereported_over_3": 1,
         "rated_count": 3}
     assert (a["late_returns_rate"], a["substandard_results_rate"], a["unanswered_interactions_rate"]) == (1.0, 0.25, 0.5)
+    # six unanswered calls within hours: two of "gọi 3 lần không bắt máy trong thời gian 3 ngày" (TTH Đ12 k2, VL Đ13
+    # k2 c) where the pack counts them
+    assert a["unanswered_call_violations"] == (2 if "unanswered_calls" in pack.parameters else 0)
     assert a["repeat_violations_rate"] == round(2 / 3, 4) and a["satisfied_rate"] == round(1 / 3, 4)
     assert a["satisfied_or_accepted_rate"] == (1.0 if accepted else round(1 / 3, 4))
     assert rows[B]["counters"]["received"] == 1 and rows[B]["counters"]["resolved"] == 1
@@ -274,14 +281,16 @@ def test_the_monthly_report_is_made_once_when_due_the_same_on_demand_and_opens_i
     book = load_workbook(io.BytesIO(to_xlsx(stored["content"])))
     assert book.sheetnames == list(SHEETS)
     criteria = list(book[SHEETS[5]].iter_rows(values_only=True))[1:]
-    assert len(criteria) == 3 + 8 and all(row[1].startswith("Điều") for row in criteria)   # TTH Đ14 k2, k3, Đ19 k2
+    assert len(criteria) == 4 + 8 and all(row[1].startswith("Điều") for row in criteria)   # TTH Đ14 k2 (+ Đ12 k2), k3, Đ19 k2
     per_agency = list(book[SHEETS[1]].iter_rows(values_only=True))
     assert per_agency[0][:3] == ("Mã đơn vị", "Tên đơn vị", "Tiếp nhận")
     assert [row[0] for row in per_agency[1:]] == [B, A]
     assert len(list(book[SHEETS[2]].iter_rows())) == 1 + 3                  # the late list
     findings = list(book[SHEETS[3]].iter_rows(values_only=True))[1:]
     assert {row[2] for row in findings} == EXPECTED[pack_id][0]
-    assert all(row[3].startswith("Điều 14") for row in findings)
+    assert all(row[3].startswith(("Điều 14", "Điều 12 khoản 2; Điều 14")) for row in findings)
+    referrals = list(book[SHEETS[6]].iter_rows(values_only=True))
+    assert referrals[0][0] == "Mã phản ánh" and len(referrals) == 1      # no report was referred to the UBND
 
 
 HUE = "thua-thien-hue-2022"

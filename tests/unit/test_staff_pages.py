@@ -54,7 +54,7 @@ def user(role, agency=None):
 
 def test_the_forms_offered_follow_state_and_role():
     lead_staff, lead_leader = user("agency_staff", "lead-agency"), user("agency_leader", "lead-agency")
-    assert staff.offered_actions(view("dispatched"), lead_staff) == ["acknowledge", "return"]
+    assert staff.offered_actions(view("dispatched"), lead_staff) == ["acknowledge", "return", "sanction_procedure"]
     assert staff.offered_actions(view("result_submitted"), lead_staff) == []
     assert staff.offered_actions(view("result_submitted"), lead_leader) == ["approve", "send_back"]
     co = view("in_progress", (("lead-agency", "lead"), ("co-agency", "co")))
@@ -68,8 +68,8 @@ def test_the_forms_offered_follow_state_and_role():
     assert approved[:2] == ["publish", "rework"] and "agree" not in approved        # no agreement awaited
     agree = view("approved", deadlines=[{"step": "agree", "agency": "lead-agency"}])
     assert "agree" in staff.offered_actions(agree, operator) and staff.offered_actions(agree, lead_staff) == ["agree"]
-    assert staff.offered_actions(view("published"), operator) == ["reopen"]                # closed: an update only
-    assert staff.offered_actions(view("published", pack="soc-trang-2022"), operator) == []  # no update clause
+    assert staff.offered_actions(view("published"), operator) == ["reopen", "refer_to_province"]   # an update only
+    assert staff.offered_actions(view("published", pack="soc-trang-2022"), operator) == ["refer_to_province"]
     designated = view("approved", deadlines=[{"step": "agree", "agency": "coordinator"}],
                       route={"designation": {"agency": "coordinator"}})
     assert staff.offered_actions(designated, user("agency_staff", "coordinator")) == ["agree"]
@@ -79,6 +79,24 @@ def test_the_forms_offered_follow_state_and_role():
     for state in ("submitted", "dispatched", "in_progress", "result_submitted", "approved", "published"):
         for someone in (lead_staff, lead_leader, operator):
             assert set(staff.offered_actions(view(state), someone)) <= set(DECIDERS)
+
+
+def test_the_sanction_procedure_and_the_report_to_the_province_are_offered_where_the_pack_has_them():
+    lead_staff, operator = user("agency_staff", "lead-agency"), user("operator")
+    flagged = {"article": "Điều 11 khoản 2", "status_updates": True}
+    assert "sanction_procedure" in staff.offered_actions(view("in_progress"), lead_staff)           # TTH Đ11 k2
+    assert "sanction_procedure" in staff.offered_actions(view("in_progress"), operator)
+    assert "sanction_procedure" not in staff.offered_actions(view("in_progress", pack="soc-trang-2022"), lead_staff)
+    assert "sanction_procedure" in staff.offered_actions(view("in_progress", pack="soc-trang-2022", urgent=True),
+                                                         lead_staff)                                # ST22 Đ13 B4
+    assert "sanction_procedure" not in staff.offered_actions(view("in_progress", pack="soc-trang-2023"), operator)
+    under = staff.offered_actions(view("in_progress", sanction_procedure=flagged), lead_staff)
+    assert "status_update" in under and "sanction_procedure" not in under
+    assert "status_update" not in staff.offered_actions(
+        view("in_progress", sanction_procedure=dict(flagged, status_updates=False)), lead_staff)
+    assert "refer_to_province" not in staff.offered_actions(view("in_progress"), lead_staff)          # the centre's
+    assert "refer_to_province" in staff.offered_actions(view("routing_unresolved", ()), operator)
+    assert "refer_to_province" not in staff.offered_actions(view("rejected", ()), operator)
 
 
 def test_the_queue_marks_late_and_due_soon():

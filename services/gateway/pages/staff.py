@@ -72,6 +72,8 @@ CENTRE_WHILE_OPEN = ("directive", "missed_call", "mark_secret", "mark_non_public
 JUDGEMENTS = ("identity", "category", "urgent", "unclear_media", "unclear_or_test", "monitoring_only")
 
 ACTION_LABELS = {
+    "sanction_procedure": "Xử lý theo quy trình xử phạt vi phạm hành chính",
+    "status_update": "Thông tin tình trạng xử lý", "refer_to_province": "Báo cáo UBND tỉnh xem xét, chỉ đạo",
     "acknowledge": "Tiếp nhận xử lý",
     "return": "Trả lại (không thuộc thẩm quyền)",
     "request_info": "Đề nghị người phản ánh cung cấp thêm thông tin",
@@ -93,8 +95,19 @@ ACTION_LABELS = {
     "judge": "Đánh giá của Trung tâm",
     "publish": "Công khai kết quả",
     "reopen": "Mở lại để cập nhật kết quả",
+    "set_extension": "Cập nhật thời hạn gia hạn theo văn bản của cơ quan xử lý",
+    "request_contact": "Yêu cầu cung cấp thông tin người phản ánh",
+    "edit_text": "Chuẩn hóa thông tin (sửa chính tả, thể thức)",
+}
+REFERRAL_LABELS = {         # why the centre reports a report to the UBND (pack.yaml province_referral.reasons)
+    "co_agencies_disagree": "Các cơ quan xử lý không thống nhất được phương án xử lý",
+    "not_thorough": "Phản ánh liên quan nhiều cơ quan xử lý không triệt để",
+    "no_agency": "Không xác định được cơ quan xử lý",
+    "not_handled": "Đã giao cơ quan xử lý nhưng không xử lý (chậm trễ)",
 }
 KIND_LABELS = {             # the timeline's entries (their `kind`)
+    "sanction_procedure_started": "Xử lý theo quy trình xử phạt vi phạm hành chính",
+    "status_updated": "Thông tin tình trạng xử lý", "referred_to_province": "Báo cáo UBND tỉnh",
     "submitted": "Người dân gửi phản ánh", "verified": "Kiểm tra điều kiện tiếp nhận",
     "supplemented": "Người dân bổ sung",
     "routed": "Chuyển cơ quan xử lý", "routing_unresolved": "Chưa xác định được cơ quan",
@@ -115,6 +128,8 @@ KIND_LABELS = {             # the timeline's entries (their `kind`)
     "co_returned": "Cơ quan phối hợp trả lại", "co_result_submitted": "Cơ quan phối hợp báo cáo phần việc",
     "co_result_approved": "Phê duyệt phần việc phối hợp", "identity_check_started": "Xác minh danh tính",
     "operator_check_started": "Trung tâm kiểm tra", "reopened": "Mở lại để cập nhật kết quả",
+    "extension_noticed": "Cơ quan xử lý thông báo gia hạn", "contact_requested": "Yêu cầu thông tin người phản ánh",
+    "text_edited": "Chuẩn hóa thông tin",
 }
 STEP_LABELS = {
     "receive": "Tiếp nhận", "dispatch": "Chuyển xử lý", "acknowledge": "Nhận xử lý", "process": "Xử lý",
@@ -145,6 +160,7 @@ COUNTER_LABELS = {          # services/rating/scorecards.py SUMMED, in the regul
     "rework_count": "Kết quả không đảm bảo nội dung",
     "corrective_directives": "Văn bản chỉ đạo chấn chỉnh",
     "missed_hotline_calls": "Không nhận cuộc gọi của Trung tâm",
+    "unanswered_call_violations": "Gọi 3 lần không bắt máy trong 3 ngày",
     "interactions_count": "Tương tác của người phản ánh",
     "unanswered_interactions": "Tương tác chưa được trả lời",
     "repeat_violations": "Vi phạm được lặp lại",
@@ -224,7 +240,7 @@ def text(form, name: str) -> str | None:
 def action_body(form, zone) -> dict:
     """The form's fields (the API's names) as the body of `POST /api/v1/staff/reports/{id}/{action}`."""
     body = {name: text(form, name) for name in ("note", "agency", "result_text", "kind", "letter_number",
-                                                "interaction_id", "question")}
+                                                "interaction_id", "question", "description", "title")}
     body = {name: value for name, value in body.items() if value is not None}
     agencies = [a.strip() for a in form.getlist("agencies") if a.strip()]
     if agencies:
@@ -283,9 +299,48 @@ def offered_actions(view: dict, user: dict) -> list[str]:
             offered.append("agree")   # the designated agency's agreement before publication
     if "reopen" in offered and update_clause(pack.meta) is None:
         offered.remove("reopen")
+    offered += procedure_actions(view, user, pack)
+    offered += receipt_actions(view, user, pack)
     if "agree" in offered and (not open_agree or role in AGENCY_ROLES and open_agree[0].get("agency") != agency):
         offered.remove("agree")
     return list(dict.fromkeys(offered))
+
+
+def procedure_actions(view: dict, user: dict, pack) -> list[str]:
+    """The sanction-procedure flag and its status updates (the lead agency or the centre), where the pack's clause
+    for the report's procedure has them; the centre's report to the UBND where the pack names its reasons."""
+    state, lead = view["state"], user["role"] in CENTRE_ROLES or any(
+        a.get("id") == user.get("agency") and a.get("role") == "lead" for a in view.get("assigned_agencies") or [])
+    clause = (pack.meta.get("sanction_procedure") or {}).get("immediate" if view.get("urgent") else "normal")
+    flag = view.get("sanction_procedure") or {}
+    offered = []
+    if lead and clause and not flag and state in ("dispatched", "in_progress"):
+        offered.append("sanction_procedure")
+    if lead and flag.get("status_updates") and state in ("in_progress", "result_submitted"):
+        offered.append("status_update")
+    if user["role"] in CENTRE_ROLES and pack.meta.get("province_referral") \
+            and state not in ("rejected", "cancelled", "forwarded_for_monitoring"):
+        offered.append("refer_to_province")
+    return offered
+
+
+def receipt_actions(view: dict, user: dict, pack) -> list[str]:
+    """The centre's standardisation of the text on receipt (text_edit) and its setting of an extension's time from
+    the agency's notice (extension.due_set_by centre); an agency's request for the reporter's contact data where
+    the pack gives it on request (publication.reporter_contact.agencies on_request)."""
+    state, role, agency = view["state"], user["role"], user.get("agency")
+    offered = []
+    if role in CENTRE_ROLES:
+        if pack.meta.get("text_edit") and state in ("submitted", "accepted", "routing_unresolved", "dispatched"):
+            offered.append("edit_text")
+        if state == "in_progress" and (view.get("extension") or {}).get("set") is False:
+            offered.append("set_extension")
+    elif role in AGENCY_ROLES and agency in {a["id"] for a in view.get("assigned_agencies") or []}:
+        contact = (pack.meta.get("publication") or {}).get("reporter_contact") or {}
+        if contact.get("agencies") == "on_request" and (view.get("reporter") or {}).get("masked") \
+                and not view.get("keep_private") and not view.get("secret"):
+            offered.append("request_contact")
+    return offered
 
 
 def unanswered(view: dict, user: dict) -> list[dict]:
@@ -458,6 +513,8 @@ class StaffPages(OidcSignIn):
             labels=ACTION_LABELS, kinds=KIND_LABELS, steps=STEP_LABELS,
             route_labels=ROUTE_LABELS, roles=ROLE_LABELS, agencies=agencies, done=done, error=error, failed=failed,
             form=request.form if failed else {}, categories=categories,
+            referral_labels=REFERRAL_LABELS, referral_reasons=list(((get_pack(view["pack"]).meta.get("province_referral") or {}).get("reasons")
+                                   or {})),
             judgements=list(dict.fromkeys([c["name"] for c in view.get("pending_checks") or []] + list(JUDGEMENTS))),
             process_due=next((d.get("extended_to") or d.get("due") for d in view.get("deadlines") or []
                               if d.get("step") == "process" and not d.get("closed_at")), None),
