@@ -122,6 +122,9 @@ class ExtensionNotice(BaseModel):
     at: str | None
     by: Any
     article: str | None
+    set: bool = Field(True, description="False while the centre has yet to set the agency's notified time in the "
+                      "system (ST-22 Điều 10 khoản 2 điểm c, ST-23 Điều 14 khoản 3): the deadline still runs to its "
+                      "earlier due time.")
     history: list[ExtensionHistory]
 
 
@@ -157,6 +160,8 @@ class PublicView(BaseModel):
     pack: str
     category: Literal[CATEGORIES] | None  # type: ignore[valid-type]
     description: str | None = Field(description="None when the report is withheld from the public (`private`).")
+    title: str | None = Field(None, description="The title the centre gave when it standardised the text "
+                              "(edit_text); None otherwise or when withheld.")
     ward: dict[str, Any] | None = Field(description="{code, name, province} once verification located it.")
     assigned_agencies: list[AssignedAgency]
     reasons: list[Reason] = Field(description="Why the report was returned, rejected or cancelled (with the article).")
@@ -208,6 +213,10 @@ class StaffView(PublicView):
     result: dict[str, Any] | None
     publication: dict[str, Any] | None
     processing_error: dict[str, Any] | None
+    original_text: dict[str, Any] | None = Field(None, description="The reporter's own description and title beside "
+                                                 "the centre's standardised text (edit_text), when it was edited.")
+    contact_requests: list[dict[str, Any]] = Field(default_factory=list, description="The agencies that asked for "
+                                                   "the reporter's contact data (request_contact) and when.")
     timeline: list[StaffStep]
 
 

@@ -79,6 +79,8 @@ def supplement_decision(report: dict, supplement: SupplementIn, media: list[Medi
         patch["reporter"] = merged
     if supplement.description is not None:
         patch["description"] = supplement.description
+        if (report.get("original_text") or {}).get("description") is not None:   # the reporter's new text: original
+            patch["original_text"] = {k: v for k, v in report["original_text"].items() if k != "description"}
     if supplement.location is not None:
         patch["location"] = supplement.location.model_dump()
     if media:
@@ -126,6 +128,7 @@ def forget_reporter(report: dict) -> dict:
     timeline = [{**entry, "detail": {k: v for k, v in (entry.get("detail") or {}).items() if k not in REPORTER_TEXT}}
                 if (entry.get("actor") or {}).get("role") == "reporter" else entry
                 for entry in report.get("timeline") or []]
-    return {"reporter": {}, "description": None, "location": None, "media": [], "facts": facts,
+    return {"reporter": {}, "description": None, "title": None, "original_text": None, "location": None, "media": [],
+            "facts": facts,
             "rating": {**rating, "comment": None} if rating else rating, "timeline": timeline,
             "tracking_token_hash": ""}

@@ -99,6 +99,8 @@ def test_extension_within_and_beyond_the_packs_limit(system):
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "EXTENSION_TOO_LONG"
     granted = due + timedelta(days=1)
     assert system.staff(view["id"], "extend", staff, new_due=granted.isoformat(), note="Chờ vật tư").status_code == 200
+    # the centre sets the time from the agency's notice (Điều 10 khoản 2 điểm c; test_receipt_and_extension.py)
+    assert system.staff(view["id"], "set_extension", system.tokens["operator"]).status_code == 200
     view = system.wait_for(view["id"], lambda v: any(
         d["step"] == "process" and datetime.fromisoformat(d["due"]) == granted for d in v["deadlines"]),
         what="moved deadline")

@@ -69,48 +69,97 @@ def apply(doc, decision: Decision) -> dict:
 
 
 def extend(doc, new_due, note="Chờ vật tư, cam kết hoàn thành đúng hạn mới"):
-    """The agency's extension applied, and the deadline moved as sla does."""
-    doc = apply(doc, act(doc, "extend", staff(), new_due=new_due.isoformat(), note=note))
+    """The agency's extension applied — in ST-22 and ST-23 its notice, then the centre's setting of the time from it
+    — and the deadline moved as sla does."""
+    decision = act(doc, "extend", staff(), new_due=new_due.isoformat(), note=note)
+    doc = apply(doc, decision)
+    if decision.kind == "extension_noticed":
+        doc = apply(doc, act(doc, "set_extension", OPERATOR))
     return dict(doc, deadlines={"process": dict(doc["deadlines"]["process"], due=new_due.isoformat())})
 
 
 # ---- extensions ------------------------------------------------------------------------------------------------
-def test_st22_caps_all_extensions_together_at_half_the_steps_original_time():
-    """ST-22 Điều 10 khoản 2 điểm c: not beyond ½ of the prescribed 6 working days, however it is chained."""
+def test_st22_caps_the_extension_at_half_the_steps_original_time():
+    """ST-22 Điều 10 khoản 2 điểm c: not beyond ½ of the prescribed 6 working days."""
     pack = get_pack("soc-trang-2022")
     calendar = calendar_for(pack.meta)
     deadline = process_deadline("soc-trang-2022")
     original = datetime.fromisoformat(deadline["due"])
     assert (deadline["amount"], deadline["unit"]) == (6, "wd")
     doc = report(deadlines={"process": deadline})
-    step = 1.25                                      # each alone well under ½ of the time still left
-    doc = extend(doc, calendar.add(original, step, "wd"))
-    doc = extend(doc, calendar.add(original, 2 * step, "wd"))
-    with pytest.raises(Refused) as refused:          # the third reaches 3.75 wd > 3 wd in all
-        act(doc, "extend", staff(), new_due=calendar.add(original, 3 * step, "wd").isoformat(), note="Thêm")
+    with pytest.raises(Refused) as refused:          # 3.75 wd > 3 wd
+        act(doc, "extend", staff(), new_due=calendar.add(original, 3.75, "wd").isoformat(), note="Thêm")
     assert refused.value.code == "EXTENSION_TOO_LONG"
     assert refused.value.fields["latest_due"] == calendar.add(original, 3, "wd").isoformat()
-    doc = extend(doc, calendar.add(original, 3, "wd"))   # exactly ½ in all is allowed
-    assert [e["number"] for e in doc["extensions"]] == [1, 2, 3]
-    assert {e["original_due"] for e in doc["extensions"]} == {original.isoformat()}
-    assert doc["extension"] == doc["extensions"][-1] and doc["extension"]["article"] == "Điều 10 khoản 2 điểm c"
-    with pytest.raises(Refused) as refused:          # nothing more, not even a minute
+    with pytest.raises(Refused) as refused:          # not even a minute more
         act(doc, "extend", staff(), new_due=(calendar.add(original, 3, "wd") + timedelta(minutes=1)).isoformat(),
             note="Thêm")
     assert refused.value.code == "EXTENSION_TOO_LONG"
+    doc = extend(doc, calendar.add(original, 3, "wd"))   # exactly ½ is allowed
+    assert [e["number"] for e in doc["extensions"]] == [1]
+    assert doc["extensions"][0]["original_due"] == original.isoformat()
+    assert doc["extension"] == doc["extensions"][-1] and doc["extension"]["article"] == "Điều 10 khoản 2 điểm c"
 
 
-@pytest.mark.parametrize("pack_id", ["soc-trang-2023", "thua-thien-hue-2022", "vinh-long-2025", "tay-ninh-2024"])
-def test_packs_without_a_cap_accept_chained_extensions(pack_id):
-    """ST-23 Điều 14 khoản 3 (notice and commitment), TN Điều 8 khoản 2 điểm a (reason and expected date): no
-    cap; nor do Huế and Vĩnh Long set one."""
+@pytest.mark.parametrize("pack_id, article", [("soc-trang-2022", "Điều 10 khoản 2 điểm c"),
+                                              ("soc-trang-2023", "Điều 14 khoản 3")])
+def test_in_soc_trang_the_agency_notifies_and_the_centre_sets_the_final_time_once(pack_id, article):
+    """ST-22 Điều 10 khoản 2 điểm c, ST-23 Điều 14 khoản 3: the agency's "văn bản thông báo và cam kết thời hạn xử lý
+    dứt điểm gửi đến tổ chức, cá nhân" is a notice (the reporter reads it; the deadline does not move); "Nhân sự
+    tiếp nhận tại Trung tâm GSĐH tỉnh căn cứ văn bản thông báo gia hạn ... xác định thời gian xử lý": the centre's
+    set_extension moves it, to the committed time. "Dứt điểm": one extension per processing deadline."""
+    deadline = process_deadline(pack_id)
+    due = datetime.fromisoformat(deadline["due"])
+    doc = report(pack_id, deadlines={"process": deadline})
+    with pytest.raises(Refused) as refused:          # nothing to set yet
+        act(doc, "set_extension", OPERATOR)
+    assert refused.value.code == "ACTION_NOT_ALLOWED"
+    noticed = act(doc, "extend", staff(), new_due=(due + timedelta(days=1)).isoformat(), note="Cần khảo sát thêm")
+    assert noticed.kind == "extension_noticed" and noticed.to_state is None
+    assert "extension" not in noticed.patch and noticed.patch["extension_notice"]["new_due"] == \
+        (due + timedelta(days=1)).isoformat()
+    assert noticed.detail["to_reporter"] is True and noticed.detail["article"] == article
+    doc = apply(doc, noticed)
+    view = public_view(doc)
+    assert view["extension"]["set"] is False and view["extension"]["note"] == "Cần khảo sát thêm"
+    assert "extended_to" not in next(d for d in view["deadlines"] if d["step"] == "process")
+    with pytest.raises(Refused) as refused:          # a second notice while the first awaits the centre
+        act(doc, "extend", staff(), new_due=(due + timedelta(days=2)).isoformat(), note="Thêm")
+    assert refused.value.code == "ACTION_NOT_ALLOWED"
+    for actor in (staff(), staff("agency_leader")):  # the agency does not set the time itself
+        with pytest.raises(Refused) as refused:
+            act(doc, "set_extension", actor)
+        assert refused.value.code == "FORBIDDEN"
+    decision = act(doc, "set_extension", OPERATOR)
+    assert decision.kind == "extended" and decision.patch["extension_notice"] is None
+    assert decision.patch["extension"]["new_due"] == (due + timedelta(days=1)).isoformat()
+    assert decision.patch["extension"]["by"] == "so-xay-dung" and decision.patch["extension"]["set_by"] == "Tổng đài viên"
+    doc = apply(doc, decision)
+    doc = dict(doc, deadlines={"process": dict(doc["deadlines"]["process"], due=(due + timedelta(days=1)).isoformat())})
+    view = public_view(doc)
+    assert view["extension"]["set"] is True
+    assert next(d for d in view["deadlines"] if d["step"] == "process")["extended_to"] == \
+        (due + timedelta(days=1)).isoformat()
+    with pytest.raises(Refused) as refused:          # the committed time is final
+        act(doc, "extend", staff(), new_due=(due + timedelta(days=2)).isoformat(), note="Thêm nữa")
+    assert refused.value.code == "ACTION_NOT_ALLOWED" and "dứt điểm" in refused.value.detail
+
+
+@pytest.mark.parametrize("pack_id", ["thua-thien-hue-2022", "vinh-long-2025", "tay-ninh-2024"])
+def test_packs_where_the_agency_sets_the_time_accept_chained_extensions(pack_id):
+    """TN Điều 8 khoản 2 điểm a (reason and expected date, in writing): no cap, no limit on the number, the agency
+    sets the time; nor do Huế and Vĩnh Long set one. The centre has nothing to set there."""
     assert "extension_max_fraction" not in get_pack(pack_id).parameters
+    assert not get_pack(pack_id).meta.get("extension")
     deadline = process_deadline(pack_id)
     doc = report(pack_id, deadlines={"process": deadline})
     due = datetime.fromisoformat(deadline["due"])
     for n in range(1, 4):
         doc = extend(doc, due + timedelta(days=10 * n))
     assert len(doc["extensions"]) == 3 and doc["extension"]["new_due"] == (due + timedelta(days=30)).isoformat()
+    with pytest.raises(Refused) as refused:
+        act(doc, "set_extension", OPERATOR)
+    assert refused.value.code == "ACTION_NOT_ALLOWED"
 
 
 def test_an_extension_needs_the_notice_and_a_later_date_and_the_lead():
@@ -127,9 +176,9 @@ def test_an_extension_needs_the_notice_and_a_later_date_and_the_lead():
 
 
 def test_the_reporter_sees_the_new_due_date_and_the_agencys_commitment():
-    deadline = process_deadline("soc-trang-2023")
+    deadline = process_deadline("tay-ninh-2024")
     due = datetime.fromisoformat(deadline["due"])
-    doc = report("soc-trang-2023", deadlines={"process": deadline})
+    doc = report("tay-ninh-2024", deadlines={"process": deadline})
     doc = extend(doc, due + timedelta(days=2), note="Cần khảo sát thêm; cam kết xong trước ngày mới")
     doc = extend(doc, due + timedelta(days=4), note="Chờ vật tư về")
     view = public_view(doc)
@@ -269,9 +318,35 @@ def test_agencies_see_the_reporter_masked_without_consent_and_the_centre_sees_al
         assert staff_view(doc, {"role": "admin"})["reporter"]["email"] == "an@example.vn"
         consented = report(pack_id, reporter=dict(REPORTER, share_contact=True))
         assert staff_view(consented, staff())["reporter"]["phone"] == "0905123456"
-    # Tây Ninh Điều 13 khoản 8 gives agencies the reporter's data, unless the reporter asked for secrecy (Điều 6 k4)
-    assert staff_view(report("tay-ninh-2024"), staff())["reporter"]["phone"] == "0905123456"
-    assert staff_view(report("tay-ninh-2024", keep_private=True), staff())["reporter"]["masked"] is True
+    # Tây Ninh Điều 13 khoản 8 gives agencies the reporter's data "nếu có yêu cầu": only to the agency that asked
+    # (request_contact, in the timeline), and never where the reporter asked for secrecy (Điều 6 khoản 4)
+    doc = report("tay-ninh-2024", assigned_agencies=[{"id": "so-xay-dung", "role": "lead"},
+                                                     {"id": "dien-luc", "role": "co"}])
+    assert staff_view(doc, staff())["reporter"]["masked"] is True
+    decision = act(doc, "request_contact", staff(), note="Cần liên hệ để xác định vị trí")
+    assert decision.kind == "contact_requested" and decision.to_state is None
+    assert decision.detail == {"agency": "so-xay-dung", "article": "Điều 13 khoản 8; Điều 6 khoản 4; Điều 17 khoản 6",
+                               "note": "Cần liên hệ để xác định vị trí"}
+    doc = apply(doc, decision)
+    assert doc["timeline"][-1]["kind"] == "contact_requested"
+    assert staff_view(doc, staff())["reporter"]["phone"] == "0905123456"
+    assert staff_view(doc, staff(agency="dien-luc"))["reporter"]["masked"] is True   # the co-agency did not ask
+    assert staff_view(doc, staff())["contact_requests"][0]["agency"] == "so-xay-dung"
+    with pytest.raises(Refused) as refused:
+        act(doc, "request_contact", staff())
+    assert refused.value.code == "ACTION_NOT_ALLOWED"
+    doc = apply(doc, act(doc, "request_contact", staff(agency="dien-luc")))   # a co-agency asks for itself
+    assert staff_view(doc, staff(agency="dien-luc"))["reporter"]["phone"] == "0905123456"
+    for refused_doc, actor in ((report("tay-ninh-2024", keep_private=True), staff()),
+                               (report("tay-ninh-2024", secret=True), staff()),
+                               (report("soc-trang-2022"), staff()),          # a consent pack: no request route
+                               (report("tay-ninh-2024"), staff(agency="ubnd-1")),   # not its report
+                               (report("tay-ninh-2024"), OPERATOR)):
+        with pytest.raises(Refused) as refused:
+            act(refused_doc, "request_contact", actor)
+        assert refused.value.code in ("ACTION_NOT_ALLOWED", "FORBIDDEN")
+    assert staff_view(report("tay-ninh-2024", keep_private=True, contact_requests=[{"agency": "so-xay-dung"}]),
+                      staff())["reporter"]["masked"] is True
 
 
 # ---- letters -------------------------------------------------------------------------------------------------

@@ -108,6 +108,24 @@ def test_a_deadline_warning_or_miss_tells_the_agency_whose_deadline_it_is():
     assert events(change) == [("deadline_missed", "dien-luc")]
 
 
+@pytest.mark.parametrize("pack_id", list_packs())
+def test_the_agencys_notice_of_extension_reaches_the_reporter_where_the_seed_sends_it(pack_id):
+    """ST-22 Điều 10 khoản 2 điểm c, ST-23 Điều 14 khoản 3: "văn bản thông báo và cam kết thời hạn xử lý dứt điểm gửi
+    đến tổ chức, cá nhân"; the other packs' seeds send no such notice (their public view shows the new date)."""
+    pack = get_pack(pack_id)
+    change = Transitioned(event_id="ev-x", report_id="PA-261124-0000ABCD", occurred_at=NOW, pack=pack_id,
+                          cause="extension_noticed", from_state="in_progress", to_state="in_progress",
+                          report=snapshot(state="in_progress", pack=pack_id, assigned_agencies=ASSIGNED))
+    told = [(x.event, x.agency) for x in n.notifications_for(change, pack)]
+    sends = pack_id in ("soc-trang-2022", "soc-trang-2023")
+    assert told == ([("extension", None)] if sends else [])
+    assert ("extension" in n.pack_events(pack)) is sends
+    if sends:
+        rendered = n.render(pack, "extension", full_context(pack, "extension"))
+        assert "15:00 ngày 27/11/2026" in rendered.body or "17:00 ngày 27/11/2026" in rendered.body
+        assert "Chờ vật tư" in rendered.body and "Sở Xây dựng" in rendered.body
+
+
 def test_the_centres_and_the_reporters_deadlines_tell_no_agency():
     assert events(deadline_change("deadline_warning", "publish")) == []
     assert events(deadline_change("deadline_warning", "supplement", agency=None)) == []
@@ -121,7 +139,10 @@ def full_context(pack, event) -> dict:
     change = announced("verified", "submitted", "needs_supplement", reasons=REASONS, assigned_agencies=ASSIGNED,
                        route={"suggested_agency": "dien-luc"},
                        publication={"letter": "**THÔNG TIN KẾT QUẢ XỬ LÝ**\n\nĐã vá ổ gà."},
-                       result={"text": "Đã vá ổ gà."})
+                       result={"text": "Đã vá ổ gà."},
+                       extension_notice={"step": "process", "previous_due": "2026-11-25T17:00:00+07:00",
+                                         "new_due": "2026-11-27T17:00:00+07:00", "reason": "Chờ vật tư",
+                                         "by": "so-xay-dung", "article": "Điều 10 khoản 2 điểm c"})
     return n.context_for(notice, change, pack, CONTACT)
 
 
