@@ -23,7 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from . import oidc
+from . import oidc, settings
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,10 @@ def challenge(verifier: str) -> str:
 
 
 def _web_url(value) -> bool:
+    """An endpoint the gateway may call: https (http too outside production: local and test providers)."""
+    schemes = ("https",) if settings.environment() == "production" else ("https", "http")
     parts = urlsplit(value) if isinstance(value, str) else None
-    return parts is not None and parts.scheme in ("https", "http") and bool(parts.hostname)
+    return parts is not None and parts.scheme in schemes and bool(parts.hostname)
 
 
 class Discovery:
@@ -104,7 +106,7 @@ class Discovery:
             raise Unavailable(f"discovery {url}: names issuer {found.get('issuer')!r}, not {issuer!r}")
         for endpoint in ("authorization_endpoint", "token_endpoint"):
             if not _web_url(found.get(endpoint)):
-                raise Unavailable(f"discovery {url}: no http(s) {endpoint}")
+                raise Unavailable(f"discovery {url}: no {endpoint} it may call (https in production)")
         return found
 
 

@@ -83,7 +83,8 @@ def test_the_authorization_url_asks_for_a_code_with_state_nonce_and_s256(config)
     assert len(started.verifier) >= 43                                        # RFC 7636 §4.1
 
 
-def test_discovery_checks_the_issuer_and_is_kept_while_the_provider_is_down(config, sign_in_provider):
+def test_discovery_checks_the_issuer_and_is_kept_while_the_provider_is_down(config, sign_in_provider,
+                                                                           monkeypatch):
     oidc_login.begin(config)
     sign_in_provider.down = True
     assert oidc_login.begin(config).url                                       # the cached document
@@ -94,6 +95,10 @@ def test_discovery_checks_the_issuer_and_is_kept_while_the_provider_is_down(conf
     wrong = dict(config, provider=dict(config["provider"], issuer=sign_in_provider.issuer + "/"))
     with pytest.raises(oidc_login.Unavailable, match="names issuer"):        # Discovery §4.3: exactly the issuer
         oidc_login.begin(wrong)
+    monkeypatch.setenv("PAHT_ENV", "production")
+    oidc_login.DISCOVERY.clear()
+    with pytest.raises(oidc_login.Unavailable, match="https in production"):  # no code or secret over plain http
+        oidc_login.begin(config)
 
 
 def test_a_code_is_traded_once_with_the_verifier_for_the_staff_user(config, sign_in_provider, agency):
