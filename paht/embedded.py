@@ -382,6 +382,12 @@ class Collection:
         matches (Python matches the whole query afterwards), and as few others as it cheaply can."""
         clauses, params = [], []
         for key, condition in query.items():
+            if key == "$or" and isinstance(condition, list) and condition:   # each branch narrowed, or none
+                branches = [self._narrow(branch) for branch in condition if isinstance(branch, dict)]
+                if len(branches) == len(condition) and all(where for where, _ in branches):
+                    clauses.append("(" + " OR ".join(f"({where[len(' WHERE '):]})" for where, _ in branches) + ")")
+                    params.extend(param for _, branch_params in branches for param in branch_params)
+                continue
             if key != "_id" and key not in self._indexed:
                 want = condition.get("$eq") if _is_operators(condition) else condition
                 if isinstance(want, str) and not key.startswith("$"):
@@ -398,8 +404,12 @@ class Collection:
                         params.extend(_id_key(w) for w in wants)
                     continue
                 column = _sql_key(key)
-                if op in ("$eq", "$in"):
-                    wants = [_sql_value(w) for w in (want if op == "$in" else [want])]
+                if op == "$exists" and not want:   # missing (or null) is NULL in SQL
+                    clauses.append(f"{column} IS NULL")
+                elif op in ("$eq", "$in"):
+                    # a boolean is 0/1 to SQL: the documents holding 0 or 1 come too, and Python tells them apart
+                    wants = [int(w) if isinstance(w, bool) else _sql_value(w)
+                             for w in (want if op == "$in" else [want])]
                     if wants and None not in wants:
                         clauses.append(f"{column} IN ({','.join('?' * len(wants))})")
                         params.extend(wants)
@@ -651,15 +661,23 @@ def _upgrade(conn: sqlite3.Connection) -> None:
 
 
 class Database:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, read_only: bool = False):
+        """`read_only`: SQLite's own `mode=ro`, so every write fails (`paht rules replay` reads a service's file
+        while the service runs); the file must exist and be of the current layout."""
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        if self.path != ":memory:":
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-        _upgrade(self.conn)
+        if read_only:
+            self.conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True,
+                                        check_same_thread=False, isolation_level=None)
+            if self.conn.execute("PRAGMA user_version").fetchone()[0] < _FORMAT:
+                raise sqlite3.OperationalError(f"{self.path}: an older layout; the service rewrites it on starting")
+        else:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            if self.path != ":memory:":
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=NORMAL")
+            _upgrade(self.conn)
         self.lock = threading.RLock()
         self._collections: dict[str, Collection] = {}
 

@@ -284,3 +284,31 @@ def test_a_string_looked_for_in_the_documents_text_finds_every_document_holding_
     expected = [d["_id"] for d in docs if matches(as_stored(d), {"a.id": as_stored(probe)})]
     assert sorted(d["_id"] for d in db.c.find({"a.id": probe})) == expected
     assert db.c.count_documents({"a.id": probe}) == len(expected)
+
+
+def test_booleans_and_missing_fields_on_an_index_are_narrowed_in_sql_and_matched_in_python():
+    """A boolean is 0/1 to SQL and a missing field NULL: an index narrows on them, and the documents found are those
+    matched without it."""
+    plain, indexed = Database(":memory:")["t"], Database(":memory:")["t"]
+    indexed.create_index([("flag", 1)])
+    docs = [{"_id": 1, "flag": False}, {"_id": 2, "flag": 0}, {"_id": 3, "flag": True}, {"_id": 4},
+            {"_id": 5, "flag": None}, {"_id": 6, "flag": "0"}, {"_id": 7, "flag": 1.0}]
+    plain.insert_many([dict(d) for d in docs])
+    indexed.insert_many([dict(d) for d in docs])
+    for query in ({"flag": False}, {"flag": {"$in": [True]}}, {"flag": {"$exists": False}}, {"flag": None}):
+        assert sorted(d["_id"] for d in indexed.find(query)) == sorted(d["_id"] for d in plain.find(query))
+        assert "WHERE" in indexed._narrow(query)[0] or query == {"flag": None}
+    assert [d["_id"] for d in indexed.find({"flag": {"$exists": False}})] == [4]
+
+
+def test_an_or_is_narrowed_when_every_branch_is():
+    db = Database(":memory:")["t"]
+    db.create_index([("state", 1)])
+    db.insert_many([{"_id": 1, "media": [{"sha256": "x"}]}, {"_id": 2, "result": {"after_photos": ["x"]}},
+                    {"_id": 3, "media": [{"sha256": "y"}], "state": "a"}, {"_id": 4, "note": "x"}])
+    either = {"$or": [{"media.sha256": "x"}, {"result.after_photos": "x"}]}
+    assert "OR" in db._narrow(either)[0] and sorted(d["_id"] for d in db.find(either)) == [1, 2]
+    loose = {"$or": [{"media.sha256": "y"}, {"n": {"$gt": 1}}]}   # a branch SQL cannot narrow: no narrowing
+    assert db._narrow(loose)[0] == "" and [d["_id"] for d in db.find(loose)] == [3]
+    mixed = {"$or": [{"state": "a"}, {"note": "x"}], "_id": {"$in": [3, 4]}}
+    assert sorted(d["_id"] for d in db.find(mixed)) == [3, 4]
