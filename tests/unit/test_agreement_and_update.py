@@ -198,3 +198,19 @@ def test_a_private_earlier_result_is_its_reporters_alone():
     doc = applied(published(private=True), act(published(private=True), "reopen", OPERATOR, note="x"))
     assert "previous_results" not in public_view(doc)
     assert public_view(doc, owner=True)["previous_results"][0]["private"] is True
+
+
+def test_an_update_is_neither_a_second_resolution_nor_late_against_the_reporting_limit():
+    from services.intake.accountability import agency_counters
+    at = lambda hours: (NOW + timedelta(hours=hours)).isoformat()
+    entry = lambda kind, hours, **detail: {"kind": kind, "at": at(hours), "detail": detail, "actor": {}}
+    timeline = [entry("routed", 0, lead="so-xay-dung"), entry("result_submitted", 5), entry("published", 6),
+                entry("reopened", 24 * 30), entry("result_submitted", 24 * 31), entry("published", 24 * 31 + 1)]
+    doc = {"_id": "PA-1", "state": "published", "timeline": timeline}
+    limit = lambda received: received + timedelta(days=7)          # the pack's late_report_limit
+    card = agency_counters([doc], {}, {}, NOW, NOW + timedelta(days=60), NOW + timedelta(days=60), limit)
+    assert card["so-xay-dung"]["resolved"] == 1 and card["so-xay-dung"]["results_count"] == 2
+    assert card["so-xay-dung"]["late_over_limit_count"] == 0
+    reopened = dict(doc, state="in_progress", timeline=timeline[:4])     # the update still under way
+    card = agency_counters([reopened], {}, {}, NOW, NOW + timedelta(days=60), NOW + timedelta(days=60), limit)
+    assert card["so-xay-dung"]["late_over_limit_count"] == 0
