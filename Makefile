@@ -103,8 +103,9 @@ api-check: install
 	$(BIN)/python -m services.intake.apidoc check
 
 ## Benchmarks; throughput.py and portal.py start the whole system on the broker (bench/e2e.py needs `make up`: run it
-## by hand). portal.py (issue 22's page times, the map, the gateway's memory) first seeds 100,000 reports, and loads the
-## map in Debian's headless Chromium (`tools`): half an hour or so, most of it the slow pages' 50 requests.
+## by hand). portal.py (issue 22's page times, the map, the gateway's memory) seeds 100,000 reports first (2 min on an
+## idle machine) and loads the map in Debian's headless Chromium (`tools`); 15–30 min: a page may take up to 5 min to
+## answer at all (--patience) and 10 min for its 50 requests (--budget).
 bench: install tools
 	for b in $(filter-out bench/e2e.py bench/bare_chain.py bench/throughput.py bench/portal.py,$(wildcard bench/*.py)); do \
 	  echo "== $$b"; $(BIN)/python $$b || exit 1; done
