@@ -9,6 +9,7 @@ import pytest
 from paht import clock, periods
 from paht.rules import get_pack
 from tests.integration.conftest import eventually
+from tests.integration.test_portal_staff import add_account, page_token, sign_in
 from tests.integration.test_timing import deadline
 from tests.integration.test_walking_route import PACK, fresh_photo, good_report, lead
 
@@ -38,8 +39,14 @@ def test_sanction_procedure_status_updates_referral_and_unanswered_calls(system)
     early = system.staff(report_id, "status_update", staff, note="Đang xác minh")
     assert early.status_code == 409 and early.json()["error"]["code"] == "ACTION_NOT_ALLOWED"
     assert system.staff(report_id, "sanction_procedure", staff).status_code == 422
-    flagged = system.staff(report_id, "sanction_procedure", staff, note="Đã lập biên bản vi phạm hành chính")
-    assert flagged.status_code == 200, flagged.text
+    add_account(system, "nv.xu.phat", "agency_staff", agency)       # the lead's form on the report's page
+    browser, _ = sign_in(system, "nv.xu.phat")
+    page, token = page_token(browser, f"{system.api}/staff/reports/{report_id}")
+    assert f'action="/staff/reports/{report_id}/sanction_procedure"' in page
+    assert f'action="/staff/reports/{report_id}/refer_to_province"' not in page     # the centre's
+    flagged = browser.post(f"{system.api}/staff/reports/{report_id}/sanction_procedure", allow_redirects=False,
+                           data={"csrf_token": token, "note": "Đã lập biên bản vi phạm hành chính"}, timeout=10)
+    assert flagged.status_code == 303, flagged.text[:800]
     ended = system.wait_for(report_id, lambda v: (deadline(v, "process") or {}).get("closed_at"),
                             what="the processing deadline ended by the sanction procedure")
     assert not deadline(ended, "process").get("late")
@@ -67,9 +74,14 @@ def test_sanction_procedure_status_updates_referral_and_unanswered_calls(system)
     assert system.staff(report_id, "refer_to_province", staff, reason="not_thorough", note="x").status_code == 403
     unknown = system.staff(report_id, "refer_to_province", operator, reason="no_agency", note="x")
     assert unknown.status_code == 422                   # TTH names no such case
-    referred = system.staff(report_id, "refer_to_province", operator, reason="co_agencies_disagree",
-                            note="Hai đơn vị chưa thống nhất phương án xử lý", letter_number="15/BC-STTTT")
-    assert referred.status_code == 200, referred.text
+    add_account(system, "ttv.bao.cao", "operator")                  # the centre's form on the report's page
+    centre, _ = sign_in(system, "ttv.bao.cao")
+    page, token = page_token(centre, f"{system.api}/staff/reports/{report_id}")
+    assert 'value="co_agencies_disagree"' in page and 'value="not_thorough"' in page and 'value="no_agency"' not in page
+    referred = centre.post(f"{system.api}/staff/reports/{report_id}/refer_to_province", allow_redirects=False,
+                           data={"csrf_token": token, "reason": "co_agencies_disagree", "letter_number": "15/BC-STTTT",
+                                 "note": "Hai đơn vị chưa thống nhất phương án xử lý"}, timeout=10)
+    assert referred.status_code == 303, referred.text[:800]
     [referral] = eventually(lambda: staff_view(system, report_id, operator).get("province_referrals"),
                             "the referral")
     assert referral["article"] == "Điều 3 khoản 8" and referral["agencies"] == [agency, other]

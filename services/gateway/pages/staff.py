@@ -240,7 +240,8 @@ def text(form, name: str) -> str | None:
 def action_body(form, zone) -> dict:
     """The form's fields (the API's names) as the body of `POST /api/v1/staff/reports/{id}/{action}`."""
     body = {name: text(form, name) for name in ("note", "agency", "result_text", "kind", "letter_number",
-                                                "interaction_id", "question", "description", "title")}
+                                                "interaction_id", "question", "description", "title",
+                                                "reason")}
     body = {name: value for name, value in body.items() if value is not None}
     agencies = [a.strip() for a in form.getlist("agencies") if a.strip()]
     if agencies:
