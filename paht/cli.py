@@ -3,9 +3,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+
+# third-party deprecation notices every command printed on start (eventlet's, raised where nameko imports it; the
+# cryptography DSA notice dnspython triggers through eventlet): the operator can do nothing about them. Matched by
+# message and by the module that raises them, so a warning of our own still shows.
+THIRD_PARTY_NOTICES = ((r"\s*Eventlet is deprecated", r"(nameko|eventlet|dns)(\.|$)"),
+                       (r"DSA is deprecated", r"(dns|cryptography|paramiko)(\.|$)"))
+
+
+def quiet_third_party_warnings() -> None:
+    """Before nameko or eventlet is imported (the notices are raised at import)."""
+    for message, module in THIRD_PARTY_NOTICES:
+        warnings.filterwarnings("ignore", message=message, module=module)
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_third_party_warnings()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "run":   # before anything else is imported: it monkey-patches for eventlet first
         from .serve import main as serve_main
