@@ -106,7 +106,13 @@ def main(argv: list[str]) -> int:
     diff = commands.add_parser("diff")
     diff.add_argument("pack")
     diff.add_argument("other")
+    explain = commands.add_parser("explain", help="a rule: its article, file:line, condition and the facts it reads")
+    explain.add_argument("rule")
+    explain.add_argument("packs", nargs="*", help="the packs to look in (default: every pack of the rules folder)")
     args = parser.parse_args(argv)
+    if args.command == "explain":
+        from .explain import main as explain_main
+        return explain_main(args.rule, _dirs(args.packs), load_pack)
     if args.command == "check":
         return check(_dirs(args.packs))
     if args.command == "test":
