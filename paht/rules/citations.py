@@ -170,7 +170,8 @@ def load_articles(pack_dir: Path) -> dict | None:
     if not path.exists():
         return None
     document = read_yaml(path)
-    return {"articles": {int(n): {int(k): list(points or []) for k, points in (clauses or {}).items()}
+    return {"seed": document.get("seed"),
+            "articles": {int(n): {int(k): list(points or []) for k, points in (clauses or {}).items()}
                          for n, clauses in (document.get("articles") or {}).items()},
             "appendices": [appendix_number(str(a)) if a else "" for a in document.get("appendices") or []]}
 
@@ -182,6 +183,10 @@ def unknown_citations(pack, files) -> list[PackError]:
     if articles is None:
         return [PackError("no articles.yaml: the regulation's articles are unknown, so no citation can be checked "
                           "(scripts/seed-articles writes it from the seed)", str(pack.path / "articles.yaml"), None)]
+    seed = (pack.meta.get("regulation") or {}).get("seed")
+    if articles["seed"] != seed:   # e.g. a pack scaffolded from another keeps that one's articles
+        return [PackError(f"articles.yaml lists the articles of {articles['seed']}, not of this pack's regulation "
+                          f"({seed}): run scripts/seed-articles", str(pack.path / "articles.yaml"), 1)]
     problems = []
     for _kind, path in files:
         try:

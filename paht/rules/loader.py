@@ -2,6 +2,7 @@
 nothing: a pack with one bad rule never loads."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from paht.schemas import REASON_CODES
@@ -16,7 +17,7 @@ from .vocabulary import (
     ROUTE_TARGETS,
     UNITS,
 )
-from .yamlfile import line_of, plain, read_yaml
+from .yamlfile import key_line, line_of, plain, read_yaml
 
 STAGES = ("acceptance", "routing", "sla", "penalties")
 FIXED_AGENCIES = ("trung-tam", "so-xay-dung", "so-nong-nghiep-moi-truong", "cong-an", "so-y-te", "so-giao-duc",
@@ -155,6 +156,48 @@ class _StageChecker:
         return rules
 
 
+def inside_pack(pack_dir: Path, name: str, what: str, where) -> Path:
+    """A file a pack names, which must be in its own folder (a pack carries what it needs)."""
+    path = (pack_dir / name).resolve()
+    if not path.is_relative_to(pack_dir.resolve()):
+        raise PackError(f"{what} {name!r} is outside the pack's folder: copy it into the pack", *where)
+    if not path.is_file():
+        raise PackError(f"{what} {name!r} is not a file of the pack's folder", *where)
+    return path
+
+
+def check_boundary(pack_dir: Path, meta, agencies: dict) -> None:
+    """The ward polygons (`boundary.file`), their licence and source are files of the pack; the polygons are a
+    GeoJSON FeatureCollection whose every feature says its ward; every ward committee of agencies.yaml serves one
+    of its wards."""
+    from paht.geo import WARD_PROPERTIES
+    boundary = meta["boundary"]
+    where = (str(pack_dir / "pack.yaml"), key_line(meta, "boundary"))
+    for key in ("licence", "source"):
+        inside_pack(pack_dir, boundary[key], f"boundary {key}", where)
+    path = inside_pack(pack_dir, boundary["file"], "boundary file", where)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PackError(f"not GeoJSON: {exc}", str(path), None) from None
+    features = document.get("features") if isinstance(document, dict) else None
+    if not isinstance(features, list) or not features:
+        raise PackError("a GeoJSON FeatureCollection with one Feature per ward is expected", str(path), None)
+    wards = set()
+    for index, feature in enumerate(features):
+        feature = feature if isinstance(feature, dict) else {}
+        properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+        missing = [key for key in WARD_PROPERTIES if not properties.get(key)]
+        if missing or not isinstance(feature.get("geometry"), dict):
+            raise PackError(f"feature {index} lacks {', '.join(missing) or 'a geometry'} (each ward: "
+                            f"{', '.join(WARD_PROPERTIES)} and a polygon)", str(path), None)
+        wards.add(str(properties["ward_code"]))
+    for agency in agencies.values():
+        if agency.get("kind") == "ward_committee" and str(agency.get("ward_code")) not in wards:
+            raise PackError(f"ward committee {agency['id']} serves ward_code {agency.get('ward_code')}, which is not a "
+                            f"ward of {boundary['file']}", str(pack_dir / "agencies.yaml"), None)
+
+
 def load_categories(pack_dir: Path) -> set[str] | None:
     """The category ids of the categories.yaml beside the pack (else of the rules folder)."""
     from . import rules_root
@@ -180,6 +223,7 @@ def load_pack(path):
     parameters = plain(meta.get("parameters") or {})
     parameter_lines = {name: line_of(value, line_of(meta)) for name, value in (meta.get("parameters") or {}).items()}
     agencies = load_agencies(pack_dir)
+    check_boundary(pack_dir, meta, agencies)
     domains = {"@categories": load_categories(pack_dir), "@agencies": set(agencies) if agencies else None}
     stages, parameters_used = {}, set()
     for stage in STAGES:

@@ -154,6 +154,7 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "phrases/[]/kind": ("paht/wordlists.py",),
     },
     "articles": {
+        "seed": (CITATIONS,),
         "articles": (CITATIONS,),
         "articles/*": (CITATIONS,),
         "articles/*/*": (CITATIONS,),

@@ -103,6 +103,17 @@ def test_a_pack_without_its_articles_fails_the_check(pack_copy, monkeypatch):
     assert any("no articles.yaml" in p for p in problems)
 
 
+def test_the_articles_of_another_regulation_fail_the_check(pack_copy, monkeypatch):
+    """A pack scaffolded from another keeps that one's articles.yaml until scripts/seed-articles writes its own."""
+    monkeypatch.setenv("PAHT_RULES_DIR", str(pack_copy.parent))
+    path = pack_copy / "pack.yaml"
+    edit(path, "  seed: 002_30a911421b5a299a.txt\n", "  seed: 999_another.txt\n")
+    problems = [str(p) for p in audit.audit(load_pack(pack_copy)) if "articles.yaml" in str(p)]
+    assert problems == [f"{pack_copy / 'articles.yaml'}:1: articles.yaml lists the articles of "
+                        "002_30a911421b5a299a.txt, not of this pack's regulation (999_another.txt): run "
+                        "scripts/seed-articles"]
+
+
 @pytest.mark.parametrize("pack", list_packs())
 def test_each_pack_ships_the_articles_of_its_regulation(pack):
     articles = load_articles(rules_root() / pack)
