@@ -80,9 +80,10 @@ class _StageChecker:
         if "check" in then:
             if then["check"] not in CHECKS:
                 raise PackError(f"unknown check {then['check']!r} (one of {', '.join(CHECKS)})", *where)
-            if not rule.get("rejection_message"):
+            if "rejection_message" not in rule:
                 raise PackError(f"a warn with check {then['check']} needs the rejection_message the reporter reads "
-                                "when the operator rejects it", *where)
+                                "when the operator rejects it (null: the seed gives no ground to reject, the "
+                                "operator can only confirm)", *where)
         if action == "route":
             if not isinstance(then.get("co", []), list):
                 raise PackError("route co is a list of agencies", *where)

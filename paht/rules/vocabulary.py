@@ -26,6 +26,9 @@ FACTS: dict[str, dict[str, object]] = {
         # an SOS button report; one the pack's routing rules dispatch immediately (their `immediate` route), read
         # before acceptance (services/verification/verify.py)
         "sos": False, "immediate": False,
+        # the description's language (paht/language.py): shares of its words that are Vietnamese syllables and that
+        # carry a Vietnamese mark, and Unicode NFC without legacy-encoding characters (TCVN 6909:2011)
+        "vietnamese_words_rate": 1.0, "marked_words_rate": 1.0, "unicode_text": True,
     },
     "routing": {
         "category": "roads_traffic", "urgent": False, "ward_code": "", "ward_found": False, "inside_province": True,
@@ -115,6 +118,7 @@ CHECKS = {
     "capture_time_conflict": "the app's capture time and the file's own differ",
     "capture_time_client_asserted": "the photo age rests on the app's word only",
     "edited_thumbnail": "the picture differs from the thumbnail the file carries (a weak sign of editing)",
+    "not_vietnamese": "the description may not be written in Vietnamese (Unicode): the operator reads it",
 }
 CHECK_OUTCOMES = ("confirmed", "rejected")
 

@@ -66,6 +66,7 @@ HOW_TO_FIX = {
     "MISSING_LOCATION": "Bật định vị GPS trên điện thoại tại hiện trường và gửi lại vị trí qua chức năng "
                         "\"Bổ sung\".",
 }
+HOW_TO_FIX["NOT_VIETNAMESE"] = "Gửi phản ánh mới, viết nội dung bằng tiếng Việt có dấu (bộ mã Unicode)."
 DEFAULT_FIX = "Mở đường dẫn theo dõi và gửi thông tin còn thiếu qua chức năng \"Bổ sung\"."
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from paht.roles import CENTRE_ROLES
+from paht.rules import get_pack
 from paht.schemas import Decision
 from paht.web import validation_fields
 
@@ -15,6 +16,15 @@ from .schemas import Judgement
 PATCHED_FIELD = {"category": "category", "urgent": "urgent", "identity": "identity_status"}
 
 
+def rejectable(pack_id: str, check: str) -> bool:
+    """Whether the operator may reject this check in this pack: a holding `warn` rule whose rejection the seed
+    grounds says so with its `rejection_message`; one without (TN Điều 6 khoản 1: the language, which Điều 7 khoản 3
+    Bước 1 does not make a ground to refuse) only holds the report until the operator confirms it."""
+    rules = [rule for rule in get_pack(pack_id).stages.get("acceptance", [])
+             if rule["then"]["action"] == "warn" and rule["then"].get("check") == check]
+    return not rules or any(rule.get("rejection_message") for rule in rules)
+
+
 def judgement_decision(store, report: dict, actor: dict, body: dict, now: datetime, reporter_key=None) -> dict:
     if actor.get("role") not in CENTRE_ROLES:
         return {"error": {"code": "FORBIDDEN"}}
@@ -22,6 +32,10 @@ def judgement_decision(store, report: dict, actor: dict, body: dict, now: dateti
         judgement = Judgement.model_validate(body.get("value") or {})
     except ValidationError as exc:
         return {"error": {"code": "VALIDATION_FAILED", "fields": validation_fields(exc)}}
+    if judgement.value == "rejected" and not rejectable(report["pack"], judgement.name):
+        return {"error": {"code": "VALIDATION_FAILED", "fields": {"value": (
+            "Quy chế không quy định từ chối tiếp nhận vì lý do này: cán bộ chỉ xác nhận (confirmed). "
+            "The regulation gives no ground to refuse a report for this check: it can only be confirmed.")}}}
     store.judge(report["id"], judgement.name, judgement.value)
     if judgement.name == "identity":
         store.mark_identity(reporter_key, judgement.value)

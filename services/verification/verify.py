@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from paht.language import language_facts
 from paht.route_facts import routing_facts
 from paht.schemas import Decision, tenant_key
 
@@ -30,6 +31,7 @@ def collect_facts(report: dict, media: list, pack, ward_index, index, history: d
     facts.update({k: v for k, v in photos.items() if k != "exif_gps"})
     facts.update(evidence.location_facts(report.get("location"), photos.get("exif_gps"), ward_index))
     facts.update(evidence.content_facts(report.get("description", ""), wordlists))
+    facts.update(language_facts(report.get("description")))
     facts.update(operator_facts(judgements))
     facts.update({"sos": bool(report.get("sos")), "immediate": routed_immediately(pack, report, facts)})
     key = tenant_key(report)

@@ -100,3 +100,51 @@ def test_st22_a_held_report_keeps_its_receive_deadline_and_fails_after_48_hours(
     [reason] = view["reasons"]
     assert reason["code"] == "OPERATOR_CHECK_TIMEOUT" and reason["rule"] == "st22-sla-operator-check"
     assert deadline(view, "receive")["late"]                          # the centre's own lateness, Điều 8 khoản 2
+
+
+def judge_language(system, report_id, value):
+    return system.staff(report_id, "judge", system.tokens["operator"], value={"name": "not_vietnamese", "value": value})
+
+
+def test_a_report_not_in_vietnamese_waits_for_the_operator_who_may_refuse_it_where_the_seed_says_so(system):
+    """TTH Điều 5 khoản 1 (the language), Điều 7 khoản 5 điểm a (the conditions): held with the reason, never
+    refused by the engine itself; the operator confirms or refuses."""
+    system.start()
+    move_to(system, TTH, 9, 0)
+    english = system.submit(good_report(description="Big pothole in the middle of Le Loi street, please fix it"),
+                            [fresh_photo(seed=71)]).json()["id"]
+    view = system.wait_for(english, lambda v: v.get("pending_checks"), what="held for the operator")
+    [check] = view["pending_checks"]
+    assert check["name"] == "not_vietnamese" and check["rule"] == "tth-acc-language"
+    assert check["article"] == "Điều 5 khoản 1; Điều 7 khoản 5 điểm a" and view["state"] == "submitted"
+    assert judge_language(system, english, "rejected").status_code == 200
+    [reason] = system.wait_state(english, "rejected")["reasons"]
+    assert reason["code"] == "NOT_VIETNAMESE" and "tiếng Việt" in reason["message"]
+
+    plain = system.submit(good_report(description="O ga lon giua duong Le Loi, xe may de te nga"),
+                          [fresh_photo(seed=72)]).json()["id"]      # Vietnamese without accents: not held
+    view = system.wait_for(plain, lambda v: v["state"] in ("accepted", "dispatched"), what="accepted")
+    assert not view.get("pending_checks")
+
+
+def test_tn_holds_text_without_accents_and_the_operator_can_only_confirm(system):
+    """TN Điều 6 khoản 1 ("từ ngữ tiếng Việt, có dấu và … Unicode theo tiêu chuẩn 6909:2011"); Điều 7 khoản 3 Bước 1
+    refuses a report only for khoản 5 of Điều 6, so the language holds it for the operator but is no ground to refuse;
+    the receive deadline (Điều 7 khoản 2, from the report's arrival) keeps running while it waits."""
+    system.start()
+    move_to(system, "tay-ninh-2024", 9, 0)
+    report = good_report(pack="tay-ninh-2024", category="roads_traffic",
+                         description="Duong bi sut lun truoc cho Tan Ninh, rat nguy hiem",
+                         location={"lat": 11.3101, "lon": 106.0983, "source": "gps"})
+    answer = system.submit(report, [fresh_photo(seed=73)])
+    assert answer.status_code == 201, answer.text
+    report_id = answer.json()["id"]
+    view = system.wait_for(report_id, lambda v: v.get("pending_checks"), what="held for the operator")
+    assert [c["rule"] for c in view["pending_checks"]] == ["tn24-acc-language"]
+    receive = deadline(view, "receive")
+    assert receive and not receive.get("closed_at")
+    refused = judge_language(system, report_id, "rejected")
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "VALIDATION_FAILED"
+    assert judge_language(system, report_id, "confirmed").status_code == 200
+    view = system.wait_for(report_id, lambda v: v["state"] in ("dispatched", "routing_unresolved"), what="received")
+    assert view["reasons"] == []

@@ -171,3 +171,44 @@ def test_an_overdue_earlier_report_no_longer_blocks(tmp_path):
                                   within=lambda ids: set()) is None
     assert index.open_same_matter("phone:1", "trees_parks", 16.46, 107.59, "x", MON,
                                   within=lambda ids: 1 / 0) is None                   # no candidate: nothing asked
+
+
+# ---- item 11: the description's language (every pack's language article) --------------------------------------
+@pytest.mark.parametrize("text, vietnamese, marked, unicode", [
+    ("Ổ gà lớn giữa đường Lê Lợi, xe máy dễ té ngã", 1.0, 0.917, True),
+    ("O ga lon giua duong Le Loi, xe may de te nga", 1.0, 0.0, True),          # Vietnamese without accents
+    ("Street light broken", 0.0, 0.0, True),
+    ("Nước ngập sâu khoảng 50cm, 30°C", 1.0, 1.0, True),                      # numbers and units are no words
+    ("Ñöôøng bò ngaäp", 0.333, 0.667, False),                                 # VNI read as Unicode
+    ("§−êng bÞ ngËp n−íc", 0.4, 0.4, False),                                  # TCVN3 (ABC) read as Unicode
+    ("Đường bị ngập", 1.0, 1.0, False),                                       # decomposed (NFD): not TCVN 6909
+    ("", 1.0, 1.0, True),
+])
+def test_language_facts(text, vietnamese, marked, unicode):
+    import unicodedata
+
+    from paht.language import language_facts
+    if text == "Đường bị ngập":
+        text = unicodedata.normalize("NFD", text)
+    assert language_facts(text) == {"vietnamese_words_rate": vietnamese, "marked_words_rate": marked,
+                                    "unicode_text": unicode}
+
+
+def test_the_operator_cannot_reject_where_the_seed_gives_no_ground():
+    from services.verification.judgements import judgement_decision, rejectable
+
+    class Store:
+        judged = []
+
+        def judge(self, *args):
+            self.judged.append(args)
+    assert rejectable("soc-trang-2022", "not_vietnamese") and not rejectable("tay-ninh-2024", "not_vietnamese")
+    report = {"id": "PA-1", "pack": "tay-ninh-2024", "state": "submitted"}
+    operator = {"role": "operator", "name": "op"}
+    refused = judgement_decision(Store(), report, operator, {"value": {"name": "not_vietnamese", "value": "rejected"}},
+                                 MON)
+    assert refused["error"]["code"] == "VALIDATION_FAILED" and "value" in refused["error"]["fields"]
+    assert Store.judged == []
+    confirmed = judgement_decision(Store(), report, operator,
+                                   {"value": {"name": "not_vietnamese", "value": "confirmed"}}, MON)
+    assert confirmed["decision"]["to_state"] == "submitted"
