@@ -117,9 +117,14 @@ class DeadlineStore:
     def mark_warned(self, deadline_id: str) -> None:
         self.deadlines.update_one({"_id": deadline_id}, {"$set": {"warned": True}})
 
-    def move(self, deadline_id: str, new_due: datetime, warn_due: datetime) -> None:
-        self.deadlines.update_one({"_id": deadline_id, "status": "open"},
-                                  {"$set": {"due": new_due, "warn_due": warn_due, "warned": False, "extended": True}})
+    def move(self, deadline_id: str, new_due: datetime, warn_due: datetime, reopen: bool = False) -> None:
+        """An extension moves a running deadline; with `reopen`, also one missed while the agency's timely notice
+        waited for the centre to set its time (it runs again, not late: services/sla/service.py extend)."""
+        fields = {"due": new_due, "warn_due": warn_due, "warned": False, "extended": True}
+        if reopen and self.deadlines.update_one({"_id": deadline_id, "status": "missed"},
+                                                {"$set": dict(fields, status="open", missed_at=None)}).matched_count:
+            return
+        self.deadlines.update_one({"_id": deadline_id, "status": "open"}, {"$set": fields})
 
     def ended_between(self, pack: str, start: datetime, end: datetime) -> list[dict]:
         """One province's deadlines missed or closed in [start, end)."""

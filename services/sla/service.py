@@ -327,13 +327,21 @@ class SlaService(Observable):
         deadline_event("deadline_closed", deadline, now)
 
     def extend(self, announced):
+        """Moves the extended step's deadline. Where the centre sets the time from the agency's notice (ST-22 Điều 10
+        khoản 2 điểm c, ST-23 Điều 14 khoản 3), a deadline missed after the agency gave its notice in time runs
+        again to the new time: the wait was the centre's, not the agency's lateness."""
         extension = announced.report.get("extension") or {}
+        noticed_at = extension.get("noticed_at")
         for deadline in self.deadlines.open_for(announced.report_id):
             if deadline["step"] == extension.get("step"):
                 new_due = datetime.fromisoformat(extension["new_due"])
-                self.deadlines.move(deadline["_id"], new_due, deadline["warn_due"] + (new_due - deadline["due"]))
+                timely = noticed_at is not None and deadline.get("missed_at") is not None \
+                    and datetime.fromisoformat(noticed_at) < deadline["due"]
+                self.deadlines.move(deadline["_id"], new_due, deadline["warn_due"] + (new_due - deadline["due"]),
+                                    reopen=timely)
                 moved = self.deadlines.get(deadline["_id"])
-                self.tell(self.decision("deadline_extended", moved, clock.now(), f"sla:extend:{announced.event_id}"))
+                self.tell(self.decision("deadline_extended", moved, clock.now(), f"sla:extend:{announced.event_id}",
+                                        late=moved.get("status") == "missed"))
 
     @staticmethod
     def decision(kind, deadline, now, event_id, **flags):

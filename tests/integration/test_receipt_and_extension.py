@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from paht import clock
 from tests.integration.conftest import eventually
 from tests.integration.test_centre_review import field_report, into_office_hours, lead, photo
 from tests.integration.test_notifications import endpoints, notified  # noqa: F401 (the fixture)
@@ -104,3 +105,27 @@ def test_a_tay_ninh_agency_sees_the_reporters_contact_after_asking(system):
     assert entry["detail"]["agency"] == lead(view) and entry["detail"]["article"].startswith("Điều 13 khoản 8")
     twice = system.staff(view["id"], "request_contact", staff)
     assert twice.status_code == 409
+
+
+def test_the_centres_wait_after_a_timely_notice_is_not_the_agencys_lateness(system):
+    """ST-22 Điều 10 khoản 2 điểm c: the agency gave its notice before the due time; the centre set the time only after
+    it passed: the processing deadline runs again to the committed time, not late."""
+    system.start()
+    pack, operator = "soc-trang-2022", system.tokens["operator"]
+    view = dispatched(system, pack, "0905123459", "st22-wait", "Cây xanh ngã đè lên vỉa hè đường Trần Hưng Đạo", 34)
+    staff, _ = system.agency_tokens(pack, lead(view))
+    assert system.staff(view["id"], "acknowledge", staff).status_code == 200
+    view = system.wait_for(view["id"], lambda v: any(d["step"] == "process" for d in v["deadlines"]),
+                           what="the process deadline")
+    due = process_due(view)
+    committed = due + timedelta(days=1)                  # within ½ of 06 ngày làm việc
+    answer = system.staff(view["id"], "extend", staff, new_due=committed.isoformat(), note="Chờ cắt tỉa toàn tuyến")
+    assert answer.status_code == 200, answer.text
+    system.advance((due - clock.now()).total_seconds() + 120)
+    system.wait_for(view["id"], lambda v: any(d["step"] == "process" and d["late"] for d in v["deadlines"]),
+                    what="the original due time passed")
+    assert system.staff(view["id"], "set_extension", operator).status_code == 200
+    shown = system.wait_for(view["id"], lambda v: process_due(v) == committed, what="the time the centre set")
+    process = next(d for d in shown["deadlines"] if d["step"] == "process" and not d.get("closed_at"))
+    assert process["late"] is False, process
+    assert not [s for s in shown["late_by"] if s["step"] == "process"], shown["late_by"]
