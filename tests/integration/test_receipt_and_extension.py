@@ -12,6 +12,7 @@ from paht import clock
 from tests.integration.conftest import eventually
 from tests.integration.test_centre_review import field_report, into_office_hours, lead, photo
 from tests.integration.test_notifications import endpoints, notified  # noqa: F401 (the fixture)
+from tests.integration.test_portal_staff import add_account, page_token, sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.calendar]
 
@@ -72,9 +73,17 @@ def test_the_centre_standardises_the_text_and_keeps_the_original(system):
     view = dispatched(system, pack, "0905123457", "vl-text", original, 32)
     staff, _ = system.agency_tokens(pack, lead(view))
     assert system.staff(view["id"], "edit_text", staff, description="Đèn đường hư.").status_code == 403
-    answer = system.staff(view["id"], "edit_text", operator, title="Đèn đường hư ở hẻm 12",
-                          description="Đèn đường hư, tối om cả tuần nay ở hẻm 12.")
-    assert answer.status_code == 200, answer.text
+    # through the centre's staff page: the edit_text form posts the API's fields to /staff/reports/{id}/edit_text
+    add_account(system, "tdv.vl.text", "operator", pack=pack)
+    browser, _ = sign_in(system, "tdv.vl.text")
+    page, token = page_token(browser, f"{system.api}/staff/reports/{view['id']}")
+    assert f'action="/staff/reports/{view["id"]}/edit_text"' in page and 'name="description"' in page
+    answer = browser.post(f"{system.api}/staff/reports/{view['id']}/edit_text", allow_redirects=False, timeout=10,
+                          data={"csrf_token": token, "title": "Đèn đường hư ở hẻm 12",
+                                "description": "Đèn đường hư, tối om cả tuần nay ở hẻm 12."})
+    assert answer.status_code == 303, answer.text[:800]
+    page, _ = page_token(browser, f"{system.api}/staff/reports/{view['id']}")
+    assert "Nội dung gốc của người phản ánh" in page and original in page
     public = system.get(view["id"])
     assert public["description"] == "Đèn đường hư, tối om cả tuần nay ở hẻm 12."
     assert public["title"] == "Đèn đường hư ở hẻm 12" and original not in str(public)
