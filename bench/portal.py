@@ -153,7 +153,7 @@ class World:
         self.packs = {pack_id: get_pack(pack_id) for pack_id in self.pack_ids}
         for pack in self.packs.values():
             pack.evaluate = memoised(pack.evaluate)   # this process only: its answers never change in a run
-        self.wards = {pack_id: WardIndex.load(pack.meta["boundary"]) for pack_id, pack in self.packs.items()}
+        self.wards = {pack_id: WardIndex.of(pack) for pack_id, pack in self.packs.items()}
         self.tz = {pack_id: calendar_for(pack.meta).tz for pack_id, pack in self.packs.items()}
         self.acceptance = {}
         for pack_id, pack in self.packs.items():

@@ -14,12 +14,12 @@ from paht.rules import get_pack  # noqa: E402
 from paht.schemas import CATEGORIES  # noqa: E402
 from services.routing.route import routing_facts  # noqa: E402
 
-BOUNDARIES = ("hue", "can-tho", "vinh-long", "tay-ninh")
+PACKS = ("thua-thien-hue-2022", "soc-trang-2023", "vinh-long-2025", "tay-ninh-2024")   # the four provinces' wards
 
 
 def main() -> None:
     rng = random.Random(11)
-    indexes = [WardIndex.load(b) for b in BOUNDARIES]
+    indexes = [WardIndex.of_pack(p) for p in PACKS]
     points = []
     for _ in range(100_000):
         index = rng.choice(indexes)
@@ -28,7 +28,7 @@ def main() -> None:
     samples = measure(lambda i: points[i][0].locate(points[i][1], points[i][2]), len(points))
     print(summary("ward lookup, 100,000 points in 4 provinces", samples))
     pack = get_pack("thua-thien-hue-2022")
-    wards = [w.code for w in WardIndex.load("hue").wards()]
+    wards = [w.code for w in WardIndex.of_pack("thua-thien-hue-2022").wards()]
     reports = [{"category": rng.choice(CATEGORIES), "urgent": rng.random() < 0.1,
                 "ward": {"code": rng.choice(wards)} if rng.random() < 0.9 else None} for _ in range(1000)]
     samples = measure(lambda i: pack.evaluate("routing", routing_facts(reports[i % 1000])), 20000)

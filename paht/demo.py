@@ -72,7 +72,7 @@ class Api:
 
 def make_report(pack_id: str, scenario: str, rng: random.Random, now, seed: int) -> tuple[dict, list[bytes]]:
     pack = get_pack(pack_id)
-    lat, lon = WardIndex.load(pack.meta["boundary"]).random_point(rng)
+    lat, lon = WardIndex.of(pack).random_point(rng)
     tz = clock_tz(pack.meta)
     category = "fire_rescue" if scenario == "urgent_fire" else rng.choice(
         ["roads_traffic", "lighting_power", "waste_sanitation", "water_drainage"])

@@ -1,4 +1,6 @@
-"""Wards of the 2025 administration (paht/data/boundaries, MIT): which ward contains a GPS point."""
+"""Wards of the 2025 administration: which ward contains a GPS point. The polygons are the pack's own
+(`boundary.file` of its pack.yaml, a GeoJSON FeatureCollection with its licence and source beside it), so a new
+province brings its wards in its folder."""
 from __future__ import annotations
 
 import json
@@ -12,8 +14,16 @@ from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.prepared import prep
 
-DATA = Path(__file__).resolve().parent / "data" / "boundaries"
 BORDER_TOLERANCE_DEG = 0.0002   # ~20 m: the simplified polygons may leave slivers between neighbours
+WARD_PROPERTIES = ("ward_code", "ward_name", "province_name")
+
+
+def boundary_path(pack_dir, meta: dict) -> Path | None:
+    """The pack's ward polygons (`boundary.file`, relative to its folder), None when it names none."""
+    boundary = meta.get("boundary")
+    if not isinstance(boundary, dict) or not boundary.get("file"):
+        return None
+    return Path(pack_dir) / boundary["file"]
 
 
 @dataclass(frozen=True)
@@ -33,12 +43,26 @@ class WardIndex:
         self._by_code = {w.code: i for i, w in enumerate(self._wards)}
 
     @classmethod
-    @lru_cache(maxsize=8)
-    def load(cls, boundary: str) -> "WardIndex":
-        path = DATA / f"{boundary}.geojson"
-        if not path.exists():
-            raise KeyError(f"no boundary file {boundary!r}")
-        return cls(json.loads(path.read_text(encoding="utf-8"))["features"])
+    def load(cls, path) -> "WardIndex":
+        """The wards of a GeoJSON file, read again when the file changes (a pack's hot reload)."""
+        path = Path(path)
+        if not path.is_file():
+            raise KeyError(f"no boundary file {str(path)!r}")
+        return _index(cls, str(path.resolve()), path.stat().st_mtime_ns)
+
+    @classmethod
+    def of(cls, pack) -> "WardIndex":
+        """The wards of a loaded pack (its `boundary.file`); KeyError when it has none."""
+        path = boundary_path(pack.path, pack.meta)
+        if path is None:
+            raise KeyError(f"pack {pack.id} names no boundary file")
+        return cls.load(path)
+
+    @classmethod
+    def of_pack(cls, pack_id: str) -> "WardIndex":
+        """The wards of the pack `pack_id` of the rules folder."""
+        from .rules import get_pack
+        return cls.of(get_pack(pack_id))
 
     def locate(self, lat: float, lon: float) -> Ward | None:
         point = Point(lon, lat)
@@ -84,3 +108,8 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * r * math.asin(math.sqrt(a))
+
+
+@lru_cache(maxsize=16)
+def _index(cls, path: str, stamp: int) -> WardIndex:
+    return cls(json.loads(Path(path).read_text(encoding="utf-8"))["features"])

@@ -65,7 +65,7 @@ class VerificationService(Observable):
                                       parse_time(m.get("captured_at")), tz, m["sha256"])
                                      for m in report.get("media", []))
         key = tenant_key(report)
-        facts = collect_facts(report, media, pack, WardIndex.load(pack.meta["boundary"]), self.evidence.index,
+        facts = collect_facts(report, media, pack, WardIndex.of(pack), self.evidence.index,
                               self.evidence.history(key), evidence.load_wordlists(rules_root()),
                               self.evidence.judgements_for(report["id"]), now, self.within_processing_deadline)
         result = pack.evaluate("acceptance", facts)

@@ -50,7 +50,7 @@ def routing_facts(category: str, ward_code: str | None, **extra) -> dict:
 
 def place(pack) -> tuple[str, tuple[float, float]]:
     """A ward of the pack whose committee is in its directory, and a point inside it."""
-    index = WardIndex.load(pack.meta["boundary"])
+    index = WardIndex.of(pack)
     ward = next(w for w in index.wards() if f"ubnd-{w.code}" in pack.agencies)
     return ward.code, index.representative_point(ward.code)
 

@@ -36,7 +36,7 @@ def sha(file) -> str:
 
 
 def tay_ninh_report(phone: str, description: str, seed: int) -> dict:
-    lat, lon = WardIndex.load("tay-ninh").random_point(random.Random(seed))
+    lat, lon = WardIndex.of_pack("tay-ninh-2024").random_point(random.Random(seed))
     return {"pack": PACK, "channel": "app", "category": "trees_parks", "description": description,
             "reporter": {"name": "Trần Thị Bình", "phone": phone, "email": f"binh{phone}@example.vn"},
             "location": {"lat": lat, "lon": lon, "source": "gps", "address": "Số 12 đường 30/4"}}

@@ -60,8 +60,8 @@ def lead_of(view):
     return next(a["id"] for a in view["assigned_agencies"] if a["role"] == "lead")
 
 
-def report_in(pack, boundary, seed, **extra):
-    lat, lon = WardIndex.load(boundary).random_point(random.Random(seed))
+def report_in(pack, seed, **extra):
+    lat, lon = WardIndex.of_pack(pack).random_point(random.Random(seed))
     account = f"{pack}-{seed}"
     report = {"pack": pack, "channel": "app", "category": "roads_traffic",
               "description": "Ổ gà lớn giữa đường, xe máy dễ té ngã",
@@ -132,7 +132,7 @@ def test_st22_forward_to_two_co_agencies_charges_each_its_own_lateness(system):
     system.start()
     pack = "soc-trang-2022"
     move_to(system, pack, 9, 0)
-    report_id = system.submit(report_in(pack, "can-tho", 7), [fresh_photo(seed=7)]).json()["id"]
+    report_id = system.submit(report_in(pack, 7), [fresh_photo(seed=7)]).json()["id"]
     view = system.wait_state(report_id, "dispatched")
     lead = lead_of(view)
     ward = next(a["id"] for a in view["assigned_agencies"] if a["role"] == "co")
@@ -196,7 +196,7 @@ def test_tay_ninh_dissatisfied_rating_sends_the_result_back_for_processing(syste
     system.start()
     pack = "tay-ninh-2024"
     move_to(system, pack, 9, 0)
-    answer = system.submit(report_in(pack, "tay-ninh", 5, category="trees_parks",
+    answer = system.submit(report_in(pack, 5, category="trees_parks",
                                      description="Cây xanh gãy nhánh chắn lối đi"), [fresh_photo(seed=5)]).json()
     report_id, token = answer["id"], answer["tracking_token"]
     to_published(system, report_id)

@@ -144,7 +144,7 @@ def test_kinds_from_bytes():
 
 
 def test_location_ward_and_distance():
-    index = WardIndex.load("hue")
+    index = WardIndex.of_pack("thua-thien-hue-2022")
     ward = index.wards()[3]
     lat, lon = index.representative_point(ward.code)
     facts = location_facts({"lat": lat, "lon": lon, "source": "gps"}, (lat + 0.001, lon), index)

@@ -23,7 +23,7 @@ def db(tmp_path):
 
 def test_duplicates_among_200_generated_reports(db):
     index = EvidenceStore(db()).index
-    hue = WardIndex.load("hue")
+    hue = WardIndex.of_pack("thua-thien-hue-2022")
     rng = random.Random(5)
     reports = []
     for n in range(200):

@@ -8,11 +8,11 @@ from paht.categories import classify
 from paht.geo import WardIndex, distance_m
 
 
-@pytest.mark.parametrize("boundary", ["hue", "can-tho", "vinh-long", "tay-ninh"])
-def test_points_inside_wards_are_located_in_them(boundary):
-    index = WardIndex.load(boundary)
+@pytest.mark.parametrize("pack_id", ["thua-thien-hue-2022", "soc-trang-2023", "vinh-long-2025", "tay-ninh-2024"])
+def test_points_inside_wards_are_located_in_them(pack_id):
+    index = WardIndex.of_pack(pack_id)
     wards = index.wards()
-    for ward in random.Random(boundary).sample(wards, 20):
+    for ward in random.Random(pack_id).sample(wards, 20):
         lat, lon = index.representative_point(ward.code)
         assert index.locate(lat, lon).code == ward.code
     rng = random.Random(1)
@@ -22,10 +22,10 @@ def test_points_inside_wards_are_located_in_them(boundary):
 
 
 def test_points_outside_the_province():
-    index = WardIndex.load("hue")
+    index = WardIndex.of_pack("thua-thien-hue-2022")
     assert index.locate(21.0285, 105.8542) is None        # Hà Nội
     assert index.locate(16.9, 108.6) is None              # the sea off Huế
-    assert WardIndex.load("can-tho").locate(16.4637, 107.5909) is None
+    assert WardIndex.of_pack("soc-trang-2023").locate(16.4637, 107.5909) is None
 
 
 def test_distance():
@@ -37,7 +37,7 @@ def test_agency_directory_has_fixed_ids_and_a_committee_per_ward():
     for fixed in ("trung-tam", "so-xay-dung", "cong-an", "dien-luc", "cap-nuoc", "chieu-sang", "moi-truong-do-thi"):
         assert fixed in agencies
     committees = [a for a in agencies.values() if a["kind"] == "ward_committee"]
-    assert len(committees) == len(WardIndex.load("vinh-long").wards())
+    assert len(committees) == len(WardIndex.of_pack("vinh-long-2025").wards())
     assert all(a["name"].startswith("UBND ") for a in committees)
 
 

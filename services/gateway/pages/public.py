@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from paht import proxies, settings
 from paht.errors import ApiError
-from paht.geo import DATA as BOUNDARIES
+from paht.geo import boundary_path
 from paht.rules import get_pack, list_packs
 from paht.schemas import InteractionIn, RatingIn, ReportIn, SupplementIn
 from paht.web import http, validation_fields
@@ -118,13 +118,13 @@ class PublicPages:
     @http("GET", "/map/wards/<string:pack_id>.geojson")
     @page
     def ward_polygons(self, request, page, pack_id):
-        """The pack's ward polygons (paht/data/boundaries, MIT), drawn under the markers."""
+        """The pack's ward polygons (its boundary.file, with their licence beside), drawn under the markers."""
         try:
-            boundary = get_pack(pack_id).meta.get("boundary")
+            pack = get_pack(pack_id)
         except KeyError:
             raise ApiError("UNKNOWN_PACK", fields={"pack": pack_id[:64]}) from None
-        path = BOUNDARIES / f"{boundary}.geojson"
-        if not boundary or not path.is_file():
+        path = boundary_path(pack.path, pack.meta)
+        if path is None or not path.is_file():
             raise ApiError("NOT_FOUND")
         return Response(path.read_bytes(), content_type="application/geo+json",
                         headers={"Cache-Control": "public, max-age=86400"})
