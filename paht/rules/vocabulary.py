@@ -38,8 +38,9 @@ FACTS: dict[str, dict[str, object]] = {
     # sanction_procedure: the report is handled under an administrative-sanction procedure (the staff action
     # `sanction_procedure`; ST-22 Điều 13 Bước 4, TTH Điều 11 khoản 2 and Điều 15 khoản 4, VL Điều 12 khoản 2 điểm b
     # and Điều 16 khoản 4)
+    # category: the report's category, for regulations that set a deadline per field (paht/sla_facts.py)
     "sla": {"step": "process", "urgent": False, "multi_agency": False, "designated": False, "rework_kind": "",
-            "sanction_procedure": False},
+            "sanction_procedure": False, "category": "roads_traffic"},
     # subject citizen: one reporter's record (services/verification/penalties.py: abusive submissions ever, violating
     # interactions within the pack's interaction_violation_window); subject agency: one agency's counters over one
     # period (day, week, month, quarter, year), computed from the reports' timelines and deadlines
