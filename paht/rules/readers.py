@@ -29,7 +29,10 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
     "pack": {
         "id": (LOADER,),
         "province": (LETTERS,),
-        "boundary": ("services/verification/service.py",),
+        "boundary": ("paht/geo.py", LOADER),
+        "boundary/file": ("paht/geo.py", LOADER),
+        "boundary/licence": (LOADER,),
+        "boundary/source": (LOADER,),
         "regulation": ("services/gateway/open311.py",),
         "regulation/number": ("services/gateway/open311.py",),
         "timezone": (WORKTIME,),
