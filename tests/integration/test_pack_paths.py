@@ -184,6 +184,25 @@ def test_each_route_kind_of_the_pack_through_the_services(system, pack_id):
     for path in paths:
         system.wait_state(path.report_id, "in_progress")
         path.fired |= deadline_rules(system, path)
+    multi = by_kind.get("multi-agency")
+    if multi:   # the lead forwards to its co-agencies; the multi-agency procedure's steps are the pack's
+        sla = {step: pack.evaluate("sla", dict(FACTS["sla"], step=step, multi_agency=True))
+               for step in ("forward", "co_process", "process")}
+        if sla["forward"]["decision"] == "set_deadline":
+            assert sla["forward"]["rule"] in multi.fired, (sla["forward"]["rule"], multi.fired)
+        act(system, multi, "forward", system.agency_tokens(pack_id, multi.route["lead"])[0],
+            agencies=multi.route["co"])
+
+        def multi_deadlines(view):
+            running = {(d["step"], d.get("agency")): d["rule"] for d in view["deadlines"] if not d.get("closed_at")}
+            co_ok = sla["co_process"]["decision"] != "set_deadline" or all(
+                running.get(("co_process", co)) == sla["co_process"]["rule"] for co in multi.route["co"])
+            process = running.get(("process", multi.route["lead"]))
+            process_ok = process == (sla["process"]["rule"] if sla["process"]["decision"] == "set_deadline" else None)
+            return co_ok and process_ok and "forward" not in {step for step, _ in running}
+
+        system.wait_for(multi.report_id, multi_deadlines, what="the multi-agency procedure's deadlines")
+        multi.fired |= deadline_rules(system, multi)
     immediate = by_kind.get("immediate")
     if immediate:
         view = system.get(immediate.report_id)
