@@ -106,10 +106,17 @@ def main(argv: list[str]) -> int:
     diff = commands.add_parser("diff")
     diff.add_argument("pack")
     diff.add_argument("other")
+    new = commands.add_parser("new", help="a new province's pack, copied from an existing one (TODO.md: what to change)")
+    new.add_argument("pack", help="the new pack's id (a folder of the rules folder) or a path")
+    new.add_argument("--from", dest="source", required=True, help="the pack to start from")
+    new.add_argument("--prefix", help="its rules' id prefix (default: initials and year, e.g. qn25)")
     explain = commands.add_parser("explain", help="a rule: its article, file:line, condition and the facts it reads")
     explain.add_argument("rule")
     explain.add_argument("packs", nargs="*", help="the packs to look in (default: every pack of the rules folder)")
     args = parser.parse_args(argv)
+    if args.command == "new":
+        from .scaffold import main as new_main
+        return new_main(args.pack, _pack_dir(args.source), rules_root(), args.prefix)
     if args.command == "explain":
         from .explain import main as explain_main
         return explain_main(args.rule, _dirs(args.packs), load_pack)
