@@ -85,8 +85,8 @@ def test_st22_a_held_report_keeps_its_receive_deadline_and_fails_after_48_hours(
                                        category="trees_parks"), [no_exif])
     assert answer.status_code == 201, answer.text
     report_id = answer.json()["id"]
-    view = system.wait_for(report_id, lambda v: v.get("pending_checks") and deadline(v, "operator_check"),
-                           what="held with an operator_check deadline")
+    view = system.wait_for(report_id, lambda v: v.get("pending_checks") and deadline(v, "operator_check")
+                           and deadline(v, "receive"), what="held with an operator_check deadline")
     check = deadline(view, "operator_check")
     assert check["rule"] == "st22-sla-operator-check" and check["article"] == "Điều 6 khoản 5 điểm b"
     assert (check["amount"], check["unit"], check["party"]) == (48, "h", "centre")
@@ -139,10 +139,10 @@ def test_tn_holds_text_without_accents_and_the_operator_can_only_confirm(system)
     answer = system.submit(report, [fresh_photo(seed=73)])
     assert answer.status_code == 201, answer.text
     report_id = answer.json()["id"]
-    view = system.wait_for(report_id, lambda v: v.get("pending_checks"), what="held for the operator")
+    view = system.wait_for(report_id, lambda v: v.get("pending_checks") and deadline(v, "receive"),
+                           what="held for the operator, receiving timed")
     assert [c["rule"] for c in view["pending_checks"]] == ["tn24-acc-language"]
-    receive = deadline(view, "receive")
-    assert receive and not receive.get("closed_at")
+    assert not deadline(view, "receive").get("closed_at")
     refused = judge_language(system, report_id, "rejected")
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "VALIDATION_FAILED"
     assert judge_language(system, report_id, "confirmed").status_code == 200
