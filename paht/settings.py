@@ -209,13 +209,24 @@ def clock_start(env=None):
 
 
 # ---- secrets ------------------------------------------------------------------------------------------------
+_GENERATED: dict[tuple[str, str, str], bytes] = {}   # (PAHT_VAR_DIR, cwd, file) → its secret
+
+
 def _secret(variable: str, filename: str, generated_ok: bool) -> bytes | None:
     configured = os.environ.get(variable)
     if configured:
         return configured.encode()
     if not generated_ok:
         return None
-    path = Path(var_dir()) / filename
+    # a generated secret is written once and never changes (the first writer wins): read once per process, not on
+    # every signed call (two a submission at the gateway, one per RPC at intake)
+    key = (os.environ.get("PAHT_VAR_DIR", "var"), os.getcwd(), filename)
+    if key not in _GENERATED:
+        _GENERATED[key] = _generated_secret(Path(var_dir()) / filename)
+    return _GENERATED[key]
+
+
+def _generated_secret(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
