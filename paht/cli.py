@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--pack", default=None, help="one pack (default: all five)")
     demo.add_argument("--api", default="http://127.0.0.1:8000")
     demo.add_argument("--seed", type=int, default=None, help="repeat a run (default: new reporters each run)")
-    commands.add_parser("rules", help="rule packs: check | test | evaluate | diff")
+    commands.add_parser("rules", help="rule packs: check | test | evaluate | diff | replay")
     commands.add_parser("sla", help="deadlines: deadline | elapsed")
     commands.add_parser("dlq", help="dead letters: list | show | replay | drop")
     commands.add_parser("users", help="staff accounts: add | list | disable | enable | reset")

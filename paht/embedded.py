@@ -532,9 +532,11 @@ class Collection:
         with self.database.lock:
             rows = self.database.conn.execute(sql, params).fetchall()
         docs = []
-        for row in rows:
+        for row in rows:   # one JSON text per row, decoded at once (a decode per field costs more than the fields)
+            present = [(field, text) for field, text in zip(fields, row[1:]) if text is not None]
+            values = _loads(f"[{','.join(text for _, text in present)}]")
             doc = {"_id": _loads(row[0])} if keep_id else {}
-            doc.update((field, _loads(text)) for field, text in zip(fields, row[1:]) if text is not None)
+            doc.update(zip((field for field, _ in present), values))
             docs.append(doc)
         return docs
 

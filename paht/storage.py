@@ -75,3 +75,19 @@ def open_database(service: str, uri: str | None = None, var: str | os.PathLike |
                 _embedded_files[file] = embedded.Database(file)
             return _embedded_files[file]
     raise ValueError(f"MONGO_URI {uri!r}: expected mongodb://…, embedded://[path] or memory://")
+
+
+def open_read_only(service: str, uri: str | None = None, var: str | os.PathLike | None = None):
+    """A service's database for reading only (`paht rules replay`): the embedded store's file opened by SQLite in
+    `mode=ro` (every write fails); MongoDB through pymongo as the services open it — give the command a user with
+    the `read` role only (docs/storage.md)."""
+    uri = uri or settings.mongo_uri()
+    if is_mongodb(uri):
+        return open_database(service, uri)
+    if uri.startswith("embedded://"):
+        path = uri[len("embedded://"):]
+        file = (Path(path) if path else Path(var or settings.var_dir()) / "db") / f"{service}.sqlite3"
+        if not file.exists():
+            raise FileNotFoundError(f"{file}: no {service} store here (MONGO_URI, PAHT_VAR_DIR)")
+        return embedded.Database(file, read_only=True)
+    raise ValueError(f"MONGO_URI {uri!r}: a store to read is mongodb://… or embedded://[path]")

@@ -100,7 +100,26 @@ def unread_keys(pack) -> list[PackError]:
     return problems
 
 
+def _named_templates(node, where: str = "", line=None):
+    """(key path, file, line) of every template pack.yaml names (a `.j2` file of the pack's folder)."""
+    if isinstance(node, dict):
+        for key, item in node.items():
+            yield from _named_templates(item, f"{where}.{key}" if where else key, key_line(node, key, line))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _named_templates(item, where, line)
+    elif isinstance(node, str) and node.endswith(".j2"):
+        yield where, node, line
+
+
+def missing_templates(pack) -> list[PackError]:
+    """A template pack.yaml names that the folder lacks loads, and fails only when the letter is written."""
+    path = pack.path / "pack.yaml"
+    return [PackError(f"{key} names {name}, which is not in the pack's folder", str(path), line)
+            for key, name, line in _named_templates(read_yaml(path)) if not (pack.path / name).is_file()]
+
+
 def audit(pack) -> list[PackError]:
     """Every rule, parameter or key of a loaded pack that can never take effect."""
-    return (unopened_steps(pack) + unused_parameters(pack) + unread_keys(pack)
+    return (unopened_steps(pack) + unused_parameters(pack) + unread_keys(pack) + missing_templates(pack)
             + unknown_citations(pack, [(kind, path) for kind, path in pack_files(pack.path) if kind != "articles"]))

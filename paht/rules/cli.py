@@ -1,4 +1,4 @@
-"""`paht rules check|test|evaluate|diff`."""
+"""`paht rules check|test|evaluate|diff|replay|new|explain`."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from pathlib import Path
 from . import PackError, get_pack, list_packs, load_pack, rules_root
 from .audit import audit
 from .cases import COVERAGE_MIN, coverage, run_cases
-from .diff import diff_packs, format_table
+from .diff import diff_files, diff_packs, format_table
 
 
 def _dirs(args: list[str]) -> list[Path]:
@@ -37,6 +37,9 @@ def checked(pack_dir: Path):
     except PackError as exc:
         print(f"FAIL {pack_dir}: {exc}")
         return None, [exc]
+    except Exception as exc:   # noqa: BLE001 — an author's file the checker did not foresee: say so, no traceback
+        print(f"FAIL {pack_dir}: the pack does not load ({type(exc).__name__}: {exc})")
+        return None, [exc]
     problems = audit(pack)
     for problem in problems:
         print(f"FAIL {pack.id}: {problem}")
@@ -62,7 +65,7 @@ def compare(old: str, new: str) -> int:
     (a, a_problems), (b, b_problems) = checked(_pack_dir(old)), checked(_pack_dir(new))
     if a is None or b is None:
         return 1
-    rows = diff_packs(a, b)
+    rows = diff_files(a.path, b.path) + diff_packs(a, b)
     print(format_table(rows, a.id, new) if rows else "no differences")
     return 1 if a_problems or b_problems else 0
 
@@ -113,7 +116,17 @@ def main(argv: list[str]) -> int:
     explain = commands.add_parser("explain", help="a rule: its article, file:line, condition and the facts it reads")
     explain.add_argument("rule")
     explain.add_argument("packs", nargs="*", help="the packs to look in (default: every pack of the rules folder)")
+    replay = commands.add_parser("replay", help="what a changed pack would have decided of the stored reports")
+    replay.add_argument("pack")
+    replay.add_argument("--with", dest="with_dir", required=True, help="the changed copy of the pack (a folder)")
+    replay.add_argument("--since", required=True, help="YYYY-MM-DD: reports submitted from that day (pack's time)")
+    replay.add_argument("--until", help="YYYY-MM-DD: … until that day (default: now)")
+    replay.add_argument("--out", help="FILE.xlsx or FILE.csv: every difference")
+    replay.add_argument("--limit", type=int, default=40, help="differences printed (default 40)")
     args = parser.parse_args(argv)
+    if args.command == "replay":
+        from .replay import main as replay_main
+        return replay_main(args, load_pack, _pack_dir)
     if args.command == "new":
         from .scaffold import main as new_main
         return new_main(args.pack, _pack_dir(args.source), rules_root(), args.prefix)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 
 def _rule_text(rule: dict) -> str:
@@ -34,6 +35,18 @@ def diff_packs(a, b) -> list[tuple[str, str, str, str]]:
                 changed = [part for part in ("when", "then", "article") if x[part] != y[part]]
                 rows.append((stage, key, f"{', '.join(changed)}: {x['article']}", f"{y['article']}"))
     return rows
+
+
+def _files(pack_dir: Path) -> set[str]:
+    return {str(p.relative_to(pack_dir)) for p in pack_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+
+def diff_files(a_dir: Path, b_dir: Path) -> list[tuple[str, str, str, str]]:
+    """Files one pack has and the other lacks (a removed agencies.yaml or template loads, and changes what the pack
+    does: say so)."""
+    a, b = _files(Path(a_dir)), _files(Path(b_dir))
+    return [("file", name, "present" if name in a else "—", "present" if name in b else "—")
+            for name in sorted(a ^ b)]
 
 
 def format_table(rows, left: str, right: str) -> str:

@@ -86,6 +86,11 @@ def read_yaml(path: Path):
         mark = getattr(exc, "problem_mark", None)
         raise PackError(f"YAML error: {getattr(exc, 'problem', None) or exc}", str(path),
                         mark.line + 1 if mark else None) from None
+    except UnicodeDecodeError as exc:   # a file saved in another encoding: where, not a traceback
+        raise PackError(f"not UTF-8 text (byte {exc.start}: {exc.reason}); save the file as UTF-8", str(path),
+                        None) from None
+    except OSError as exc:
+        raise PackError(f"cannot be read: {exc.strerror or exc}", str(path), None) from None
 
 
 def line_of(node, default=None):
