@@ -169,10 +169,13 @@ def _calendar(office_hours: tuple, timezone: str, days_off: tuple, working: tupl
     return WorkCalendar(office_hours, timezone, days_off, working)
 
 
-def calendar_for(pack_meta: dict) -> WorkCalendar:
-    """The calendar of a pack (pack.yaml: office_hours, timezone, day_swaps)."""
+def calendar_for(pack_meta: dict, agency: dict | None = None) -> WorkCalendar:
+    """The calendar of a pack (pack.yaml: office_hours, timezone, day_swaps). With `agency` (an entry of the pack's
+    agencies.yaml), that agency's own `office_hours` where it has them: a utility or a central agency outside the
+    province's administration keeps its own hours, on the pack's working days (issue 24 item 3)."""
     swaps = pack_meta.get("day_swaps") or {}
-    return _calendar(tuple(tuple(pair) for pair in pack_meta.get("office_hours") or DEFAULT_OFFICE_HOURS),
+    hours = (agency or {}).get("office_hours") or pack_meta.get("office_hours") or DEFAULT_OFFICE_HOURS
+    return _calendar(tuple(tuple(pair) for pair in hours),
                      pack_meta.get("timezone") or "Asia/Ho_Chi_Minh",
                      tuple(str(d) for d in swaps.get("extra_days_off") or ()),
                      tuple(str(d) for d in swaps.get("extra_working_days") or ()))

@@ -119,6 +119,7 @@ READ_BY: dict[str, dict[str, tuple[str, ...]]] = {
         "agencies/[]/kind": (LOADER, "paht/rules/steps.py"),
         "agencies/[]/ward_code": (LOADER,),
         "agencies/[]/email": ("services/publishing/notifications.py",),
+        "agencies/[]/office_hours": (SLA_DEADLINES, WORKTIME),
     },
     "stage": {
         "stage": (LOADER,),

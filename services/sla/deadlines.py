@@ -89,7 +89,9 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
     if rule.get("decision") != "set_deadline":
         return None
     start = start or start_of_clock(pack.meta, report, step, opened_at)
-    calendar = calendar_for(pack.meta)
+    agency = agency or charged_agency(pack, report, step)
+    # the working time of whoever must act: an agency with its own office hours in agencies.yaml keeps them
+    calendar = calendar_for(pack.meta, pack.agencies.get(agency) if agency else None)
     due = calendar.add(start, rule["amount"], rule["unit"])
     warn_at = float(rule.get("warn_at") or 0.75)
     warn_due = start + (due - start) * warn_at
@@ -97,7 +99,7 @@ def new_deadline(pack, report: dict, step: str, opened_at: datetime, cause_event
     return {
         "_id": f"{report['id']}:{key}:{cause_event_id}",
         "report_id": report["id"], "pack": report["pack"], "step": step, "key": key, "subject": subject,
-        "agency": agency or charged_agency(pack, report, step), "party": party_of(step), "role": role,
+        "agency": agency, "party": party_of(step), "role": role,
         "live_states": list(live_states) if live_states is not None else None,
         "cause_event_id": cause_event_id, "opened_at": opened_at, "starts_at": start, "due": due,
         "warn_due": warn_due, "warned": False,
