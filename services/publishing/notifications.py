@@ -199,6 +199,11 @@ def context_for(notice: Notice, announced: Transitioned, pack, contact: dict | N
         "reporter_name": (contact or {}).get("name"),
         "reasons": [dict(reason, how=HOW_TO_FIX.get(reason.get("code"), DEFAULT_FIX))
                     for reason in report.get("reasons") or []],
+        # what a report dispatched at once under the pack's emergency procedure still lacks, asked beside it
+        # (issue 23 item 3: TTH Điều 18, Điều 15; ST-22 Điều 13; ST-23 Điều 19; VL Điều 16)
+        # (the report is no longer `needs_supplement`: the reporter gives it when contacted, not through "Bổ sung")
+        "beside": [warning for warning in report.get("warnings") or []
+                   if warning.get("status") == "beside" and warning.get("action") == "request_supplement"],
         "supplement_time": allowed_time(pack, "supplement"),
         "agree_time": allowed_time(pack, "agree") if notice.event == "agreement_requested" else None,
         "agency": {"id": notice.agency, "name": (agencies.get(notice.agency) or {}).get("name", notice.agency),

@@ -212,3 +212,19 @@ def test_the_operator_cannot_reject_where_the_seed_gives_no_ground():
     confirmed = judgement_decision(Store(), report, operator,
                                    {"value": {"name": "not_vietnamese", "value": "confirmed"}}, MON)
     assert confirmed["decision"]["to_state"] == "submitted"
+
+
+def test_the_dispatched_notice_asks_beside_for_what_an_emergency_lacks():
+    from services.publishing import notifications as n
+    from tests.unit.test_notifications import CONTACT, full_context
+    from tests.unit.test_notifications import announced as change
+    pack = get_pack("thua-thien-hue-2022")
+    assert "quy trình khẩn cấp" not in n.render(pack, "dispatched", full_context(pack, "dispatched")).body
+    result = pack.evaluate("acceptance", {**NOTHING, "sos": True, "urgent": True})
+    routed = change("routed", "accepted", "dispatched", warnings=result["warnings"],
+                    assigned_agencies=[{"id": "cong-an", "name": "Công an", "role": "lead"}])
+    context = n.context_for(n.Notice("dispatched"), routed, pack, CONTACT)
+    assert [w["code"] for w in context["beside"]] == ["MISSING_MEDIA", "MISSING_LOCATION"]
+    body = n.render(pack, "dispatched", context).body
+    assert "quy trình khẩn cấp, không chờ bổ sung" in body
+    assert all(w["message"] in body for w in context["beside"])
