@@ -1,5 +1,6 @@
-"""The word lists under rules/wordlists/ (out of scope, prohibited), matched alike wherever citizens' text is
-checked: a report's description (verification) and a message to the agency (rating)."""
+"""The word lists (out of scope, prohibited), matched alike wherever citizens' text is checked: a report's
+description (verification) and a message to the agency (rating). A pack's own `wordlists/` folder, else the one its
+rules folder shares (rules/wordlists/; `paht rules check` validates whichever a pack reads)."""
 from __future__ import annotations
 
 import re
@@ -35,9 +36,16 @@ def _compiled_wordlists(root: str, stamp: tuple) -> dict:
     return lists
 
 
-def load_wordlists(rules_dir) -> dict:
-    """The word lists under rules/wordlists/, recompiled when a file changes."""
-    root = Path(rules_dir)
+def wordlists_root(folder) -> Path:
+    """The folder whose `wordlists/` a pack (or a rules folder) reads: the pack's own, else its rules folder's."""
+    folder = Path(folder)
+    return folder if (folder / "wordlists").is_dir() or not (folder / "pack.yaml").exists() else folder.parent
+
+
+def load_wordlists(folder) -> dict:
+    """The word lists of a pack's folder (its own `wordlists/`, else the shared one beside it) or of a rules
+    folder, recompiled when a file changes."""
+    root = wordlists_root(folder)
     stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted((root / "wordlists").glob("*.yaml")))
     return _compiled_wordlists(str(root), stamp)
 

@@ -56,12 +56,14 @@ def pack_files(pack_dir: Path) -> list[tuple[str, Path]]:
 
 
 def shared_files(pack_dir: Path) -> list[tuple[str, Path]]:
-    """The files every pack beside this one reads: the category list and the word lists (those of the folder the
-    pack is in, else of the rules folder, as the loader and paht/wordlists.py find them)."""
+    """The files the pack reads besides its own rule files: the category list (of the folder the pack is in, else
+    of the rules folder, as the loader finds it) and the word lists (the pack's own wordlists/, else the shared
+    ones, as paht/wordlists.py finds them)."""
     from . import rules_root
     categories = next((p for p in (pack_dir.parent / "categories.yaml", rules_root() / "categories.yaml")
                        if p.exists()), None)
-    wordlists = next((p for p in (pack_dir.parent / "wordlists", rules_root() / "wordlists") if p.is_dir()), None)
+    wordlists = next((p for p in (pack_dir / "wordlists", pack_dir.parent / "wordlists", rules_root() / "wordlists")
+                      if p.is_dir()), None)
     files = [("categories", categories)] if categories else []
     if wordlists:
         files += [("wordlist", path) for path in sorted(wordlists.glob("*.yaml"))]

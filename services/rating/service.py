@@ -92,7 +92,7 @@ class RatingService(Observable):
                 decision = interaction_decision(report, message, now, uuid.uuid4().hex)
             except Refused as refused:
                 return refused.answer()
-            phrases = content_facts(message, load_wordlists(rules_root()))
+            phrases = content_facts(message, load_wordlists(rules_root() / report["pack"]))
             if phrases["prohibited_content"]:
                 locked = self.ask_verification("interaction_violation", report=subject, event_id=decision.event_id)
                 return Refused("PROHIBITED_INTERACTION", violation_detail(locked)).answer()

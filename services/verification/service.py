@@ -13,7 +13,7 @@ from paht.errors import ApiError, RpcApiError
 from paht.geo import WardIndex
 from paht.mediastore import MediaFiles
 from paht.rpc import TimedRpcProxy, answered_remotely, given
-from paht.rules import get_pack, rules_root
+from paht.rules import get_pack
 from paht.schemas import Decision, tenant_key
 from paht.web import Observable, validation_fields
 
@@ -66,7 +66,7 @@ class VerificationService(Observable):
                                      for m in report.get("media", []))
         key = tenant_key(report)
         facts = collect_facts(report, media, pack, WardIndex.of(pack), self.evidence.index,
-                              self.evidence.history(key), evidence.load_wordlists(rules_root()),
+                              self.evidence.history(key), evidence.load_wordlists(pack.path),
                               self.evidence.judgements_for(report["id"]), now, self.within_processing_deadline)
         result = pack.evaluate("acceptance", facts)
         if held_for_operator(result):

@@ -67,3 +67,19 @@ def test_a_new_pack_folder_is_live_after_the_hot_reload(pack_copy, monkeypatch):
     pack = registry.get_pack("hue-copy-2026")
     assert pack.id == "hue-copy-2026" and pack.stages["acceptance"]
     assert WardIndex.of(pack).wards()
+
+
+def test_a_pack_may_carry_its_own_word_lists(pack_copy):
+    """Its own wordlists/ wins over the shared one; check validates the one it reads."""
+    from paht.rules.audit import audit
+    from paht.wordlists import content_facts, load_wordlists
+    shared = load_wordlists(rules_root() / HUE.name)
+    assert not content_facts("đường này có chuyện xyzzy", shared)["out_of_scope"]
+    shutil.copytree(rules_root() / "wordlists", pack_copy / "wordlists")
+    edit(pack_copy / "wordlists" / "out_of_scope.yaml", "phrases:\n", "phrases:\n  - {phrase: xyzzy, kind: dispute}\n")
+    own = load_wordlists(pack_copy)
+    assert content_facts("đường này có chuyện xyzzy", own)["out_of_scope_kind"] == "dispute"
+    edit(pack_copy / "wordlists" / "out_of_scope.yaml", "{phrase: xyzzy, kind: dispute}", "{phrase: xyzzy, knd: dispute}")
+    problems = audit(load_pack(pack_copy))
+    assert any("unknown key `knd`" in problem.message and problem.file.endswith("out_of_scope.yaml")
+               for problem in problems), problems
