@@ -47,6 +47,7 @@ STEP_LABELS = {   # what people read of a step a deadline times: Vietnamese, Eng
     "clarify": ("Làm rõ, tương tác", "Clarify with the reporter"),
     "agree": ("Thống nhất kết quả", "Agree on the result"),
     "sos_callback": ("Gọi lại người báo khẩn cấp", "Call the SOS reporter back"),
+    "handling": ("Xử lý và trả kết quả", "Handle and return the result"),
 }
 
 TRANSITIONS: dict[str, frozenset[str]] = {

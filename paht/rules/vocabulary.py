@@ -68,7 +68,7 @@ ACTIONS = {
 STEPS = (
     "receive", "dispatch", "acknowledge", "return", "request_info", "process", "forward", "co_process", "compile",
     "approve", "publish", "rework", "supplement", "identity_check", "designate", "interaction_reply",
-    "co_return", "clarify", "agree", "operator_check", "sos_callback",
+    "co_return", "clarify", "agree", "operator_check", "sos_callback", "handling",
 )
 UNITS = ("min", "h", "d", "wh", "wd")
 ROUTE_TARGETS = ("ward_committee", "suggested", "designated")
@@ -104,6 +104,8 @@ OPENED_STEPS = (
     "identity_check", "operator_check", "sos_callback", "return", "co_process",
     # services/sla/deadlines.py OPENED_STEPS: judged after the fact, side steps, the designated agency's agreement
     "request_info", "co_return", "forward", "compile", "interaction_reply", "clarify", "agree",
+    # one deadline for the whole handling, from the first dispatch to the result's delivery (SIDE_STEPS)
+    "handling",
 )
 
 # pack.yaml parameters the code reads itself (not through a rule's $name); any other parameter that no rule

@@ -45,6 +45,10 @@ SIDE_STEPS = {
     # the centre's check of a held report, where the receive deadline runs from the report's arrival and the hold
     # does not stop it (pack.yaml `intake.receive_counts_from: submission`, ST-22 Điều 8 khoản 2)
     "operator_check": ("submitted",),
+    # one deadline for the whole handling, where a regulation sets one instead of (or beside) each step's ("thời hạn
+    # xử lý và phản hồi kết quả không quá 03 ngày làm việc"): from the first dispatch to the result's delivery,
+    # through returns and re-dispatches, charged to the lead (issue 24 item 3)
+    "handling": ("accepted", "routing_unresolved", "dispatched", "in_progress", "result_submitted", "approved"),
 }
 # the event that ends a side step (besides co_process and interaction_reply, which service.py ends by detail)
 CLOSED_BY = {"forward": "forwarded", "clarify": "clarified", "sos_callback": "called_back"}

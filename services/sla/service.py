@@ -154,6 +154,10 @@ class SlaService(Observable):
                 pack, report, step, at, event, agency=marks.get("designated_agency") if step == "agree" else None,
                 rework_kind=self.action_detail(announced).get("kind", "") if step == "rework" else "",
                 multi_agency=bool(marks.get("forwarded"))))
+        if announced.to_state == "dispatched" and not any(
+                d["step"] == "handling" for d in self.deadlines.open_for(announced.report_id)):
+            opened.append(new_deadline(pack, report, "handling", at, event, role="side",
+                                       live_states=SIDE_STEPS["handling"]))
         if cause == "acknowledged" and co_agencies(report):
             # co-agencies named (ST-22 Điều 10 khoản 2 điểm b, ST-23 Điều 14 khoản 2): the lead forwards it to them
             opened.append(new_deadline(pack, report, "forward", at, event, role="side",
