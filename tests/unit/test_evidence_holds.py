@@ -180,8 +180,11 @@ def test_an_overdue_earlier_report_no_longer_blocks(tmp_path):
     ("Street light broken", 0.0, 0.0, True),
     ("Nước ngập sâu khoảng 50cm, 30°C", 1.0, 1.0, True),                      # numbers and units are no words
     ("Ñöôøng bò ngaäp", 0.333, 0.667, False),                                 # VNI read as Unicode
-    ("§−êng bÞ ngËp n−íc", 0.4, 0.4, False),                                  # TCVN3 (ABC) read as Unicode
-    ("Đường bị ngập", 1.0, 1.0, False),                                       # decomposed (NFD): not TCVN 6909
+    ("§−êng bÞ ngËp n−íc", 0.5, 0.5, False),                                  # TCVN3 (ABC) read as Unicode
+    ("Đường bị ngập", 1.0, 1.0, True),                                        # decomposed (NFD) is Unicode too
+    ("Ơ̷̢̂̉ ̶g̴̡à̸ ̷l̵ớ̴n̶̨ ở đường Lý Thường Kiệt", 1.0, 1.0, True),                 # Zalgo decorations dropped
+    ("%s%s%s%n {0} {__class__} %(x)s ngập nước đường Nguyễn Huệ", 0.833, 0.833, True),   # codes are no words
+    ('{"$gt": ""}', 1.0, 1.0, True),                                          # under three words: no finding
     ("", 1.0, 1.0, True),
 ])
 def test_language_facts(text, vietnamese, marked, unicode):
