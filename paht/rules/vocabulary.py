@@ -27,7 +27,7 @@ FACTS: dict[str, dict[str, object]] = {
         # before acceptance (services/verification/verify.py)
         "sos": False, "immediate": False,
         # the description's language (paht/language.py): shares of its words that are Vietnamese syllables and that
-        # carry a Vietnamese mark, and Unicode NFC without legacy-encoding characters (TCVN 6909:2011)
+        # carry a Vietnamese mark, and Unicode without legacy 8-bit encoding characters (TCVN 6909:2011)
         "vietnamese_words_rate": 1.0, "marked_words_rate": 1.0, "unicode_text": True,
     },
     "routing": {
