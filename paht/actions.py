@@ -16,6 +16,10 @@ HANDLING += ("sanction_procedure", "status_update")
 # khoản 1, ST-23 Điều 2 khoản 4, TTH Điều 9 khoản 1, VL Điều 10 khoản 1)
 HANDLING += ("set_extension", "request_contact", "edit_text")
 
+# the centre finds no agency can be identified for a report its rules sent to one (ST-22 Điều 16, ST-23 Điều 5, TTH
+# Điều 16, VL Điều 17, TN Điều 7 khoản 3 điểm c): the report waits for the designation
+HANDLING += ("unresolve",)
+
 # the centre's report to the province's People's Committee (UBND) on a report, with its letter (the packs' Điều 3/4
 # principles; VL Điều 20 khoản 1 điểm d; ST-22 Điều 28 khoản 2): publishing renders the pack's letter
 PUBLISHING = ("publish", "refer_to_province")

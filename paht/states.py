@@ -57,7 +57,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "routing_unresolved": frozenset({"dispatched", "cancelled"}),
     # a wrong-jurisdiction return sends the report back to routing (accepted); the reporter may cancel until an
     # agency acknowledges it
-    "dispatched": frozenset({"in_progress", "accepted", "cancelled"}),
+    "dispatched": frozenset({"in_progress", "accepted", "cancelled", "routing_unresolved"}),
     "in_progress": frozenset({"result_submitted", "accepted"}),
     "result_submitted": frozenset({"approved", "in_progress"}),
     # the centre may ask for rework of an approved result before publishing it

@@ -277,6 +277,25 @@ def _designate(report, actor, body, pack, now):
         {"lead": lead, "co": co, "rule": decided["rule"], "article": decided["article"]}
 
 
+def _unresolve(report, actor, body, pack, now):
+    """The centre finds that no agency can be identified for a report its routing rules sent to one, before that
+    agency took it up ("phản ánh chưa xác định được đơn vị xử lý": ST-22 Điều 16, ST-23 Điều 5, TTH Điều 16, VL
+    Điều 17, TN Điều 7 khoản 3 điểm c): the report waits for the designation, under the pack's unresolved routing
+    rule. Where GPS is required every accepted report has a ward and every category routes, so only the centre can
+    find a report unresolved."""
+    require_state(report, "dispatched")
+    require_centre(actor)
+    note = require_field(body, "note")
+    rule = next((r for r in pack.stages.get("routing", []) if r["then"]["action"] == "unresolved"), None)
+    if rule is None:
+        raise Refused("ACTION_NOT_ALLOWED", "the pack's routing has no rule for a report no agency is found for")
+    route = dict(report.get("route") or {})
+    route.update({"lead": None, "co": [], "immediate": False, "rule": rule["id"], "article": rule["article"],
+                  "decided_at": now.isoformat(), "unresolved_by": actor.get("name")})
+    return "routing_unresolved", "routing_unresolved", {"route": route, "assigned_agencies": []}, \
+        {"note": note, "rule": rule["id"], "article": rule["article"]}
+
+
 def _rework(report, actor, body, pack, now):
     """The centre's check before publication sends an approved result back to the lead agency: `format` (not in
     the form of the appendix) or `content` (inaccurate, incomplete, photos of the fixed scene missing). The
@@ -525,6 +544,7 @@ ACTIONS = {
     "set_extension": _set_extension, "request_contact": _request_contact, "edit_text": _edit_text,
 }
 ACTIONS.update({"sanction_procedure": _sanction_procedure, "status_update": _status_update})
+ACTIONS["unresolve"] = _unresolve
 # actions that are not the work on the report itself, so a co-agency's reply is its own
 NOT_WORK = ("directive", "missed_call", "reply", "mark_secret", "mark_non_public", "called_back", "request_contact")
 

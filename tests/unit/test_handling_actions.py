@@ -150,3 +150,25 @@ def test_after_photos_where_the_pack_requires_them():
     assert "Điều 11 khoản 4" in refused.value.detail
     assert act(doc, "submit_result", staff(), result_text="Đã vá", after_photos=["ab" * 32]).to_state == \
         "result_submitted"
+
+
+@pytest.mark.parametrize("pack_id", list_packs())
+def test_the_centre_finds_a_dispatched_report_unresolved(pack_id):
+    """ST-22 Điều 16, ST-23 Điều 5, TTH Điều 16, VL Điều 17, TN Điều 7 khoản 3 điểm c: before the agency takes it
+    up, the centre may find no agency can be identified; the report waits for the designation under the pack's
+    unresolved routing rule."""
+    pack = get_pack(pack_id)
+    rule = next(r for r in pack.stages["routing"] if r["then"]["action"] == "unresolved")
+    doc = report("dispatched", pack=pack_id, route={"lead": "so-xay-dung", "rule": "x"})
+    with pytest.raises(Refused) as refused:
+        decide(doc, "unresolve", staff(), {"note": "x"}, pack, NOW, "e1")
+    assert refused.value.code == "FORBIDDEN"
+    with pytest.raises(Refused) as refused:
+        decide(doc, "unresolve", OPERATOR, {}, pack, NOW, "e1")
+    assert refused.value.code == "VALIDATION_FAILED"
+    decision = decide(doc, "unresolve", OPERATOR, {"note": "Không thuộc lĩnh vực của cơ quan nào"}, pack, NOW, "e1")
+    assert (decision.to_state, decision.patch["assigned_agencies"]) == ("routing_unresolved", [])
+    assert (decision.detail["rule"], decision.detail["article"]) == (rule["id"], rule["article"])
+    assert decision.patch["route"]["lead"] is None and decision.patch["route"]["rule"] == rule["id"]
+    with pytest.raises(Refused):
+        decide(report("in_progress", pack=pack_id), "unresolve", OPERATOR, {"note": "x"}, pack, NOW, "e1")

@@ -63,6 +63,7 @@ CENTRE_ACTIONS = {          # the provincial centre (operators, admins)
     "submitted": ("judge",),
     "needs_supplement": ("judge",),
     "accepted": ("judge",),
+    "dispatched": ("unresolve",),
     "routing_unresolved": ("designate",),
     "approved": ("publish", "rework", "agree"),
     "published": ("reopen",),
@@ -83,6 +84,7 @@ ACTION_LABELS = {
     "approve": "Phê duyệt kết quả",
     "send_back": "Trả lại để xử lý tiếp",
     "designate": "Chỉ định cơ quan chủ trì",
+    "unresolve": "Chưa xác định được cơ quan xử lý (chờ chỉ định)",
     "rework": "Yêu cầu xử lý lại",
     "directive": "Ghi nhận văn bản chỉ đạo chấn chỉnh",
     "missed_call": "Ghi nhận cuộc gọi không được trả lời",
@@ -143,7 +145,7 @@ ROUTE_LABELS = {"rule": "Quy tắc", "article": "Căn cứ", "decided_at": "Th�
                 "co": "Cơ quan phối hợp", "immediate": "Xử lý ngay", "suggested_agency": "Cơ quan được đề xuất",
                 "returned_count": "Số lần trả lại", "returned_by": "Cơ quan đã trả lại",
                 "designated_agency": "Cơ quan được chỉ định", "designated_by": "Người chỉ định",
-                "designation": "Chỉ định của UBND tỉnh"}
+                "designation": "Chỉ định của UBND tỉnh", "unresolved_by": "Người xác định chưa có cơ quan xử lý"}
 ROLE_LABELS = {"reporter": "Người phản ánh", "agency_staff": "Cán bộ xử lý", "agency_leader": "Lãnh đạo đơn vị",
                "operator": "Trung tâm giám sát", "admin": "Quản trị", "system": "Hệ thống"}
 COUNTER_LABELS = {          # services/rating/scorecards.py SUMMED, in the regulations' words
