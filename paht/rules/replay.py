@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -34,11 +35,13 @@ COLUMNS = ["Mã phản ánh", "Loại", "Mục", "Gói hiện hành", "Gói mớ
            "Điều khoản (mới)"]
 SCORECARD_COLUMNS = ["Mã đơn vị", "Tên đơn vị", "Chỉ số", "Gói hiện hành", "Gói mới"]
 COUNTERS = {"received": "Tiếp nhận (chủ trì)", "late_count": "Trễ hạn", "on_time": "Xử lý đúng hạn"}
+BATCH = 500
 DEADLINE_FIELDS = ("report_id", "step", "subject", "role", "agency", "status", "rule", "amount", "unit", "on_miss",
                    "starts_at", "due", "closed_at", "missed_at")
-# what a report keeps that the replay reads (the embedded store reads just these fields)
-REPORT_FIELDS = ("pack", "state", "facts", "route", "ward", "category", "urgent", "assigned_agencies",
-                 "submitted_at", "sanction_procedure")
+# what a report keeps that the replay reads (the embedded store reads just these fields): sla's facts always,
+# verification's (acceptance; routing reads inside_province) and the ward when acceptance or routing changed
+REPORT_FIELDS = ("route", "category", "urgent", "assigned_agencies", "sanction_procedure")
+DECIDED_FIELDS = ("facts", "ward")
 
 
 @dataclass
@@ -76,6 +79,10 @@ class Decider:
 
     def __init__(self, pack):
         self.pack, self.calendar, self._cache = pack, calendar_for(pack.meta), {}
+
+    def hours(self, agency: str | None):
+        """An agency's own office hours (agencies.yaml), None when it keeps the pack's."""
+        return (self.pack.agencies.get(agency) or {}).get("office_hours") if agency else None
 
     def signature(self, stage: str) -> str:
         """What a stage's decisions depend on besides the facts: its rules (conditions with their parameters'
@@ -186,12 +193,15 @@ class Replayer:
         old, new = self.new_rule(report, deadline)
         start = deadline["starts_at"]
         old_due = deadline["due"]
+        old_agency, new_agency = deadline.get("agency"), self.charged(self.new.pack, deadline, old_lead, new_lead)
         if new.get("decision") != "set_deadline":
             new_due = None
-        elif (new["amount"], new["unit"]) == (old.get("amount"), old.get("unit")) and self.same_calendar:
+        elif (new["amount"], new["unit"]) == (old.get("amount"), old.get("unit")) and self.same_calendar \
+                and self.old.hours(old_agency) == self.new.hours(new_agency):
             new_due = old_due
-        else:
-            new_due = self.new.calendar.add(start, new["amount"], new["unit"])
+        else:   # in the working time of whoever must act (an agency with office hours of its own keeps them)
+            new_due = calendar_for(self.new.pack.meta, self.new.pack.agencies.get(new_agency) if new_agency else None
+                                   ).add(start, new["amount"], new["unit"])
         if new_due != old_due:
             out.append(Difference(rid, "due", step, _text(old_due, self.tz), _text(new_due, self.tz), old.get("rule"), new.get("rule"),
                                   new.get("article")))
@@ -253,20 +263,26 @@ def replay(old_pack, new_pack, reports, deadlines_of, since: datetime, until: da
 
 
 # ---- the store ---------------------------------------------------------------------------------------------------
-def stored(intake_db, sla_db, pack_id: str, since: datetime, until: datetime):
+def report_fields(old_pack, new_pack) -> tuple[str, ...]:
+    """The fields of a report the replay of these two packs reads."""
+    changed = Replayer(old_pack, new_pack, None, None).changed
+    return REPORT_FIELDS + (DECIDED_FIELDS if changed else ())
+
+
+def stored(intake_db, sla_db, pack_id: str, since: datetime, until: datetime,
+           fields: tuple[str, ...] = REPORT_FIELDS + DECIDED_FIELDS):
     """(the pack's reports submitted in [since, until), their deadlines by report id), read only."""
     reports = intake_db["reports"].find({"pack": pack_id, "submitted_at": {"$gte": since, "$lt": until}},
-                                        dict.fromkeys(REPORT_FIELDS, 1))
+                                        dict.fromkeys(fields, 1))
     reports = list(reports)
     deadlines: dict[str, list[dict]] = {}
     if reports and "deadlines" in sla_db.list_collection_names():
-        wanted = {report["_id"] for report in reports}
-        # one pass over the pack's deadlines opened since (a report's opened after its submission): cheaper than
-        # asking the report_id index for each report's
-        for deadline in sla_db["deadlines"].find({"pack": pack_id, "opened_at": {"$gte": since}},
-                                                 dict.fromkeys(DEADLINE_FIELDS, 1)):
-            if deadline["report_id"] in wanted and deadline.get("status") != "replaced":   # replaced: extended
-                deadlines.setdefault(deadline["report_id"], []).append(deadline)
+        ids = [report["_id"] for report in reports]
+        for first in range(0, len(ids), BATCH):   # by the report_id index, a batch of reports at a time
+            for deadline in sla_db["deadlines"].find({"report_id": {"$in": ids[first:first + BATCH]}},
+                                                     dict.fromkeys(DEADLINE_FIELDS, 1)):
+                if deadline.get("status") != "replaced":   # an extension replaced it: its successor counts
+                    deadlines.setdefault(deadline["report_id"], []).append(deadline)
     for items in deadlines.values():
         items.sort(key=lambda d: d["starts_at"])
     return reports, deadlines
@@ -313,11 +329,11 @@ def main(args: argparse.Namespace, load_pack_dir, pack_dir_of) -> int:
         return 2
     try:
         intake_db, sla_db = open_read_only("intake"), open_read_only("sla")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"FAIL the store: {exc}")
         return 1
     started = timer.perf_counter()
-    reports, deadlines = stored(intake_db, sla_db, old_pack.id, since, until)
+    reports, deadlines = stored(intake_db, sla_db, old_pack.id, since, until, report_fields(old_pack, new_pack))
     result = replay(old_pack, new_pack, reports, lambda rid: deadlines.get(rid, []), since, until)
     seconds = timer.perf_counter() - started
     print_summary(result, old_pack.id, args.with_dir, since, until, seconds, limit=args.limit)
