@@ -96,7 +96,11 @@ class Pack:
             warnings += [dict(self._reason(r), check=None, status="beside") for r in beside]
         pending = [{"name": w["check"], "rule": w["rule"], "article": w["article"], "message": w["message"]}
                    for w in warnings if w["status"] == "pending"]
+        # `hide`: accepted and handled, but not public (issue 24 item 3), each with its rule, article and message
+        hidden = [{"rule": r["id"], "article": r["article"], "message": r.get("message") or "",
+                   "message_en": r.get("message_en")} for r in by_action.get("hide", [])]
         return {"decision": decision, "reasons": reasons, "warnings": warnings, "pending_checks": pending,
+                "hidden": hidden if decision == "accepted" else [],
                 "fired": [r["id"] for r in fired],
                 "at_once": {"rule": at_once[0]["id"], "article": at_once[0]["article"]} if at_once else None,
                 "monitoring_rule": next(({"rule": r["id"], "article": r["article"]}

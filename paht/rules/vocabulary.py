@@ -59,7 +59,8 @@ FACTS: dict[str, dict[str, object]] = {
 }
 
 ACTIONS = {
-    "acceptance": ("accept", "reject", "request_supplement", "warn", "forward_for_monitoring", "dispatch_at_once"),
+    "acceptance": ("accept", "reject", "request_supplement", "warn", "forward_for_monitoring", "dispatch_at_once",
+                   "hide"),
     "routing": ("route", "unresolved"),
     "sla": ("set_deadline", "no_deadline"),
     "penalties": ("lock_account", "lock_interaction", "report_to_province", "not_eligible_excellent"),
@@ -128,7 +129,7 @@ CHECK_OUTCOMES = ("confirmed", "rejected")
 # the `then` fields each action takes (besides `action`)
 ACTION_FIELDS = {
     "accept": (), "reject": ("reason",), "request_supplement": ("reason",), "warn": ("reason", "check"),
-    "forward_for_monitoring": (), "dispatch_at_once": (),
+    "forward_for_monitoring": (), "dispatch_at_once": (), "hide": (),
     "route": ("lead", "co", "immediate"), "unresolved": (),
     "set_deadline": ("amount", "unit", "deadline", "warn_at", "on_miss"), "no_deadline": (),
     "lock_account": ("duration",), "lock_interaction": ("duration",), "report_to_province": (),

@@ -71,13 +71,17 @@ def acceptance_decision(report: dict, facts: dict, result: dict, event_id: str, 
     ward = {"code": facts["ward_code"], "name": facts.get("ward_name")} if facts.get("ward_found") else None
     detail = {"decision": result["decision"], "fired": result.get("fired", []),
               "duplicate_of": facts.get("_duplicate_of"), "same_matter_as": facts.get("_same_matter_as"),
-              "cluster": facts.get("_cluster", []), **({"at_once": result["at_once"]} if result.get("at_once") else {})}
+              "cluster": facts.get("_cluster", []), **({"at_once": result["at_once"]} if result.get("at_once") else {}),
+              **({"hidden": result["hidden"]} if result.get("hidden") else {})}
+    # a pack's `hide` rule: accepted and handled like any other, received non-publicly (no description or result in
+    # public, the result delivered privately), its reasons in the timeline (detail.hidden)
+    hide = {"non_public": True} if result.get("hidden") else {}
     return Decision(
         event_id=event_id, report_id=report["id"], occurred_at=now, pack=report["pack"], kind="verified",
         source="verification", to_state=state, from_states=["submitted"], actor={"service": "verification"},
         detail=detail,
         patch={"reasons": result.get("reasons", []), "warnings": result.get("warnings", []), "ward": ward,
-               "facts": {k: v for k, v in facts.items() if not k.startswith("_")}})
+               "facts": {k: v for k, v in facts.items() if not k.startswith("_")}, **hide})
 
 
 def held_for_operator(result: dict) -> bool:
