@@ -20,7 +20,7 @@ from .citations import unknown_citations
 from .errors import PackError
 from .readers import READ_BY
 from .schema import schema_keys, validate
-from .vocabulary import CODE_PARAMETERS, OPENED_STEPS
+from .vocabulary import CODE_PARAMETERS, FACT_VALUES, OPENED_STEPS
 from .yamlfile import key_line, read_yaml
 
 STAGES = ("acceptance", "routing", "sla", "penalties")
@@ -121,7 +121,37 @@ def missing_templates(pack) -> list[PackError]:
             for key, name, line in _named_templates(read_yaml(path)) if not (pack.path / name).is_file()]
 
 
+def unknown_references(pack) -> list[PackError]:
+    """Names a pack file gives of something defined elsewhere: categories (pack.yaml
+    publication.after_photos_required, each agency's categories) must be ids of the category list, and the kinds of
+    the out-of-scope word list values the fact out_of_scope_kind can take (a rule can test no other)."""
+    from .loader import load_categories
+    categories = load_categories(pack.path) or set()
+    problems = []
+    required = ((pack.meta.get("publication") or {}).get("after_photos_required") or {}).get("categories") or []
+    meta = read_yaml(pack.path / "pack.yaml")
+    line = key_line(meta.get("publication") or {}, "after_photos_required")
+    problems += [PackError(f"publication.after_photos_required names category {name!r}, which categories.yaml does "
+                           "not have", str(pack.path / "pack.yaml"), line)
+                 for name in required if name not in categories]
+    for agency_id, agency in pack.agencies.items():
+        unknown = [name for name in agency.get("categories") or [] if name not in categories]
+        if unknown:
+            problems.append(PackError(f"agency {agency_id} names categories {', '.join(unknown)}, which "
+                                      "categories.yaml does not have", str(pack.path / "agencies.yaml"), None))
+    kinds = set(FACT_VALUES["out_of_scope_kind"]) - {""}
+    for kind, path in shared_files(pack.path):
+        if kind == "wordlist" and path.stem == "out_of_scope":
+            for item in read_yaml(path).get("phrases") or []:
+                if isinstance(item, dict) and item.get("kind") not in kinds:
+                    problems.append(PackError(f"kind {item.get('kind')!r} of {item.get('phrase')!r} is not a value of "
+                                              f"out_of_scope_kind ({', '.join(sorted(kinds))}): no rule could test it",
+                                              str(path), key_line(item, "kind")))
+    return problems
+
+
 def audit(pack) -> list[PackError]:
     """Every rule, parameter or key of a loaded pack that can never take effect."""
     return (unopened_steps(pack) + unused_parameters(pack) + unread_keys(pack) + missing_templates(pack)
+            + unknown_references(pack)
             + unknown_citations(pack, [(kind, path) for kind, path in pack_files(pack.path) if kind != "articles"]))
