@@ -245,9 +245,16 @@ def test_each_route_kind_of_the_pack_through_the_services(system, pack_id):
         elif action == "clarify":
             system.wait_for(dissatisfied.report_id, lambda v: any(d["step"] == "clarify" for d in v["deadlines"]),
                             what="clarification deadline")
-        else:
+        else:   # new_report: the reporter files a new report that follows this one, routed as any other
             system.wait_for(dissatisfied.report_id, lambda v: (v.get("rating") or {}).get("level") == level["id"],
                             what="rating")
+            follow_up = submission(pack_id, dissatisfied, len(paths) + 1, point) | {
+                "follows": dissatisfied.report_id, "description": "Phản ánh lại: kết quả xử lý chưa đạt, sự việc vẫn còn"}
+            follow_up["reporter"] = submission(pack_id, dissatisfied, paths.index(dissatisfied) + 1, point)["reporter"]
+            answer = system.submit(follow_up, [photo(900)])
+            assert answer.status_code == 201, answer.text
+            view = system.wait_state(answer.json()["id"], "dispatched")
+            assert lead(view) == dissatisfied.route["lead"]
         dissatisfied.fired |= deadline_rules(system, dissatisfied)
 
     # every rule that took effect is the pack's own
