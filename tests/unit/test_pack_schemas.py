@@ -48,3 +48,14 @@ def test_an_unknown_key_names_its_line_and_the_nearest_key(tmp_path):
     with pytest.raises(PackError) as error:
         validate(read_yaml(path), "agencies", path)
     assert error.value.line == 6 and "unknown key `emial`" in error.value.message and "`email`" in error.value.message
+
+
+def test_every_key_of_every_pack_file_is_read_by_code():
+    """Over all packs and the files they share: each key is read by the code paht/rules/readers.py names, or its
+    schema marks it documentation only (audit.unread_keys_of, what `paht rules check` runs)."""
+    from paht.rules.audit import pack_files, shared_files, unread_keys_of
+    problems = []
+    for pack in list_packs():
+        for kind, path in pack_files(rules_root() / pack) + shared_files(rules_root() / pack):
+            problems += unread_keys_of(kind, path, read_yaml(path))
+    assert not problems, [str(problem) for problem in problems]
