@@ -18,6 +18,7 @@ import math
 import re
 import sqlite3
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +30,7 @@ _FORMAT = 1   # PRAGMA user_version of this layout; 0 was datetimes as "\x1edt:"
 _FIELD = re.compile(r"^[A-Za-z0-9_.]+$")
 _INDEXED_FIELD = re.compile(r"json_extract\(doc, '\$\.([A-Za-z0-9_.]+)'\)")
 _RANGE = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+YIELD_EVERY = 200   # documents decoded between two yields of a long read (a year's reports take seconds)
 
 
 # ---- encoding -----------------------------------------------------------------------------------------------
@@ -360,7 +362,9 @@ class Collection:
         found = []
         with self.database.lock, contextlib.closing(
                 self.database.conn.execute(f'SELECT doc FROM "{self._table}"{where}{order}', params)) as cursor:
-            for (text,) in cursor:
+            for read, (text,) in enumerate(cursor, 1):
+                if read % YIELD_EVERY == 0:
+                    time.sleep(0)   # under eventlet, the other green threads run: the broker's heartbeats go on
                 doc = _loads(text)
                 if matches(doc, query):
                     found.append((text, doc))

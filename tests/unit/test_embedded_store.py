@@ -312,3 +312,25 @@ def test_an_or_is_narrowed_when_every_branch_is():
     assert db._narrow(loose)[0] == "" and [d["_id"] for d in db.find(loose)] == [3]
     mixed = {"$or": [{"state": "a"}, {"note": "x"}], "_id": {"$in": [3, 4]}}
     assert sorted(d["_id"] for d in db.find(mixed)) == [3, 4]
+
+
+def test_a_long_read_lets_other_green_threads_run(monkeypatch):
+    """A service reading thousands of documents (a yearly report's) gives way now and then, so its broker
+    connection's heartbeats are not starved: under eventlet's monkey patching time.sleep(0) is eventlet.sleep(0)."""
+    import eventlet
+    from paht import embedded
+    db = Database(":memory:")["t"]
+    db.insert_many([{"_id": i} for i in range(5 * embedded.YIELD_EVERY)])
+    ticks = []
+
+    def other():
+        while True:
+            ticks.append(1)
+            eventlet.sleep(0)
+    monkeypatch.setattr(embedded.time, "sleep", eventlet.sleep)   # what eventlet.monkey_patch() does in a service
+    thread = eventlet.spawn(other)
+    try:
+        assert len(db.find({})) == 5 * embedded.YIELD_EVERY
+    finally:
+        thread.kill()
+    assert len(ticks) >= 4
