@@ -111,7 +111,7 @@ OPENED_STEPS = (
 
 # pack.yaml parameters the code reads itself (not through a rule's $name); any other parameter that no rule
 # references is refused by `paht rules check`; tests/unit/test_rules_values.py keeps this list equal to the code
-CODE_PARAMETERS = ("extension_max_fraction", "interaction_violation_window", "late_report_limit", "unanswered_calls",
+CODE_PARAMETERS = ("agree_time", "extension_max_fraction", "interaction_violation_window", "late_report_limit", "unanswered_calls",
                    "unanswered_calls_window")
 
 # operator checks: a `warn` rule with `check: <name>` holds the report in `submitted` until the operator judges
