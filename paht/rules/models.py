@@ -10,13 +10,13 @@ The kinds still hand-written (pack, stage, cases) are listed in HAND_WRITTEN.
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.json_schema import GenerateJsonSchema
 
 SCHEMA_ID = "https://paht.example/schema/{kind}.schema.json"
-HAND_WRITTEN = ("pack", "stage", "cases")
+HAND_WRITTEN = ("pack", "cases")
 TIME_OF_DAY = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
 
@@ -97,8 +97,64 @@ class Articles(Closed):
                                               "'2'); '' for a single unnumbered Phụ lục")
 
 
+# ---- acceptance.yaml, routing.yaml, sla.yaml, penalties.yaml -------------------------------------------------------
+# the values of `then` (actions, reasons, checks, agencies, parameters) and every fact of `when` are checked by the
+# loader against the closed vocabulary (paht/rules/vocabulary.py), the pack's agencies and parameters
+class OnMiss(Closed):
+    """action flag_late, or reject with a reason code (the loader checks the values)"""
+    action: Any = None
+    reason: Any = None
+
+
+class Duration(Closed):
+    amount: Any = None
+    unit: Any = None
+
+
+class Then(Closed):
+    action: str
+    reason: str = None
+    check: str = None
+    lead: str = None
+    co: list[str] = None
+    immediate: bool = None
+    amount: Union[float, str] = None
+    unit: Literal["min", "h", "d", "wh", "wd"] = None
+    deadline: str = Field(None, pattern=r"^\$")
+    warn_at: float = Field(None, gt=0, lt=1)
+    on_miss: OnMiss = None
+    duration: Union[str, Duration] = Field(None, description="$parameter, or amount and unit (the loader checks the "
+                                                             "values)")
+
+
+class Rule(Closed):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    article: str = Field(min_length=4)
+    title: str = None
+    # fact name → test: open (the compiler checks each fact against the stage's closed list)
+    when: Annotated[Union[dict[str, Any], None], WithJsonSchema({"type": ["object", "null"]})] = None
+    then: Then
+    message: str = None
+    message_en: str = None
+    rejection_message: Union[str, None] = None
+    rejection_message_en: str = None
+    note: str = Field(None, json_schema_extra=documentation_only(
+        "a reading behind the rule, for people reading the pack"))
+
+
+class Stage(Closed):
+    """Closed: every mapping refuses a key it does not list, except `when` (fact name → test; the compiler checks
+    each fact against the stage's closed list)."""
+    model_config = ConfigDict(extra="forbid", title="A stage file of a rule pack (acceptance.yaml, routing.yaml, "
+                                                    "sla.yaml, penalties.yaml)")
+    stage: Literal["acceptance", "routing", "sla", "penalties"]
+    notes: str = Field(None, json_schema_extra=documentation_only(
+        "the readings behind the stage's rules, for people reading the pack"))
+    rules: list[Rule]
+
+
 GENERATED: dict[str, type[BaseModel]] = {"wordlist": Wordlist, "categories": Categories, "agencies": Agencies,
-                                          "articles": Articles}
+                                          "articles": Articles, "stage": Stage}
 
 
 class _Generator(GenerateJsonSchema):

@@ -27,6 +27,9 @@ def files_of(kind: str):
         return sorted((root / "wordlists").glob("*.yaml"))
     if kind == "categories":
         return [root / "categories.yaml"]
+    if kind == "stage":
+        return [root / pack / f"{stage}.yaml" for pack in list_packs()
+                for stage in ("acceptance", "routing", "sla", "penalties") if (root / pack / f"{stage}.yaml").exists()]
     return [root / pack / f"{kind}.yaml" for pack in list_packs() if (root / pack / f"{kind}.yaml").exists()]
 
 
