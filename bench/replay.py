@@ -87,6 +87,13 @@ def seed(pack_id: str, reports: int, now: datetime) -> tuple[int, float]:
         if opened:
             sla.deadlines.insert_many(opened)
         deadlines += len(opened)
+    # the seeding is done: its connections closed (their WAL checkpointed into the files), as after `paht up` —
+    # SQLite's reader of a file whose writer is this same process reads slowly (the replay below is another
+    # process's reader in real use)
+    from paht import storage
+    for database in (intake.reports.database, sla.deadlines.database):
+        database.close()
+    storage._embedded_files.clear()
     return deadlines, time.perf_counter() - started
 
 
