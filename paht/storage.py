@@ -58,12 +58,7 @@ def open_database(service: str, uri: str | None = None, var: str | os.PathLike |
     settings.check_startup()
     uri = uri or settings.mongo_uri()
     if is_mongodb(uri):
-        from datetime import timezone
-
-        from bson.codec_options import CodecOptions
-        client = mongo_client(uri)
-        return client.get_database(mongodb_name(service),
-                                   codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc))
+        return _mongodb_database(service, uri)
     if uri.startswith("memory://"):
         return embedded.Database(":memory:")
     if uri.startswith("embedded://"):
@@ -77,13 +72,21 @@ def open_database(service: str, uri: str | None = None, var: str | os.PathLike |
     raise ValueError(f"MONGO_URI {uri!r}: expected mongodb://…, embedded://[path] or memory://")
 
 
+def _mongodb_database(service: str, uri: str):
+    from datetime import timezone
+
+    from bson.codec_options import CodecOptions
+    return mongo_client(uri).get_database(mongodb_name(service),
+                                          codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc))
+
+
 def open_read_only(service: str, uri: str | None = None, var: str | os.PathLike | None = None):
     """A service's database for reading only (`paht rules replay`): the embedded store's file opened by SQLite in
     `mode=ro` (every write fails); MongoDB through pymongo as the services open it — give the command a user with
     the `read` role only (docs/storage.md)."""
     uri = uri or settings.mongo_uri()
     if is_mongodb(uri):
-        return open_database(service, uri)
+        return _mongodb_database(service, uri)
     if uri.startswith("embedded://"):
         path = uri[len("embedded://"):]
         file = (Path(path) if path else Path(var or settings.var_dir()) / "db") / f"{service}.sqlite3"
