@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
 from pydantic.json_schema import GenerateJsonSchema
 
 SCHEMA_ID = "https://paht.example/schema/{kind}.schema.json"
-HAND_WRITTEN = ("pack", "cases")
+HAND_WRITTEN = ("pack",)
 TIME_OF_DAY = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
 
@@ -153,8 +153,88 @@ class Stage(Closed):
     rules: list[Rule]
 
 
+# ---- cases/*.yaml -------------------------------------------------------------------------------------------------
+# a case's `expect` takes only what its stage checks (an expectation a stage does not check would pass silently):
+# chosen by `if stage … then expect: <its model>`, so an unknown key is named against the right stage's keys
+class AcceptanceExpect(Closed):
+    decision: Literal["accepted", "needs_supplement", "rejected", "forwarded_for_monitoring"] = None
+    reasons: list[str] = None
+    warnings: list[str] = None
+    checks: list[str] = None
+    rules: list[str] = None
+    not_rules: list[str] = None
+
+
+class RoutingExpect(Closed):
+    decision: Literal["route", "unresolved"] = None
+    lead: Union[str, None] = None
+    co: list[str] = None
+    immediate: bool = None
+    rule: Union[str, None] = None
+    not_rules: list[str] = None
+
+
+class OnMissExpect(Closed):
+    action: Literal["flag_late", "reject"]
+    reason: str = None
+
+
+class SlaExpect(Closed):
+    decision: Annotated[Union[Literal["set_deadline", "no_deadline"], None],
+                        WithJsonSchema({"enum": ["set_deadline", "no_deadline", None]})] = None
+    amount: float = None
+    unit: Literal["min", "h", "d", "wh", "wd"] = None
+    on_miss: OnMissExpect = None
+    due: str = None
+    charged: Literal["centre", "agency", "reporter"] = None
+    rule: Union[str, None] = None
+    not_rules: list[str] = None
+
+
+class PenaltiesExpect(Closed):
+    actions: list[str] = None
+    rules: list[str] = None
+    not_rules: list[str] = None
+
+
+EXPECTS = {"acceptance": AcceptanceExpect, "routing": RoutingExpect, "sla": SlaExpect, "penalties": PenaltiesExpect}
+
+
+class Case(Closed):
+    name: str
+    article: str
+    stage: Literal["acceptance", "routing", "sla", "penalties"]
+    # fact name → value: paht/rules/cases.py checks each fact against the stage's closed list
+    facts: dict[str, Any]
+    expect: dict[str, Any]
+    start: str = None
+
+    def model_post_init(self, _context) -> None:
+        EXPECTS[self.stage].model_validate(self.expect)
+
+
+class Cases(RootModel[list[Case]]):
+    """Closed: a case, and its expect for its stage, refuse a key they do not list. `facts` is fact name → value;
+    paht/rules/cases.py checks each fact against the stage's closed list."""
+    model_config = ConfigDict(title="cases/*.yaml: worked examples of a pack, each naming the article it exercises")
+
+
 GENERATED: dict[str, type[BaseModel]] = {"wordlist": Wordlist, "categories": Categories, "agencies": Agencies,
-                                          "articles": Articles, "stage": Stage}
+                                          "articles": Articles, "stage": Stage, "cases": Cases}
+
+
+def _with_expects(body: dict) -> dict:
+    """The cases schema with a case's `if stage … then expect` clauses and the expectation models they name."""
+    defs = body.setdefault("$defs", {})
+    defs["Case"]["allOf"] = [{"if": {"properties": {"stage": {"const": stage}}},
+                              "then": {"properties": {"expect": {"$ref": f"#/$defs/{model.__name__}"}}}}
+                             for stage, model in EXPECTS.items()]
+    for model in EXPECTS.values():
+        schema = model.model_json_schema(schema_generator=_Generator, ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        defs[model.__name__] = schema
+    body["$defs"] = dict(sorted(defs.items()))
+    return body
 
 
 class _Generator(GenerateJsonSchema):
@@ -175,6 +255,8 @@ def json_schema(kind: str) -> dict:
     """The JSON Schema of a generated kind, as rules/schema/<kind>.schema.json holds it."""
     model = GENERATED[kind]
     body = model.model_json_schema(schema_generator=_Generator)
+    if model is Cases:
+        body = _with_expects(body)
     body.pop("title", None)
     about = " ".join((body.pop("description", None) or "").split())   # the model's docstring, on one line
     head = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID.format(kind=kind),

@@ -30,6 +30,8 @@ def files_of(kind: str):
     if kind == "stage":
         return [root / pack / f"{stage}.yaml" for pack in list_packs()
                 for stage in ("acceptance", "routing", "sla", "penalties") if (root / pack / f"{stage}.yaml").exists()]
+    if kind == "cases":
+        return [path for pack in list_packs() for path in sorted((root / pack / "cases").glob("*.yaml"))]
     return [root / pack / f"{kind}.yaml" for pack in list_packs() if (root / pack / f"{kind}.yaml").exists()]
 
 
