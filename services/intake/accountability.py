@@ -140,6 +140,8 @@ def _walk(report: dict, count, rated, start, end, now, limit_reached) -> None:
             # an update of a returned result (TTH Điều 11 khoản 4, VL Điều 12 khoản 4 điểm b): the report was
             # resolved already and its processing is not timed again against the reporting limit
             received_at, updating = None, True
+        elif kind == "sanction_procedure_started":   # its time is the sanction procedure's (TTH Đ11 k2, VL Đ12 k2 b…)
+            received_at = None
         elif kind in RESULT_DELIVERED:
             if not updating:
                 count(lead, "resolved", at)

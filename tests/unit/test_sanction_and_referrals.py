@@ -223,3 +223,17 @@ def test_the_reporter_is_told_each_status_update_where_the_pack_asks_for_them():
     rendered = n.render(pack, "status_update", n.context_for(notice, change, pack, {"name": "Nguyễn Văn An"}))
     assert "Đã ra quyết định xử phạt" in rendered.body and doc["id"] in rendered.short
     assert "status_update" in n.pack_events(pack) and "status_update" not in n.pack_events(get_pack("soc-trang-2022"))
+
+
+def test_a_report_under_the_sanction_procedure_is_not_counted_past_the_reporting_limit():
+    """TTH Điều 11 khoản 2: its processing time is the sanction procedure's, so Điều 14 khoản 2 "quá thời gian xử lý
+    theo quy định" (late_report_limit) does not count it; an unflagged report does."""
+    routed = {"kind": "routed", "at": NOW, "detail": {"lead": "so-xay-dung"}}
+    flagged = {"_id": "PA-S", "state": "in_progress", "timeline": [
+        routed, {"kind": "sanction_procedure_started", "at": NOW + timedelta(hours=2), "detail": {}}]}
+    plain = {"_id": "PA-P", "state": "in_progress", "timeline": [routed]}
+    limit = lambda received: received + timedelta(days=9)
+    for doc, expected in ((flagged, 0), (plain, 1)):
+        counters = agency_counters([doc], {}, {}, NOW, NOW + timedelta(days=30), NOW + timedelta(days=20),
+                                   limit_reached=limit)
+        assert counters.get("so-xay-dung", {}).get("late_over_limit_count", 0) == expected
