@@ -111,8 +111,8 @@ OPENED_STEPS = (
 
 # pack.yaml parameters the code reads itself (not through a rule's $name); any other parameter that no rule
 # references is refused by `paht rules check`; tests/unit/test_rules_values.py keeps this list equal to the code
-CODE_PARAMETERS = ("agree_time", "extension_max_fraction", "interaction_violation_window", "late_report_limit", "unanswered_calls",
-                   "unanswered_calls_window")
+CODE_PARAMETERS = ("agree_time", "extension_max_fraction", "interaction_violation_window", "late_report_limit",
+                   "late_report_limit_skips_urgent", "unanswered_calls", "unanswered_calls_window")
 
 # operator checks: a `warn` rule with `check: <name>` holds the report in `submitted` until the operator judges
 # the check (judge {"name": <name>, "value": "confirmed" | "rejected"}); rejected → the rule's reason rejects it

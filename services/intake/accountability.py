@@ -82,7 +82,7 @@ def unanswered_call_violations(reports, calls_needed: int, window: timedelta) ->
 
 def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[str, str | None], start: datetime,
                     end: datetime, now: datetime, limit_reached=None,
-                   unanswered_calls=None) -> dict[str, dict]:
+                   unanswered_calls=None, limit_skips_urgent: bool = False) -> dict[str, dict]:
     """Counters per agency for [start, end).
 
     `followers[report_id]` are the submission times of the reports filed as follow-ups of that report (`follows`)
@@ -90,7 +90,8 @@ def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[s
     `leads[report_id]` the lead agency of a followed report; `limit_reached(received_at)` the moment a report
     received then runs past the pack's `late_report_limit` (None: the pack sets none); `unanswered_calls` is
     (the reports with a `missed_call`, ever, the calls, the window) where the pack counts unanswered calls
-    (`unanswered_call_violations`).
+    (`unanswered_call_violations`); `limit_skips_urgent`: an urgent report is not timed against that limit (the
+    pack's `late_report_limit_skips_urgent`: ST-23 Điều 19 Bước 2 gives its processing no time of the system's).
     """
     counts: dict[str, Counter] = defaultdict(Counter)
     rated: dict[str, Counter] = defaultdict(Counter)
@@ -100,7 +101,8 @@ def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[s
             counts[agency][name] += 1
 
     for report in reports:
-        _walk(report, count, rated, start, end, now, limit_reached)
+        timed = None if limit_skips_urgent and report.get("urgent") else limit_reached
+        _walk(report, count, rated, start, end, now, timed)
         _follow_ups(report, followers.get(report["_id"]), leads.get(report["_id"]), count, start, end)
     if unanswered_calls is not None:
         call_reports, calls_needed, window = unanswered_calls

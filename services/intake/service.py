@@ -189,8 +189,9 @@ class IntakeService(RecordRpc, AdminRpcApi, Observable):
             called = self.store.accountable([accountability.missed_calls_query(pack_id, end)], {"timeline": 1})
             unanswered = (called, int(calls["value"]), timedelta(hours=float(window["amount"])
                                                                   * HOURS_PER[window["unit"]]))
+        skips_urgent = (pack.parameters.get("late_report_limit_skips_urgent") or {}).get("value") is True
         return jsonable(accountability.agency_counters(reports, followers, leads, start, end, clock.now(), reached,
-                                                       unanswered_calls=unanswered))
+                                                       unanswered_calls=unanswered, limit_skips_urgent=skips_urgent))
 
     @rpc
     def province_referrals(self, pack_id, start, end):
