@@ -3,20 +3,20 @@ by `scripts/pack-schemas`; tests/unit/test_pack_schemas.py fails when a committe
 
 The loader validates a file against its schema (jsonschema, every error with its file and line; an unknown key with
 the known key nearest to it), so the model is the one source of what a file may hold. `x-documentation-only` marks
-a key no code reads (with the reason), as the hand-written schemas do.
+a key no code reads (with the reason), as the hand-written schemas did.
 
-The kinds still hand-written (pack, stage, cases) are listed in HAND_WRITTEN.
+Every kind is generated now (pack.yaml last); HAND_WRITTEN would name one that is not.
 """
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema, model_validator
 from pydantic.json_schema import GenerateJsonSchema
 
 SCHEMA_ID = "https://paht.example/schema/{kind}.schema.json"
-HAND_WRITTEN = ("pack",)
+HAND_WRITTEN: tuple[str, ...] = ()
 TIME_OF_DAY = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
 
@@ -219,8 +219,356 @@ class Cases(RootModel[list[Case]]):
     model_config = ConfigDict(title="cases/*.yaml: worked examples of a pack, each naming the article it exercises")
 
 
+# ---- pack.yaml ---------------------------------------------------------------------------------------------------
+HHMM = r"^\d{2}:\d{2}$"
+UNITS = Literal["min", "h", "d", "wh", "wd"]
+Window = Annotated[list[Annotated[str, Field(pattern=HHMM)]], Field(min_length=2, max_length=2)]
+Article = Annotated[str, Field(min_length=4)]
+READER_NOTE = "a note for people reading the pack"
+
+
+def documentation_article(reason: str = "the citation of its clause, for people reading the pack; no decision "
+                                         "records it", required: bool = True) -> Any:
+    return Field(... if required else None, min_length=4, json_schema_extra=documentation_only(reason))
+
+
+def note_field(reason: str = READER_NOTE) -> Any:
+    return Field(None, json_schema_extra=documentation_only(reason))
+
+
+class PackPart(Closed):
+    """Strict as the schema is: a YAML `yes` or 1 is not taken for a boolean, nor true for a number."""
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def one_of(schema: dict) -> None:
+    """A union whose branches exclude each other: `oneOf`, as the format says it, where pydantic writes `anyOf`."""
+    schema["oneOf"] = schema.pop("anyOf")
+
+
+class Boundary(PackPart):
+    """The pack's ward polygons and where they come from, files of its own folder (a new province brings its wards
+    with it)"""
+    file: str = Field(pattern=r"^[^/.][^:]*\.geojson$", description="a GeoJSON FeatureCollection, one Feature per "
+                                                                    "ward with ward_code, ward_name, province_name")
+    licence: str = Field(pattern=r"^[^/.][^:]*$", description="the licence of the polygons (a file of the pack)")
+    source: str = Field(pattern=r"^[^/.][^:]*$", description="who made them and how (a file of the pack)")
+
+
+class Regulation(PackPart):
+    title: str = Field(json_schema_extra=documentation_only("names the regulation for people reading the pack"))
+    number: Union[str, None] = None
+    date: Union[str, None] = Field(None, json_schema_extra=documentation_only(
+        "the regulation's date, for people reading the pack"))
+    seed: str = Field(json_schema_extra=documentation_only(
+        "the source: the file of the regulation's text the pack was written from"))
+
+
+class Intake(PackPart):
+    normal_windows: Union[list[Window], None] = None
+    working_days_only: bool = None
+    receive_counts_from: Literal["submission", "verification"] = None
+    article: str = None
+    note: str = note_field()
+
+
+class Parameter(PackPart):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "oneOf": [{"required": ["amount", "unit"]}, {"required": ["value"]}]})
+    amount: float = None
+    unit: UNITS = None
+    value: Any = None
+    article: str = documentation_article("the citation of the parameter; a decision cites its rule's article")
+    note: str = note_field("the regulation's words or a reading, for people reading the pack")
+
+    @model_validator(mode="after")
+    def _check(self):
+        given = self.model_fields_set
+        if ({"amount", "unit"} <= given) == ("value" in given):
+            raise ValueError("a parameter has amount and unit, or value")
+        return self
+
+
+class Unsatisfied(PackPart):
+    action: Literal["new_report", "clarify", "reprocess"]
+    article: str = None
+
+
+class Level(PackPart):
+    id: str
+    label: str
+    counts_as: Literal["satisfied", "accepted", "unsatisfied"]
+
+
+class RatingScale(PackPart):
+    article: str = None
+    unsatisfied: Unsatisfied = None
+    levels: list[Level] = Field(min_length=2)
+
+
+class Cited(PackPart):
+    """a clause the pack has, with its article (present = the regulation has it)"""
+    article: Article
+
+
+class CitedOnly(PackPart):
+    """a clause the pack has (present = the regulation has it); its article is not recorded"""
+    article: str = documentation_article()
+
+
+class Rework(PackPart):
+    format: Cited = None
+    content: Cited = None
+
+
+class ReporterContact(PackPart):
+    agencies: Literal["consent", "unless_private", "on_request", "always"]
+    article: str = documentation_article(required=False)
+
+
+class Templates(PackPart):
+    result_letter: str = None
+
+
+class Letter(PackPart):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=documentation_only(
+        "names the regulation's form (Mẫu) that templates.result_letter writes; the template is what code reads"))
+    form: str = Field(None, json_schema_extra=documentation_only("the form's name in the regulation"))
+    article: str = documentation_article(required=False)
+
+
+class AfterPhotos(PackPart):
+    article: str = None
+    categories: list[str]
+
+
+class Publication(PackPart):
+    operator_review: bool = Field(None, description="true: an approved result waits for the centre's publish or "
+                                                    "rework")
+    operator_review_article: str = Field(None, min_length=4, json_schema_extra=documentation_only(
+        "the citation of operator_review; the review records no article"))
+    rework: Rework = None
+    private_on_request: Cited = None
+    state_secrets: Cited = None
+    update: Cited = Field(None, description="the centre may reopen a result already returned for an update "
+                                            "(`reopen`)")
+    non_public: Cited = None
+    hide_personal_data_on_request: CitedOnly = None
+    reporter_contact: ReporterContact = None
+    retention_days: Union[Annotated[int, Field(ge=1)], None] = None
+    retention_article: str = Field(None, min_length=4, json_schema_extra=documentation_only(
+        "the citation of retention_days; the purge records no article"))
+    templates: Templates = None
+    letter: Letter = None
+    after_photos_required: AfterPhotos = None
+
+
+class Cancellation(PackPart):
+    allowed: bool = None
+    article: str = None
+    note: str = note_field()
+
+
+class Designation(PackPart):
+    role: Literal["lead", "coordinator"]
+    article: str = documentation_article(required=False)
+
+
+class Extension(PackPart):
+    """the extension of the processing deadline as the seed describes it (the staff actions extend, set_extension);
+    without it the agency sets the new time itself and the reporter reads it in the public view"""
+    article: Article
+    notice_to_reporter: bool = Field(description="the agency's written notice and commitment are sent to the "
+                                                 "reporter (văn bản thông báo và cam kết ... gửi đến tổ chức, cá nhân)")
+    due_set_by: Literal["agency", "centre"] = Field(description="centre: the centre sets the new time in the system "
+                                                                "from the agency's notice (set_extension)")
+    once: bool = Field(description="the agency commits to a final time (thời hạn xử lý dứt điểm): one extension per "
+                                   "processing deadline")
+    note: str = note_field()
+
+
+class TextEdit(PackPart):
+    """the centre standardises the report's text on receipt (edit_text): spelling and format of the description and
+    title, never the content; the original stays beside the edit"""
+    article: Article
+    note: str = note_field()
+
+
+class SanctionClause(PackPart):
+    article: Article
+    status_updates: bool = Field(description="the seed asks for status updates meanwhile (đồng thời thông tin phản "
+                                             "hồi tình trạng xử lý): the status_update action; no seed gives an "
+                                             "interval")
+
+
+class SanctionProcedure(PackPart):
+    """reports handled under an administrative-sanction procedure (the staff action sanction_procedure): the pack's
+    sla rule then times no processing; a clause per procedure the seed has one for (normal, immediate = urgent)"""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    normal: SanctionClause = None
+    immediate: SanctionClause = None
+    note: str = note_field()
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.model_fields_set:
+            raise ValueError("sanction_procedure names at least one procedure")
+        return self
+
+
+class ReferralReason(PackPart):
+    article: Article
+    to: str = Field(None, min_length=2, description="another recipient for this reason (ST-22 Điều 28 khoản 2: "
+                                                    "Lãnh đạo tỉnh)")
+
+
+class ReferralReasons(PackPart):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+    co_agencies_disagree: ReferralReason = None
+    not_thorough: ReferralReason = None
+    no_agency: ReferralReason = None
+    not_handled: ReferralReason = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.model_fields_set:
+            raise ValueError("reasons names at least one reason")
+        return self
+
+
+class ProvinceReferral(PackPart):
+    """the centre's report of one report to the province (refer_to_province): who reports, to whom, the letter's
+    template and the reasons the seed names"""
+    by: str = Field(min_length=2)
+    to: str = Field(min_length=2)
+    template: str = Field(pattern=r"^templates/.+\.j2$")
+    reasons: ReferralReasons
+    note: str = note_field()
+
+
+Date = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+
+
+class DaySwaps(PackPart):
+    extra_days_off: list[Date] = None
+    extra_working_days: list[Date] = None
+
+
+class DaysAfterEnd(PackPart):
+    days_after_end: int = Field(ge=0)
+
+
+class DayOfMonth(PackPart):
+    day_of_month: int = Field(ge=1, le=28)
+
+
+class MonthDay(PackPart):
+    month_day: str = Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+class EndOfWorkingDay(PackPart):
+    """a report for each working day of the pack's calendar, at the close of its office hours"""
+    end_of_working_day: Literal[True]
+
+
+def _due(name: str) -> dict:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _period(kind, period: str, due: dict) -> dict:
+    kind = {"enum": kind} if isinstance(kind, list) else {"const": kind}
+    return {"if": {"properties": {"kind": kind}},
+            "then": {"properties": {"period": {"const": period}, "due": due}}}
+
+
+# a report's kind has its period, and a due its period can have (added to Schedule's schema by json_schema: pydantic
+# resolves only the references it made itself)
+SCHEDULE_PERIODS = [
+    _period("daily", "day", {"oneOf": [_due("DaysAfterEnd"), _due("EndOfWorkingDay")]}),
+    _period("weekly", "week", _due("DaysAfterEnd")),
+    _period("monthly", "month", {"not": _due("MonthDay")}),
+    _period("quarterly", "quarter", {"not": _due("MonthDay")}),
+    _period(["yearly", "home_affairs"], "year", {"not": _due("DayOfMonth")})]
+
+
+class Schedule(PackPart):
+    kind: Literal["daily", "weekly", "monthly", "quarterly", "yearly", "home_affairs"]
+    period: Literal["day", "week", "month", "quarter", "year"]
+    due: Union[DaysAfterEnd, DayOfMonth, MonthDay, EndOfWorkingDay] = Field(json_schema_extra=one_of)
+    to: str = Field(min_length=2)
+    article: Article
+    note: str = note_field("what the regulation says of this report, for people reading the pack")
+
+    @model_validator(mode="after")
+    def _check(self):
+        period, dues = SCHEDULE_DUES[self.kind]
+        if self.period != period or not isinstance(self.due, dues):
+            raise ValueError(f"a {self.kind} report has period {period} and a due of {[d.__name__ for d in dues]}")
+        return self
+
+
+# SCHEDULE_PERIODS as the model checks it: kind → (period, the dues it can have)
+SCHEDULE_DUES = {"daily": ("day", (DaysAfterEnd, EndOfWorkingDay)), "weekly": ("week", (DaysAfterEnd,)),
+                 "monthly": ("month", (DaysAfterEnd, DayOfMonth, EndOfWorkingDay)),
+                 "quarterly": ("quarter", (DaysAfterEnd, DayOfMonth, EndOfWorkingDay)),
+                 "yearly": ("year", (DaysAfterEnd, MonthDay, EndOfWorkingDay)),
+                 "home_affairs": ("year", (DaysAfterEnd, MonthDay, EndOfWorkingDay))}
+
+
+class Reports(PackPart):
+    """the periodic reports the regulation requires; rules/README.md explains periods, cut-off and due"""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "dependentRequired": {"cutoff_day": ["cutoff_article"], "cutoff_article": ["cutoff_day"]}})
+    article: str = documentation_article("where the reporting duty is; each report cites its own schedule article")
+    cutoff_day: int = Field(None, ge=1, le=28)
+    cutoff_article: str = Field(None, min_length=4, json_schema_extra=documentation_only(
+        "the citation of cutoff_day; periods record no article"))
+    schedule: list[Schedule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if ("cutoff_day" in self.model_fields_set) != ("cutoff_article" in self.model_fields_set):
+            raise ValueError("cutoff_day and cutoff_article go together")
+        return self
+
+
+def _readings(schema: dict) -> None:
+    one_of(schema)
+    schema.update(documentation_only("every reading of an ambiguous article, for people reading the pack"))
+
+
+class Pack(PackPart):
+    """Closed: every object with fixed keys refuses any other key (`paht rules check` names it, its line and the
+    nearest known key). Only `parameters` is an open map (its keys are the parameter names rules reference as $name).
+    A key marked x-documentation-only is read by no code; every other key is read by the code named in
+    paht/rules/readers.py."""
+    model_config = ConfigDict(extra="forbid", title="pack.yaml: a regulation's metadata, parameters, hours, rating "
+                                                    "scale and publication rules")
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    province: str
+    boundary: Boundary
+    regulation: Regulation
+    timezone: str
+    office_hours: list[Window] = None
+    intake: Intake = None
+    parameters: dict[str, Parameter] = Field(description="an open map: parameter name → its value (amount and unit, "
+                                                         "or value) and article")
+    rating_scale: RatingScale
+    publication: Publication = None
+    cancellation: Cancellation = None
+    designation: Designation = None
+    extension: Extension = None
+    text_edit: TextEdit = None
+    sanction_procedure: SanctionProcedure = None
+    province_referral: ProvinceReferral = None
+    day_swaps: DaySwaps = None
+    reports: Reports = None
+    notes: Union[str, list[str]] = Field(None, json_schema_extra=_readings)
+
+
 GENERATED: dict[str, type[BaseModel]] = {"wordlist": Wordlist, "categories": Categories, "agencies": Agencies,
-                                          "articles": Articles, "stage": Stage, "cases": Cases}
+                                          "articles": Articles, "stage": Stage, "cases": Cases,
+                                          "pack": Pack}
 
 
 def _with_expects(body: dict) -> dict:
@@ -257,6 +605,8 @@ def json_schema(kind: str) -> dict:
     body = model.model_json_schema(schema_generator=_Generator)
     if model is Cases:
         body = _with_expects(body)
+    if model is Pack:
+        body["$defs"]["Schedule"]["allOf"] = SCHEDULE_PERIODS
     body.pop("title", None)
     about = " ".join((body.pop("description", None) or "").split())   # the model's docstring, on one line
     head = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID.format(kind=kind),

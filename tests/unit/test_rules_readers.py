@@ -106,7 +106,10 @@ def test_check_names_a_key_no_code_reads(pack_copy, monkeypatch, capsys):
     monkeypatch.setenv("PAHT_RULES_DIR", str(pack_copy.parent))
     schema_path = pack_copy.parent / "schema" / "pack.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    schema["properties"]["publication"]["properties"]["auto_translate"] = {"type": "boolean"}
+    publication = schema["properties"]["publication"]
+    if "$ref" in publication:   # the generated schema defines the mapping once, in $defs
+        publication = schema["$defs"][publication["$ref"].rsplit("/", 1)[1]]
+    publication["properties"]["auto_translate"] = {"type": "boolean"}
     schema_path.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
     path = pack_copy / "pack.yaml"
     edit(path, "  operator_review: true\n", "  operator_review: true\n  auto_translate: true\n")
