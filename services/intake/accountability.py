@@ -21,6 +21,12 @@ COUNTERS = ("received", "resolved", "returns_count", "extended_count", "results_
             "unanswered_call_violations")
 
 
+# what the counters read of a report (agency_counters, _walk, _follow_ups; of a followed report also its reporter,
+# for counted_follow_ups, and its assignments, for its lead): the rest of it (facts, deadlines, the published
+# result, media…) is most of its size and never counted
+FIELDS = {"state": 1, "urgent": 1, "timeline": 1, "rating": 1, "reporter": 1, "assigned_agencies": 1}
+
+
 def relevant_query(pack: str, start: datetime, end: datetime) -> list[dict]:
     """Store queries for the reports whose timeline can count in [start, end): touched since `start`, or still
     open (an open report may cross the processing limit without anything happening to it)."""

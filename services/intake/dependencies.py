@@ -55,6 +55,7 @@ class ReportStore:
         self.reports.create_index([("next_due", 1)])
         self.reports.create_index([("submitted_at", 1)])
         self.reports.create_index([("follows", 1)])
+        self.reports.create_index([("pack", 1), ("follows", 1)])    # a pack's follow-ups (the scorecards)
         self.reports.create_index([("purge_announced", 1)])
         self.reports.create_index([("tracking_token_hash", 1)])   # Open311 tokens/{token}
         self.outbox.create_index([("sent", 1)])
@@ -97,7 +98,9 @@ class ReportStore:
     def followers(self, pack: str, end: datetime) -> list[dict]:
         """Reports filed as follow-ups of an earlier one (`follows`), up to `end`: with their reporter, state and
         timeline, so the counters take only the same reporter's accepted ones (accountability.counted_follow_ups)."""
-        return list(self.reports.find({"pack": pack, "follows": {"$exists": True}, "submitted_at": {"$lt": end}},
+        # `follows` is only ever a report id (reports.new_report sets it when given, never empty): "$gt": "" is
+        # "has one" in both stores, and the embedded one finds those by its index instead of reading the pack
+        return list(self.reports.find({"pack": pack, "follows": {"$gt": ""}, "submitted_at": {"$lt": end}},
                                       {"follows": 1, "submitted_at": 1, "reporter": 1, "state": 1, "timeline": 1}))
 
     def find(self, query: dict, limit: int = 200) -> list[dict]:

@@ -171,7 +171,8 @@ class IntakeService(RecordRpc, AdminRpcApi, Observable):
         call = AgencyCountersArgs.model_validate({"pack_id": pack_id, "start": start, "end": end})
         pack_id, start, end = call.pack_id, call.start, call.end
         pack = get_pack(pack_id)
-        reports = self.store.accountable(accountability.relevant_query(pack_id, start, end))
+        reports = self.store.accountable(accountability.relevant_query(pack_id, start, end),
+                                           accountability.FIELDS)
         follow_ups: dict[str, list] = {}
         for follow_up in self.store.followers(pack_id, end):
             follow_ups.setdefault(follow_up["follows"], []).append(follow_up)

@@ -133,3 +133,26 @@ def test_reports_stored_before_next_due_was_kept_get_it_once():
     store.meta.delete_one({"_id": "next_due"})
     store.keep_next_due()   # as when intake opens a store of an earlier version
     assert store.get("R1")["next_due"] == NOW + timedelta(hours=5)
+
+
+def test_a_packs_follow_ups_are_found_by_the_index_without_reading_its_other_reports():
+    """The scorecards' follow-ups (ReportStore.followers): each report filed as a follow-up of an earlier one in the
+    pack up to `end`, with what counted_follow_ups reads; the embedded store finds them by (pack, follows), not by
+    reading every report of the pack (issue 22: a year of reports decoded on every scorecard)."""
+    first = "PA-261123-0000000A"
+    store, _ = stored(report_id=first)
+    for number, (pack, follows, day) in enumerate([("tay-ninh-2024", None, 1), ("tay-ninh-2024", first, 2),
+                                                   ("tay-ninh-2024", first, 9), ("vinh-long-2025", first, 2)], 2):
+        report = new_report(ReportIn(pack=pack, description="Cây đổ", follows=follows,
+                                     reporter={"phone": "0905123456"}), [], NOW + timedelta(days=day),
+                            f"R{number}", f"t{number}")
+        store.create(report, f"e{number}", NOW + timedelta(days=day))
+    found = store.followers("tay-ninh-2024", NOW + timedelta(days=5))
+    assert [(f["_id"], f["follows"]) for f in found] == [("R3", first)]
+    assert set(found[0]) == {"_id", "follows", "submitted_at", "reporter", "state", "timeline"}
+    reports = store.reports
+    where, params = reports._exact({"pack": "tay-ninh-2024", "follows": {"$gt": ""},
+                                    "submitted_at": {"$lt": NOW}})
+    plan = " ".join(row[3] for row in reports.database.conn.execute(
+        f'EXPLAIN QUERY PLAN SELECT id FROM "{reports._table}"{where}', params))
+    assert "ix_c_reports_pack_follows" in plan
