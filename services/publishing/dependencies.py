@@ -67,6 +67,8 @@ class PublicationStore:
         self.publications = db["publications"]
         self.publications.create_index([("published_at", -1)])
         self.publications.create_index([("at", -1)])
+        # the map's points (points): a pack's records with a public place, read by the index and only their place
+        self.publications.create_index([("pack", 1), ("location.lat", 1)])
         # records made before the feed was filtered by date carry only the text of their publication time
         for old in self.publications.find({"at": {"$exists": False}}, {"published_at": 1}):
             self.publications.update_one({"_id": old["_id"]},
@@ -104,10 +106,15 @@ class PublicationStore:
         """[report id, lat, lon, category] of the public records that have a public place, newest first: what the
         portal's map draws (a compact list, so a province's ten thousand results load in one answer)."""
         since, until = (moment and aware(moment, name) for moment, name in ((since, "since"), (until, "until")))
-        query = feed_query(pack, ward, category, since, until) | {"location.lat": {"$ne": None}}
+        # a place is a latitude (a private record has none: record()); asked without `private`, the embedded store
+        # answers the query in SQL by its indexes and reads out only these fields (a province's records and their
+        # letters are not decoded); a private record is still left out here
+        query = feed_query(pack, ward, category, since, until) | {"location.lat": {"$gte": -90, "$lte": 90}}
+        query.pop("private")
         return [[item["_id"], item["location"]["lat"], item["location"]["lon"], item.get("category")]
-                for item in self.publications.find(query, {"location": 1, "category": 1},
-                                                   sort=[("at", -1), ("_id", -1)], limit=max(1, min(limit, 20000)))]
+                for item in self.publications.find(query, {"location": 1, "category": 1, "private": 1},
+                                                   sort=[("at", -1), ("_id", -1)], limit=max(1, min(limit, 20000)))
+                if item.get("private") is False]
 
 
 class Publications(DependencyProvider):
