@@ -360,17 +360,35 @@ class Collection:
         query = _aware(query)
         where, params = self._narrow(query)
         found = []
-        with self.database.lock, contextlib.closing(
-                self.database.conn.execute(f'SELECT doc FROM "{self._table}"{where}{order}', params)) as cursor:
-            for read, (text,) in enumerate(cursor, 1):
-                if read % YIELD_EVERY == 0:
-                    time.sleep(0)   # under eventlet, the other green threads run: the broker's heartbeats go on
-                doc = _loads(text)
-                if matches(doc, query):
-                    found.append((text, doc))
-                    if len(found) == limit:
-                        break
+        for text, in self._rows(f'SELECT doc FROM "{self._table}"{where}{order}', params):
+            doc = _loads(text)
+            if matches(doc, query):
+                found.append((text, doc))
+                if len(found) == limit:
+                    break
         return found
+
+    def _rows(self, sql: str, params: list):
+        """The rows of a read, YIELD_EVERY at a time: the store's lock is held while SQLite reads those, and between
+        two batches the other green threads run (under eventlet's monkey patching time.sleep(0) is eventlet.sleep(0))
+        — the broker's heartbeats and the service's other calls, their own reads and writes too, which then wait
+        for a batch and not for a year's reports. SQLite runs a connection's other statements while this one is
+        open; whether this read sees their changes is undefined, as a MongoDB cursor may or may not. Inside an
+        update (which holds the lock) nobody else comes in between."""
+        with self.database.lock:
+            cursor = self.database.conn.execute(sql, params)
+            rows = cursor.fetchmany(YIELD_EVERY)
+        try:
+            while rows:
+                yield from rows
+                if len(rows) < YIELD_EVERY:
+                    return
+                time.sleep(0)
+                with self.database.lock:
+                    rows = cursor.fetchmany(YIELD_EVERY)
+        finally:
+            with self.database.lock:
+                cursor.close()
 
     def _ordered(self, sort) -> str:
         """The SQL ORDER BY of a sort on `_id` and indexed fields (which hold scalars: null, numbers, strings,
@@ -533,10 +551,8 @@ class Collection:
         where, params = exact
         columns = "".join(f", doc -> '$.{field}'" for field in fields)
         sql = f'SELECT id{columns} FROM "{self._table}"{where}{order}' + (f" LIMIT {int(limit)}" if limit else "")
-        with self.database.lock:
-            rows = self.database.conn.execute(sql, params).fetchall()
         docs = []
-        for row in rows:   # one JSON text per row, decoded at once (a decode per field costs more than the fields)
+        for row in self._rows(sql, params):   # one JSON text per row, decoded at once (cheaper than per field)
             present = [(field, text) for field, text in zip(fields, row[1:]) if text is not None]
             values = _loads(f"[{','.join(text for _, text in present)}]")
             doc = {"_id": _loads(row[0])} if keep_id else {}

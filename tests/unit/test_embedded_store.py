@@ -334,3 +334,32 @@ def test_a_long_read_lets_other_green_threads_run(monkeypatch):
     finally:
         thread.kill()
     assert len(ticks) >= 4
+
+
+def test_other_green_threads_use_the_store_between_the_batches_of_a_long_read(monkeypatch):
+    """A long read holds the store's lock only while SQLite reads a batch: a call that reads or writes meanwhile
+    (intake's staff list while a yearly report's reports are read) waits for a batch, not for the whole read, and
+    the long read still gives every document it selects (issue 22)."""
+    import eventlet
+    from eventlet.green import threading as green_threading
+    from paht import embedded
+    database = Database(":memory:")
+    database.lock = green_threading.RLock()   # the lock as a service has it (eventlet's monkey patching)
+    db = database["t"]
+    db.create_index([("n", 1)])
+    count = 5 * embedded.YIELD_EVERY
+    db.insert_many([{"_id": i, "n": i, "text": "x" * 100} for i in range(count)])
+    monkeypatch.setattr(embedded.time, "sleep", eventlet.sleep)   # what eventlet.monkey_patch() does in a service
+    done = []
+
+    def other():
+        db.insert_one({"_id": "new", "n": -1})
+        done.append(db.find_one({"_id": 3})["n"])
+    for projection in (None, {"n": 1}):   # a decoded read and one SQLite answers (_extracted)
+        done.clear()
+        db.delete_many({"_id": "new"})
+        long_read = eventlet.spawn(db.find, {"n": {"$gte": 0}}, projection)
+        eventlet.sleep(0)                 # the long read has begun
+        eventlet.spawn(other).wait()      # and the other call is answered before it ends
+        assert done == [3] and not long_read.dead
+        assert sorted(d["_id"] for d in long_read.wait()) == list(range(count))
