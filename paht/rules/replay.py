@@ -5,8 +5,12 @@ Each report of the period (submitted in [since, until), in the pack's time zone)
 on the facts the services stored: acceptance on the facts verification measured (the report's `facts`), routing
 on paht.route_facts, each deadline the sla service opened on paht.sla_facts from the instant its clock started,
 its lateness from when its step ended (or `until`), and the agencies' scorecard counters that follow (received,
-late, processed in time). Deciding both packs on the same facts means a difference is the change's, not the
-replay's reading of history. A deadline whose stored rule the facts read now no longer select (the report changed
+late, processed in time, late returns, extensions without a result). Then the penalties: each periodic report the
+rating service made of the pack for a period inside [since, until) is decided again — its agencies' cards as
+issued, with those counters moved by what the new pack decided differently in that period, and the rates with
+them, under each pack's penalty rules — and a finding one pack makes and the other does not is a difference
+(periods with no stored periodic report are not judged: their cards would need the whole accountability walk).
+Deciding both packs on the same facts means a difference is the change's, not the replay's reading of history. A deadline whose stored rule the facts read now no longer select (the report changed
 since: urgent, forwarded, a rework's kind) is decided by the new pack's rule of the same id.
 
 It lives in the kernel: every decision it makes is the pack's (paht.rules) on facts read by the kernel's own
@@ -24,30 +28,33 @@ from pathlib import Path
 
 from paht.route_facts import routing_facts
 from paht.schemas import lead_agency
+from paht.scorecards import AGENCY_FINDINGS, EMPTY, agency_findings, with_rates
 from paht.sla_facts import sla_facts
 from paht.worktime import calendar_for
 
 from .steps import centre_agency, party_of
 
 KIND_NAMES = {"acceptance": "Tiếp nhận", "route": "Chuyển xử lý", "due": "Thời hạn", "late": "Trễ hạn",
-              "scorecard": "Bảng đánh giá"}
+              "scorecard": "Bảng đánh giá", "penalty": "Kết luận đánh giá"}
+FINDING_NAMES = {"report_to_province": "báo cáo UBND tỉnh", "not_eligible_excellent": "không xét Hoàn thành xuất sắc"}
 COLUMNS = ["Mã phản ánh", "Loại", "Mục", "Gói hiện hành", "Gói mới", "Quy tắc hiện hành", "Quy tắc mới",
            "Điều khoản (mới)"]
 SCORECARD_COLUMNS = ["Mã đơn vị", "Tên đơn vị", "Chỉ số", "Gói hiện hành", "Gói mới"]
-COUNTERS = {"received": "Tiếp nhận (chủ trì)", "late_count": "Trễ hạn", "on_time": "Xử lý đúng hạn"}
+COUNTERS = {"received": "Tiếp nhận (chủ trì)", "late_count": "Trễ hạn", "on_time": "Xử lý đúng hạn",
+            "late_returns_count": "Trả lại quá hạn", "extended_without_result": "Gia hạn không có kết quả"}
 BATCH = 500
 DEADLINE_FIELDS = ("report_id", "step", "subject", "role", "agency", "status", "rule", "amount", "unit", "on_miss",
-                   "starts_at", "due", "closed_at", "missed_at")
+                   "starts_at", "due", "closed_at", "missed_at", "extended")
 # what a report keeps that the replay reads (the embedded store reads just these fields): sla's facts always,
 # verification's (acceptance; routing reads inside_province) and the ward when acceptance or routing changed
-REPORT_FIELDS = ("route", "category", "urgent", "assigned_agencies", "sanction_procedure")
+REPORT_FIELDS = ("route", "category", "urgent", "assigned_agencies", "sanction_procedure", "submitted_at")
 DECIDED_FIELDS = ("facts", "ward")
 
 
 @dataclass
 class Difference:
     report_id: str
-    kind: str        # acceptance | route | due | late | scorecard
+    kind: str        # acceptance | route | due | late | scorecard | penalty
     item: str
     old: str
     new: str
@@ -66,6 +73,7 @@ class Replay:
     deadlines: int = 0
     differences: list[Difference] = field(default_factory=list)
     scorecards: list[list] = field(default_factory=list)
+    periods: int = 0          # stored periodic reports whose penalty findings were decided again
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(KIND_NAMES, 0)
@@ -126,6 +134,8 @@ class Replayer:
         self.same_calendar = old_pack.meta.get("calendar") == new_pack.meta.get("calendar") and \
             old_pack.meta.get("office_hours") == new_pack.meta.get("office_hours")
         self.cards = {"old": {}, "new": {}}
+        # each counted thing with its moment (agency, counter, at), for the periodic reports' periods
+        self.counted: dict[str, list[tuple]] = {"old": [], "new": []}
         # a stage whose rules did not change decides every report as before: not decided again
         self.changed = {stage for stage in ("acceptance", "routing")
                         if self.old.signature(stage) != self.new.signature(stage)}
@@ -162,10 +172,12 @@ class Replayer:
     def count_received(self, rid, report, old_lead, new_lead) -> None:
         for side, lead in (("old", old_lead), ("new", new_lead)):
             if lead:
-                self.card(side, lead)["received"] += 1
+                self.count(side, lead, "received", report.get("submitted_at"))
 
-    def card(self, side: str, agency: str) -> dict:
-        return self.cards[side].setdefault(agency, dict.fromkeys(COUNTERS, 0))
+    def count(self, side: str, agency: str, counter: str, at: datetime | None) -> None:
+        self.cards[side].setdefault(agency, dict.fromkeys(COUNTERS, 0))[counter] += 1
+        if at is not None:
+            self.counted[side].append((agency, counter, at))
 
     # ---- one deadline ----------------------------------------------------------------------------------------
     def new_rule(self, report: dict, deadline: dict) -> tuple[dict | None, dict | None]:
@@ -222,9 +234,13 @@ class Replayer:
                 continue
             missed_at = (deadline.get("missed_at") if side == "old" else None) or due
             if late and missed_at is not None and self.since <= missed_at < self.until:
-                self.card(side, agency)["late_count"] += 1
+                self.count(side, agency, "late_count", missed_at)     # as the sla service counts (agency_lateness)
+                if deadline["step"] == "return":
+                    self.count(side, agency, "late_returns_count", missed_at)
+                elif deadline["step"] == "process" and deadline.get("extended"):
+                    self.count(side, agency, "extended_without_result", missed_at)
             elif not late and deadline["step"] == "process" and ended is not None and self.since <= ended < self.until:
-                self.card(side, agency)["on_time"] += 1
+                self.count(side, agency, "on_time", ended)
 
     @staticmethod
     def charged(pack, deadline: dict, old_lead, lead) -> str | None:
@@ -252,13 +268,51 @@ class Replayer:
                                                               str(old[counter]), str(new[counter])))
         return self.result
 
+    # ---- the penalties of the periodic reports -----------------------------------------------------------------
+    def periodic(self, issued: dict) -> None:
+        """One stored periodic report (rating's `periodic_reports`: kind, period, start, end and the content it
+        was issued with) decided again, when its period lies inside the replay's."""
+        start, end = issued["start"], issued["end"]
+        if not (self.since <= start and end <= self.until):
+            return
+        self.result.periods += 1
+        moved: dict[str, dict[str, int]] = {}
+        for side, sign in (("old", -1), ("new", 1)):
+            for agency, counter, at in self.counted[side]:
+                if start <= at < end:
+                    into = moved.setdefault(agency, {})
+                    into[counter] = into.get(counter, 0) + sign
+        cards = {entry["agency"]: entry["counters"] for entry in issued["content"].get("agencies") or []}
+        names = {**self.old.pack.agencies, **self.new.pack.agencies}
+        for agency in sorted(set(cards) | set(moved)):
+            issued_card = dict(EMPTY, **cards.get(agency, {}))
+            new_card = dict(issued_card, **{counter: issued_card[counter] + delta
+                                            for counter, delta in (moved.get(agency) or {}).items()})
+            old = agency_findings(self.old.pack, with_rates(issued_card, self.old.pack.rating_levels()),
+                                  issued["kind"])
+            new = agency_findings(self.new.pack, with_rates(new_card, self.new.pack.rating_levels()), issued["kind"])
+            for action in AGENCY_FINDINGS:
+                before = {found["rule"]: found for found in old[action]}
+                after = {found["rule"]: found for found in new[action]}
+                for rule in sorted(set(before) ^ set(after)):
+                    found = after.get(rule) or before[rule]
+                    name = (names.get(agency) or {}).get("name", agency)
+                    self.result.differences.append(Difference(
+                        "", "penalty", f"{issued['period']} · {name}: {FINDING_NAMES[action]}",
+                        "có" if rule in before else "không", "có" if rule in after else "không",
+                        rule if rule in before else None, rule if rule in after else None, found.get("article")))
 
-def replay(old_pack, new_pack, reports, deadlines_of, since: datetime, until: datetime) -> Replay:
+
+def replay(old_pack, new_pack, reports, deadlines_of, since: datetime, until: datetime,
+           periodic_reports=()) -> Replay:
     """The differences of deciding `reports` (stored documents) under `new_pack` instead of `old_pack`;
-    `deadlines_of(report_id)` the sla service's deadlines of a report."""
+    `deadlines_of(report_id)` the sla service's deadlines of a report; `periodic_reports` the rating service's
+    stored periodic reports of the pack, whose penalty findings are decided again."""
     replayer = Replayer(old_pack, new_pack, since, until)
     for report in reports:
         replayer.report(report, deadlines_of(report["_id"]))
+    for issued in periodic_reports:
+        replayer.periodic(issued)
     return replayer.finish()
 
 
@@ -286,6 +340,15 @@ def stored(intake_db, sla_db, pack_id: str, since: datetime, until: datetime,
     for items in deadlines.values():
         items.sort(key=lambda d: d["starts_at"])
     return reports, deadlines
+
+
+def issued_periodic(rating_db, pack_id: str) -> list[dict]:
+    """The rating service's stored periodic reports of a pack (none when it has not made any), oldest first."""
+    if rating_db is None or "periodic_reports" not in rating_db.list_collection_names():
+        return []
+    return sorted(rating_db["periodic_reports"].find({"pack": pack_id},
+                                                     {"kind": 1, "period": 1, "start": 1, "end": 1, "content": 1}),
+                  key=lambda doc: (doc["start"], doc["end"]))
 
 
 # ---- the command -------------------------------------------------------------------------------------------------
@@ -332,9 +395,14 @@ def main(args: argparse.Namespace, load_pack_dir, pack_dir_of) -> int:
     except (OSError, ValueError, sqlite3.Error) as exc:
         print(f"FAIL the store: {exc}")
         return 1
+    try:
+        rating_db = open_read_only("rating")
+    except (OSError, sqlite3.Error):   # no rating store yet: no periodic report to judge again
+        rating_db = None
     started = timer.perf_counter()
     reports, deadlines = stored(intake_db, sla_db, old_pack.id, since, until, report_fields(old_pack, new_pack))
-    result = replay(old_pack, new_pack, reports, lambda rid: deadlines.get(rid, []), since, until)
+    result = replay(old_pack, new_pack, reports, lambda rid: deadlines.get(rid, []), since, until,
+                    issued_periodic(rating_db, old_pack.id))
     seconds = timer.perf_counter() - started
     print_summary(result, old_pack.id, args.with_dir, since, until, seconds, limit=args.limit)
     if args.out:
@@ -351,6 +419,7 @@ def print_summary(result: Replay, old: str, new: str, since, until, seconds: flo
     print(f"{old} → {new}: {result.reports} reports submitted {since:%Y-%m-%d} – {until:%Y-%m-%d %H:%M}, "
           f"{result.deadlines} deadlines, decided again in {seconds:.2f} s ({rate:,.0f} reports/s)", file=stream)
     print("differences: " + ", ".join(f"{KIND_NAMES[k]} ({k}) {n}" for k, n in counts.items()), file=stream)
+    print(f"penalty findings decided again on {result.periods} stored periodic report(s) of the period", file=stream)
     shown = result.differences[:limit]
     if shown:
         rows = [(d.report_id or "—", d.kind, d.item, f"{d.old} → {d.new}") for d in shown]

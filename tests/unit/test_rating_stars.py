@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from paht.rules import load_pack
 from services.rating.ratings import rating_decision
-from services.rating.scorecards import EMPTY, with_rates
+from paht.scorecards import EMPTY, with_rates
 from tests.unit.pack_files import edit
 
 THREE_LEVELS = """    - {id: hai_long, label: Hài lòng, counts_as: satisfied}

@@ -119,6 +119,48 @@ def test_a_stage_whose_rules_did_not_change_is_not_decided_again(packs):
     assert Replayer(old, new, SINCE, UNTIL).changed == {"routing"}
 
 
+# ---- the penalties of the periodic reports ------------------------------------------------------------------------
+def issued_month(agency: str, **counters) -> dict:
+    """March 2026's monthly report as the rating service stores it: the agency's card as issued."""
+    from paht.scorecards import EMPTY
+    return {"kind": "month", "period": "2026-03", "start": SINCE, "end": UNTIL,
+            "content": {"agencies": [{"agency": agency, "counters": dict(EMPTY, **counters)}]}}
+
+
+def test_a_penalty_threshold_changed_reports_the_agency_it_now_catches(packs, tmp_path):
+    old, _ = packs
+    folder = changed_copy(tmp_path)
+    text = "report_satisfied_min: {value: 0.7,"
+    pack_yaml = (folder / "pack.yaml").read_text(encoding="utf-8")
+    assert pack_yaml.count(text) == 1
+    (folder / "pack.yaml").write_text(pack_yaml.replace(text, "report_satisfied_min: {value: 0.8,"), encoding="utf-8")
+    stricter = load_pack(folder)
+    satisfied_75 = issued_month("so-xay-dung", rated_count=4, rated_by={"satisfied": 3, "unsatisfied": 1})
+    satisfied_90 = issued_month("chieu-sang", rated_count=10, rated_by={"satisfied": 9, "unsatisfied": 1})
+    result = replay(old, stricter, [], lambda _: [], SINCE, UNTIL, [satisfied_75, satisfied_90])
+    assert result.periods == 2
+    assert [(d.kind, d.item, d.old, d.new, d.old_rule, d.new_rule, d.article) for d in result.differences] == [
+        ("penalty", f"2026-03 · {old.agencies['so-xay-dung']['name']}: báo cáo UBND tỉnh", "không", "có", None,
+         "tth-pen-report-satisfaction", "Điều 14 khoản 2")]
+
+
+def test_a_counter_the_new_deadline_moves_changes_the_findings_of_its_period(packs):
+    old, new = packs
+    calendar = calendar_for(old.meta)
+    report = routed(old, "PA-X", "roads_traffic")
+    five = calendar.add(MONDAY, 5, "wd")
+    deadline = dict(process_deadline(old, report, (five - MONDAY) + timedelta(hours=1)), extended=True)
+    march = issued_month("so-xay-dung", received=1, on_time=1)
+    april = dict(issued_month("so-xay-dung", received=1, on_time=1), period="2026-04", start=UNTIL,
+                 end=datetime(2026, 5, 1, tzinfo=UTC))   # outside the replayed period: not judged
+    result = replay(old, new, [report], lambda _: [deadline], SINCE, UNTIL, [march, april])
+    assert result.periods == 1
+    assert [(d.kind, d.item, d.old, d.new, d.new_rule) for d in result.differences if d.kind == "penalty"] == [
+        ("penalty", f"2026-03 · {old.agencies['so-xay-dung']['name']}: báo cáo UBND tỉnh", "không", "có",
+         "tth-pen-report-extended")]
+    assert ["so-xay-dung", old.agencies["so-xay-dung"]["name"], "Gia hạn không có kết quả", 0, 1] in result.scorecards
+
+
 # ---- through the stores and the command ---------------------------------------------------------------------------
 def contents(db_dir: Path) -> str:
     """Every stored document, read by SQLite itself."""
@@ -149,6 +191,9 @@ def test_replay_reads_the_stores_and_writes_the_differences(packs, tmp_path, mon
                                  (early, (five - MONDAY) + timedelta(hours=1))):
         intake.reports.insert_one({k: v for k, v in report.items() if k != "id"})
         sla.deadlines.insert_one(process_deadline(old, report, closed_after))
+    open_database("rating", uri)["periodic_reports"].insert_one(
+        dict(issued_month("so-xay-dung", received=2, on_time=2), _id="thua-thien-hue-2022:monthly:2026-03",
+             pack=PACK, start=datetime(2026, 3, 1, tzinfo=calendar.tz), end=datetime(2026, 4, 1, tzinfo=calendar.tz)))
     before = contents(tmp_path / "db")
     out = tmp_path / "replay.xlsx"
     code = rules_main(["replay", PACK, "--with", str(new.path), "--since", "2026-03-01", "--until", "2026-04-01",
@@ -156,6 +201,7 @@ def test_replay_reads_the_stores_and_writes_the_differences(packs, tmp_path, mon
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "2 reports" in printed and "route) 1, Thời hạn (due) 2, Trễ hạn (late) 1, Bảng đánh giá (scorecard) 6" in printed
+    assert "penalty findings decided again on 1 stored periodic report(s)" in printed
     sheet = load_workbook(out)["Khác biệt"]
     rows = [tuple(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
     tz = calendar.tz
