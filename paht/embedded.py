@@ -417,6 +417,13 @@ class Collection:
                     # writes it: SQLite looks for it there and Python decodes only the documents that have it
                     clauses.append("instr(doc, ?) > 0")
                     params.append(json.dumps(want, ensure_ascii=False))
+                last = key.rsplit(".", 1)[-1]
+                if _is_operators(condition) and condition.get("$exists") and not key.startswith("$") and \
+                        _FIELD.match(last) and not any(part.isdigit() for part in key.split(".")):
+                    # a field that exists has its name in the text as a key, as JSON writes it (a user's key never
+                    # starts with "$" there, so no escaping): the documents without it are not decoded
+                    clauses.append("instr(doc, ?) > 0")
+                    params.append(json.dumps(last))
                 continue
             for op, want in (condition.items() if _is_operators(condition) else [("$eq", condition)]):
                 if key == "_id":   # its JSON text orders unlike its value: equality only

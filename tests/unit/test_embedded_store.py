@@ -363,3 +363,22 @@ def test_other_green_threads_use_the_store_between_the_batches_of_a_long_read(mo
         eventlet.spawn(other).wait()      # and the other call is answered before it ends
         assert done == [3] and not long_read.dead
         assert sorted(d["_id"] for d in long_read.wait()) == list(range(count))
+
+
+def test_a_field_that_must_exist_narrows_to_the_documents_with_its_name():
+    """`{"field": {"$exists": True}}` on a field no index holds: SQLite passes on only the documents whose text has
+    the field's name as a key (intake's province_referrals read a pack's reports to find the few referred ones, issue
+    22); what matches is still decided on the decoded document (a name in a value, an array's element)."""
+    db = Database(":memory:")["t"]
+    db.insert_many([{"_id": 1, "referrals": [{"at": 1}]}, {"_id": 2, "note": "referrals"},
+                    {"_id": 3, "a": [{"b": {"referrals": 1}}]}, {"_id": 4, "referrals": None},
+                    {"_id": 5, "a": [{"b": 1}, {"c": 2}]}, {"_id": 6, "x": '"referrals"'}, {"_id": 7}])
+    assert "instr" in db._narrow({"referrals": {"$exists": True}})[0]
+    assert [d["_id"] for d in db.find({"referrals": {"$exists": True}})] == [1, 4]
+    assert [d["_id"] for d in db.find({"a.b.referrals": {"$exists": True}})] == [3]
+    assert [d["_id"] for d in db.find({"a.c": {"$exists": 1}})] == [5]
+    assert [d["_id"] for d in db.find({"a.0.b": {"$exists": True}})] == [3, 5]      # not narrowed: "0" is no key
+    assert sorted(d["_id"] for d in db.find({"referrals": {"$exists": False}})) == [2, 3, 5, 6, 7]
+    rows = db.database.conn.execute(f'SELECT id FROM "{db._table}"' + db._narrow({"referrals": {"$exists": True}})[0],
+                                    db._narrow({"referrals": {"$exists": True}})[1]).fetchall()
+    assert sorted(row[0] for row in rows) == ["1", "2", "3", "4"]   # 2: the name as a value; 3: deeper; not 5, 6, 7
