@@ -4,8 +4,11 @@ would have done, and how fast the stored reports are decided again (target: ≥ 
 1. Seeds a fresh var directory as bench/portal.py does (its World and Life: each report taken through its life by
    the services' own deciders, stored by intake's ReportStore and the sla service's DeadlineStore on the embedded
    store) with `--reports` reports of `--pack`.
-2. Copies the pack and changes one deadline (the processing time, `--process` working days) and one route (street
-   lighting: led by the power company with the lighting company beside it, instead of the other way round).
+   The rating service's monthly reports of every month of that year are made from them as the service makes them
+   (its `compute` over intake's `agency_counters` and the sla service's `agency_lateness`) and stored in its store.
+2. Copies the pack and changes one deadline (the processing time, `--process` working days), one route (street
+   lighting: led by the power company with the lighting company beside it, instead of the other way round) and one
+   penalty threshold (an agency under 80% "Hài lòng" is reported to the UBND, instead of under 70%).
 3. Runs the replay as the command does (the stores opened read-only, reports submitted in the last 400 days) and
    prints the differences by kind, the time and reports/s; checks the stores did not change.
 Run: .venv/bin/python bench/replay.py [--reports 10000] [--pack thua-thien-hue-2022] [--process 5]"""
@@ -36,6 +39,7 @@ CHANGES = {
     "thua-thien-hue-2022": [
         ("pack.yaml", "process_time: {amount: 6, unit: wd,", "process_time: {amount: {process}, unit: wd,"),
         ("routing.yaml", "lead: chieu-sang, co: [dien-luc]", "lead: dien-luc, co: [chieu-sang]"),
+        ("pack.yaml", "report_satisfied_min: {value: 0.7,", "report_satisfied_min: {value: 0.8,"),
     ],
 }
 
@@ -90,11 +94,47 @@ def seed(pack_id: str, reports: int, now: datetime) -> tuple[int, float]:
     # the seeding is done: its connections closed (their WAL checkpointed into the files), as after `paht up` —
     # SQLite's reader of a file whose writer is this same process reads slowly (the replay below is another
     # process's reader in real use)
+    months = issue_monthly_reports(pack_id, intake, sla, now)
     from paht import storage
     for database in (intake.reports.database, sla.deadlines.database):
         database.close()
     storage._embedded_files.clear()
-    return deadlines, time.perf_counter() - started
+    return deadlines, months, time.perf_counter() - started
+
+
+def issue_monthly_reports(pack_id: str, intake, sla, now: datetime) -> int:
+    """The rating service's monthly report of each month of the seeded year that ended, made by its own `compute`
+    over intake's and the sla service's own counting entrypoints (called in-process on the seeded stores, their
+    answers made JSON as an RPC's are) and stored as its `make_report` stores them."""
+    from types import SimpleNamespace
+
+    from paht import periods
+    from paht.events import jsonable
+    from paht.rules import get_pack
+    from paht.storage import open_database
+    from services.intake.service import IntakeService
+    from services.rating import periodic
+    from services.rating.dependencies import RatingStore
+    from services.rating.service import RatingService
+    from services.sla.service import SlaService
+    pack = get_pack(pack_id)
+    tz, cutoff = pack.meta.get("timezone", "Asia/Ho_Chi_Minh"), periodic.cutoff(pack)
+    record, steps = SimpleNamespace(store=intake), SimpleNamespace(deadlines=sla)
+    rating = SimpleNamespace(
+        intake=SimpleNamespace(
+            agency_counters=lambda *a: jsonable(IntakeService.agency_counters(record, *a)),
+            province_referrals=lambda *a: jsonable(IntakeService.province_referrals(record, *a))),
+        sla=SimpleNamespace(agency_lateness=lambda *a: jsonable(SlaService.agency_lateness(steps, *a))))
+    store = RatingStore(open_database("rating"))
+    month, made = periods.previous(periods.containing("month", now, tz, cutoff), tz, cutoff), 0
+    while month.start > now - timedelta(days=365):
+        content = RatingService.compute(rating, pack, month, month.end)
+        store.keep_periodic({"_id": periodic.report_id(pack_id, "month", month.label), "pack": pack_id,
+                             "kind": "month", "period": month.label, "start": month.start, "end": month.end,
+                             "generated_at": now, "content": content})
+        month, made = periods.previous(month, tz, cutoff), made + 1
+    store.periodic.database.close()
+    return made
 
 
 def main(argv=None) -> int:
@@ -111,7 +151,7 @@ def main(argv=None) -> int:
         from paht import clock
         from paht.clock import ControlledClock
         from paht.rules import get_pack, load_pack
-        from paht.rules.replay import print_summary, replay, report_fields, stored, written
+        from paht.rules.replay import issued_periodic, print_summary, replay, report_fields, stored, written
         from paht.storage import open_read_only
         from paht.worktime import calendar_for
         controlled = ControlledClock(work / "var" / "clock.json")
@@ -121,8 +161,8 @@ def main(argv=None) -> int:
         print(f"load average {load:.1f} on {os.cpu_count()} cores before the bench (other work shares the cores)")
         print(f"seeding {args.reports:,} reports of {args.pack} (bench/portal.py's lives, the services' deciders) …",
               flush=True)
-        deadlines, took = seed(args.pack, args.reports, now)
-        print(f"  {args.reports:,} reports, {deadlines:,} deadlines in {took:.0f} s")
+        deadlines, months, took = seed(args.pack, args.reports, now)
+        print(f"  {args.reports:,} reports, {deadlines:,} deadlines, {months} monthly reports in {took:.0f} s")
         new_dir = changed_copy(args.pack, work / "new", args.process)
         old_pack, new_pack = get_pack(args.pack), load_pack(new_dir)
         took = time.perf_counter()
@@ -132,21 +172,23 @@ def main(argv=None) -> int:
         tz = calendar_for(old_pack.meta).tz
         since = datetime.combine((now - timedelta(days=400)).astimezone(tz).date(), datetime.min.time(), tz)
         started, cpu = time.perf_counter(), time.process_time()
-        intake_db, sla_db = open_read_only("intake"), open_read_only("sla")
+        intake_db, sla_db, rating_db = open_read_only("intake"), open_read_only("sla"), open_read_only("rating")
         reports, by_report = stored(intake_db, sla_db, args.pack, since, now, report_fields(old_pack, new_pack))
+        issued = issued_periodic(rating_db, args.pack)
         read = time.perf_counter() - started
-        result = replay(old_pack, new_pack, reports, lambda rid: by_report.get(rid, []), since, now)
+        result = replay(old_pack, new_pack, reports, lambda rid: by_report.get(rid, []), since, now, issued)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         out = work / "replay.xlsx"
         out.write_bytes(written(result, out))
-        print(f"changes: process_time 6 wd → {args.process} wd; lighting_power led by dien-luc (co chieu-sang)")
+        print(f"changes: process_time 6 wd → {args.process} wd; lighting_power led by dien-luc (co chieu-sang); "
+              "report_satisfied_min 0.7 → 0.8")
         print_summary(result, args.pack, str(new_dir), since, now, seconds, limit=12)
         rate, cpu_rate = result.reports / seconds, result.reports / cpu
         print(f"read {read:.2f} s of {seconds:.2f} s; {rate:,.0f} reports/s (target ≥ {TARGET:,.0f}: "
               f"{'met' if rate >= TARGET else 'NOT MET'}); {cpu_rate:,.0f} reports per CPU second of this process "
               f"({cpu:.2f} s: what a core to itself would give); load average now {os.getloadavg()[0]:.1f}; "
               f"XLSX {out.stat().st_size:,} bytes")
-        intake_db.close(), sla_db.close()
+        intake_db.close(), sla_db.close(), rating_db.close()
         unchanged = digest(work / "var" / "db") == before
         print(f"stores unchanged: {unchanged}")
         return 0 if unchanged and result.differences else 1
