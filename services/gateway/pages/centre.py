@@ -22,6 +22,7 @@ from paht.web import http
 from ..record import user_of
 from ..schemas import ScorecardQuery
 from .public import packs as pack_choices
+from .recent import RecentCounts
 from .web import page, signed_in
 
 LOGIN = "/staff/login?next=/centre/"
@@ -113,6 +114,8 @@ def agency_rows(cards: dict) -> list[dict]:
 
 
 class CentrePages:
+    recent = RecentCounts()   # the console's counts, counted at most a minute ago (recent.py)
+
     def centre_console_user(self, request) -> dict | None:
         """The signed-in centre account (None: nobody is signed in); another role is refused as the API refuses
         it (FORBIDDEN)."""
@@ -157,10 +160,15 @@ class CentrePages:
         review = listed("approved")
         letters = self.intake_admin("dead_letters", status="open", limit=50)
 
-        cards = self.rating.scorecards(pack_id, label)
+        # counted at most a minute ago (recent.py; the page says when): the scorecards as every operator of the
+        # pack sees them, the statistics as this user may
+        cards, counted_at = self.recent.get(("centre", pack_id, label), lambda: self.rating.scorecards(pack_id, label),
+                                            keep=lambda answer: "error" not in answer)
         cards_error = cards["error"] if "error" in cards else None
-        counts = self.record.report_statistics(user=staff, pack=pack_id, since=period.start, until=period.end,
-                                               trend_months=TREND_MONTHS)
+        counts, stats_counted_at = self.recent.get(
+            ("statistics", tuple(sorted(staff.items())), pack_id, period.start, period.end, TREND_MONTHS),
+            lambda: self.record.report_statistics(user=staff, pack=pack_id, since=period.start, until=period.end,
+                                                  trend_months=TREND_MONTHS))
         categories = {code: (c or {}).get("name", code) for code, c in pack.categories.items()}
         agencies = [] if cards_error else agency_rows(cards)
         wards = {w["code"]: w["count"] for w in counts["by_ward"]}
@@ -194,7 +202,7 @@ class CentrePages:
             held=held, unresolved=unresolved, review=review,
             review_required=bool((pack.meta.get("publication") or {}).get("operator_review")),
             letters=letters, cards=None if cards_error else cards, cards_error=cards_error, agencies=agencies,
-            counts=counts, totals=counts["totals"], categories=categories, charts=charts, ward_counts=wards,
+            counts=counts, totals=counts["totals"], counted_at=min(counted_at, stats_counted_at), categories=categories, charts=charts, ward_counts=wards,
             shades=classes, wards_url=f"/map/wards/{pack_id}.geojson", periodic=reports,
             done=request.args.get("done") if request.args.get("done") in ("replay", "drop") else None,
             here="/centre/?" + urlencode({"pack": pack_id, "period": label}))

@@ -34,6 +34,7 @@ from ..listings import exported
 from ..record import user_of
 from ..staff import LoginIn
 from ..uploads import read_media
+from .recent import RecentCounts
 from .signin import OidcSignIn
 from .web import CSRF_COOKIE, DEFAULT_TZ, SESSION_COOKIE, page, signed_in
 
@@ -387,6 +388,8 @@ def unit_card(cards: dict, agency: str | None) -> dict:
 
 # ---- the pages ------------------------------------------------------------------------------------------------
 class StaffPages(OidcSignIn):
+    recent = RecentCounts()   # the dashboard's scorecards, counted at most a minute ago (recent.py)
+
     def staff_or_login(self, request) -> dict | None:
         return signed_in(self.store, request)
 
@@ -583,7 +586,7 @@ class StaffPages(OidcSignIn):
         agency = user.get("agency") if not centre else (request.args.get("agency") or "").strip() or None
         if agency is not None and agency not in pack.agencies:
             raise ApiError("VALIDATION_FAILED", fields={"agency": "no such agency in this pack"})
-        cards = self.scorecards_seen(user, pack_id, label)
+        cards, counted_at = self.recent_scorecards(user, pack_id, label)
         period = periods.parse(cards["period"], tz, cutoff)
         months = month_labels(period, tz, cutoff, TREND_MONTHS)
         trend = self.trend(user, pack_id, months, agency, known={cards["period"]: cards})
@@ -604,8 +607,15 @@ class StaffPages(OidcSignIn):
             findings=findings, counters=COUNTER_LABELS, rates=RATE_LABELS, finding_labels=FINDING_LABELS,
             steps=STEP_LABELS, trend=trend, trend_json=json.dumps(trend, ensure_ascii=False),
             recent_months=month_labels(periods.containing("month", clock.now(), tz, cutoff), tz, cutoff, 12)[::-1],
-            period_label=cards["period"], period_days=(local_day(period.start, tz), local_day(period.end - timedelta(
+            period_label=cards["period"], counted_at=counted_at, period_days=(local_day(period.start, tz), local_day(period.end - timedelta(
                 seconds=1), tz)))
+
+    def recent_scorecards(self, user: dict, pack_id: str, label: str):
+        """(scorecards_seen's answer, when counted): counted at most a minute ago (recent.py), for every user who
+        sees the same of them (the same pack, centre or not, agency)."""
+        seen_as = (user.get("pack"), user["role"] in CENTRE_ROLES, user.get("agency"))
+        return self.recent.get(("scorecards", seen_as, pack_id, label),
+                               lambda: self.scorecards_seen(user, pack_id, label))
 
     def trend(self, user: dict, pack_id: str, months: list[str], agency: str | None, known: dict) -> dict:
         """The unit's counters month by month: the scorecards of each month, asked at once (each call bounded by
@@ -613,7 +623,7 @@ class StaffPages(OidcSignIn):
         asked = [m for m in months if m not in known]
         pool = eventlet.GreenPool(len(asked) or 1)
         found = dict(known)
-        found.update(zip(asked, pool.imap(lambda month: self.scorecards_seen(user, pack_id, month), asked)))
+        found.update(zip(asked, pool.imap(lambda month: self.recent_scorecards(user, pack_id, month)[0], asked)))
         rows = [unit_card(found[m], agency) for m in months]
         return {"labels": months,
                 "received": [r.get("received", 0) for r in rows],
