@@ -9,6 +9,7 @@ import logging
 from contextlib import contextmanager
 
 import eventlet
+from eventlet.corolocal import local
 from nameko.rpc import RpcProxy
 
 from . import settings
@@ -26,12 +27,28 @@ class RpcTimeout(ApiError):
         self.args = (f"{call}: no answer in {seconds:g} s",)
 
 
+_PATIENCE = local()   # this green thread's `waiting_up_to`
+
+
+@contextmanager
+def waiting_up_to(seconds: float):
+    """The calls this green thread makes inside the block wait up to `seconds` instead of PAHT_RPC_TIMEOUT_SECONDS:
+    background work no one waits for (rating's periodic reports, whose year of counts a loaded intake may take
+    longer to give than a page may wait) — asked again on a timeout, the callee would count it again meanwhile."""
+    before = getattr(_PATIENCE, "seconds", None)
+    _PATIENCE.seconds = seconds
+    try:
+        yield
+    finally:
+        _PATIENCE.seconds = before
+
+
 class _TimedMethod:
     def __init__(self, method, name: str):
         self._method, self._name = method, name
 
     def __call__(self, *args, **kwargs):
-        seconds = settings.rpc_timeout_seconds()
+        seconds = getattr(_PATIENCE, "seconds", None) or settings.rpc_timeout_seconds()
         try:
             with eventlet.Timeout(seconds, RpcTimeout(self._name, seconds)):
                 return self._method(*args, **kwargs)

@@ -22,7 +22,8 @@ NUMBERS: dict[str, tuple[type, float]] = {   # name: (int | float, smallest allo
     "PAHT_IDEMPOTENCY_HOURS": (int, 1), "PAHT_DELIVERY_LIMIT": (int, 1), "PAHT_RETRY_BACKOFF_SECONDS": (float, 0),
     "PAHT_REPORT_CHECK_SECONDS": (float, 0.01), "PAHT_SESSION_MINUTES": (int, 1),
     "PAHT_NOTIFICATION_ATTEMPTS": (int, 1), "PAHT_OUTBOX_GRACE_SECONDS": (float, 0),
-    "PAHT_RPC_TIMEOUT_SECONDS": (float, 0.1), "PAHT_HTTP_WORKERS": (int, 1),
+    "PAHT_RPC_TIMEOUT_SECONDS": (float, 0.1), "PAHT_REPORT_RPC_TIMEOUT_SECONDS": (float, 0.1),
+    "PAHT_HTTP_WORKERS": (int, 1),
     "PAHT_OIDC_JWKS_TTL_SECONDS": (float, 0), "PAHT_OIDC_LEEWAY_SECONDS": (float, 0),
     "PAHT_CITIZEN_OIDC_JWKS_TTL_SECONDS": (float, 0), "PAHT_CITIZEN_OIDC_LEEWAY_SECONDS": (float, 0),
 }
@@ -171,6 +172,13 @@ def delivery_limit() -> int:
 def rpc_timeout_seconds() -> float:
     """The longest one service waits for another's RPC answer."""
     return _float("PAHT_RPC_TIMEOUT_SECONDS", 10.0)
+
+
+def report_rpc_timeout_seconds() -> float:
+    """The longest the rating service waits for the counts of a periodic report (background work, no one waits for
+    it: a year of a province's reports takes longer to count than a page may wait; never less than
+    rpc_timeout_seconds)."""
+    return max(_float("PAHT_REPORT_RPC_TIMEOUT_SECONDS", 300.0), rpc_timeout_seconds())
 
 
 def retry_backoff_seconds() -> float:

@@ -15,7 +15,7 @@ from paht import callers, clock, periods, settings
 from paht.bus import derived_id, on_report_purged, on_transition, send
 from paht.errors import Refused
 from paht.events import CLOCK_ADVANCED, jsonable
-from paht.rpc import RpcTimeout, TimedRpcProxy
+from paht.rpc import RpcTimeout, TimedRpcProxy, waiting_up_to
 from paht.rules import get_pack, list_packs, rules_root
 from paht.schemas import tenant_key
 from paht.timers import setting_timer
@@ -172,7 +172,9 @@ class RatingService(Observable):
         """Every periodic report the packs' schedules made due since the last check, once each (a stopped service
         catches up when it runs). One check at a time: a check begun after a clock jump must not mark a schedule
         checked while an earlier one, still at the earlier time, has not made what was due then."""
-        with CHECKING:
+        # the counts of a report (a year of a province's) wait up to PAHT_REPORT_RPC_TIMEOUT_SECONDS: asked again
+        # after the usual 10 s, intake would count each of them again and again, starving its other calls
+        with CHECKING, waiting_up_to(settings.report_rpc_timeout_seconds()):
             now = clock.now()
             for pack_id in list_packs():
                 pack = get_pack(pack_id)
