@@ -156,3 +156,43 @@ def test_a_packs_follow_ups_are_found_by_the_index_without_reading_its_other_rep
     plan = " ".join(row[3] for row in reports.database.conn.execute(
         f'EXPLAIN QUERY PLAN SELECT id FROM "{reports._table}"{where}', params))
     assert "ix_c_reports_pack_follows" in plan
+
+
+def test_the_same_counters_asked_while_they_are_counted_are_counted_once(monkeypatch):
+    """intake's agency_counters (issue 22): a caller that gave up after its timeout and asks again, or a second page,
+    gets the count under way instead of counting a year of reports beside it; a new ask afterwards counts again, and
+    a failed count fails every caller that waited for it."""
+    import eventlet
+    from nameko.testing.services import worker_factory
+
+    from services.intake.service import COUNTING, IntakeService
+    store, _ = stored(pack="thua-thien-hue-2022")
+    reads = []
+    accountable = store.accountable
+
+    def slow(queries, projection=None):
+        reads.append(projection)
+        eventlet.sleep(0.05)
+        return accountable(queries, projection)
+    monkeypatch.setattr(store, "accountable", slow)
+    intake = worker_factory(IntakeService, store=store)
+    ask = ("thua-thien-hue-2022", (NOW - timedelta(days=30)).isoformat(), (NOW + timedelta(days=1)).isoformat())
+    asked = [eventlet.spawn(intake.agency_counters, *ask) for _ in range(3)]
+    answers = [thread.wait() for thread in asked]
+    once = len(reads)          # the reports that count, and those with a missed call (TTH Điều 12 khoản 2)
+    assert once == 2 and answers[0] == answers[1] == answers[2] and COUNTING == {}
+    intake.agency_counters(*ask)
+    assert len(reads) == 2 * once
+
+    def failing(*arguments):
+        eventlet.sleep(0.05)
+        raise OSError("disk")
+    monkeypatch.setattr(store, "accountable", failing)
+    asked = [eventlet.spawn(intake.agency_counters, *ask) for _ in range(2)]
+    for thread in asked:
+        try:
+            thread.wait()
+            raise AssertionError("a failed count answered")
+        except OSError:
+            pass
+    assert COUNTING == {}
