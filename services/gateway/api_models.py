@@ -146,9 +146,20 @@ class PreviousResult(BaseModel):
     superseded_at: str | None
 
 
+class Clarification(BaseModel):
+    """The agency's answer to a "Không hài lòng" rating (its `clarify` action, with the pack's article)."""
+
+    at: datetime
+    note: str | None
+    agency: str | None
+    article: str | None
+
+
 class RatingShown(BaseModel):
     level: str | None
     label: str | None
+    clarifications: list[Clarification] = Field(default_factory=list, description="What the agency answered an "
+                                                "unsatisfied rating with, oldest first (none while withheld).")
 
 
 class PublicView(BaseModel):

@@ -28,6 +28,14 @@ def interactions(report: dict) -> list[dict]:
     return list(found.values())
 
 
+def clarifications(report: dict) -> list[dict]:
+    """What the agency answered a "Không hài lòng" rating with (handling's `clarify`: "làm rõ và tương tác", TTH
+    Điều 13 khoản 2, VL Điều 14 khoản 2), oldest first: read where the rating is read."""
+    return [{"at": entry["at"], "note": (entry.get("detail") or {}).get("note"),
+             "agency": (entry.get("actor") or {}).get("agency"), "article": (entry.get("detail") or {}).get("article")}
+            for entry in report.get("timeline") or [] if entry["kind"] == "clarified"]
+
+
 def check_reply(report: dict, interaction_id: str | None) -> None:
     """A reply answers one unanswered message of this report."""
     match = next((item for item in interactions(report) if item["id"] == interaction_id), None)
@@ -159,7 +167,8 @@ def public_view(report: dict, owner: bool = False) -> dict:
     if earlier:
         view["previous_results"] = earlier
     if report.get("rating"):
-        view["rating"] = {"level": report["rating"].get("level"), "label": report["rating"].get("label")}
+        view["rating"] = {"level": report["rating"].get("level"), "label": report["rating"].get("label"),
+                          "clarifications": [] if hidden else clarifications(report)}
     return view
 
 
