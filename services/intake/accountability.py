@@ -3,7 +3,8 @@ service counts the missed deadlines). Nothing is counted on the side: a rerun fo
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 
 from paht.schemas import reporter_key
 from paht.states import RESULT_DELIVERED, STATES, TERMINAL
@@ -61,10 +62,12 @@ def _at(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def unanswered_call_violations(reports, calls_needed: int, window: timedelta) -> list[tuple[str, datetime]]:
+def unanswered_call_violations(reports, calls_needed: int,
+                               window_end: Callable[[datetime], datetime]) -> list[tuple[str, datetime]]:
     """"Gọi 3 lần không bắt máy trong thời gian 3 ngày sẽ vi phạm quy định này" (TTH Điều 12 khoản 2, VL Điều 13
     khoản 2 điểm c): each agency's unanswered calls of the centre (`missed_call`, on any report), oldest first;
-    `calls_needed` of them within `window` (the last at most `window` after the first) are one violation, at the
+    `calls_needed` of them within the window (the last no later than `window_end(first)`: the pack's
+    `unanswered_calls_window` added in its calendar, so "3 ngày" or "3 ngày làm việc" alike) are one violation, at the
     moment of the last; a call counts in one violation only (the next needs as many new calls). Taken from the
     agency's whole history, so a window that began in the previous period counts. → [(agency, at), …]"""
     calls: dict[str, list[datetime]] = defaultdict(list)
@@ -78,7 +81,7 @@ def unanswered_call_violations(reports, calls_needed: int, window: timedelta) ->
         first = 0
         while first + calls_needed <= len(times):
             last = times[first + calls_needed - 1]
-            if last - times[first] <= window:
+            if last <= window_end(times[first]):
                 found.append((agency, last))
                 first += calls_needed
             else:
@@ -95,7 +98,8 @@ def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[s
     that count (`counted_follow_ups`: the same reporter's, accepted);
     `leads[report_id]` the lead agency of a followed report; `limit_reached(received_at)` the moment a report
     received then runs past the pack's `late_report_limit` (None: the pack sets none); `unanswered_calls` is
-    (the reports with a `missed_call`, ever, the calls, the window) where the pack counts unanswered calls
+    (the reports with a `missed_call`, ever, the calls, the window's end from its first call) where the pack counts
+    unanswered calls
     (`unanswered_call_violations`); `limit_skips_urgent`: an urgent report is not timed against that limit (the
     pack's `late_report_limit_skips_urgent`: ST-23 Điều 19 Bước 2 gives its processing no time of the system's).
     """
@@ -111,8 +115,8 @@ def agency_counters(reports, followers: dict[str, list[datetime]], leads: dict[s
         _walk(report, count, rated, start, end, now, timed)
         _follow_ups(report, followers.get(report["_id"]), leads.get(report["_id"]), count, start, end)
     if unanswered_calls is not None:
-        call_reports, calls_needed, window = unanswered_calls
-        for agency, at in unanswered_call_violations(call_reports, calls_needed, window):
+        call_reports, calls_needed, window_end = unanswered_calls
+        for agency, at in unanswered_call_violations(call_reports, calls_needed, window_end):
             count(agency, "unanswered_call_violations", at)
     cards = {}
     for agency in set(counts) | set(rated):

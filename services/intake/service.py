@@ -19,7 +19,6 @@ from paht.events import DECISION, REPORT_PURGED, jsonable
 from paht.background import Background
 from paht.mediastore import MediaFiles
 from paht.rules import get_pack, list_packs
-from paht.rules.vocabulary import HOURS_PER
 from paht.schemas import Decision, lead_agency
 from paht.states import IllegalTransition
 from paht.web import MESSAGES_HANDLED, Observable
@@ -218,8 +217,8 @@ class IntakeService(RecordRpc, AdminRpcApi, Observable):
         unanswered = None
         if calls and window:   # TTH Điều 12 khoản 2, VL Điều 13 khoản 2 điểm c: a window that may start long ago
             called = self.store.accountable([accountability.missed_calls_query(pack_id, end)], {"timeline": 1})
-            unanswered = (called, int(calls["value"]), timedelta(hours=float(window["amount"])
-                                                                  * HOURS_PER[window["unit"]]))
+            unanswered = (called, int(calls["value"]),
+                          lambda first: calendar.add(first, window["amount"], window["unit"]))   # any unit (d, wd…)
         skips_urgent = (pack.parameters.get("late_report_limit_skips_urgent") or {}).get("value") is True
         return jsonable(accountability.agency_counters(giving_way(reports), followers, leads, start, end, clock.now(),
                                                        reached, unanswered_calls=unanswered,

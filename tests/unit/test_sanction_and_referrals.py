@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from paht.rules import get_pack
+from paht.worktime import calendar_for
 from services.handling.actions import Refused, decide
 from services.intake.accountability import agency_counters, province_referrals, unanswered_call_violations
 from services.publishing.referrals import referral_decision
@@ -178,30 +179,48 @@ def calls(agency, *hours, report_id="PA-1"):
         for h in hours]}
 
 
+def three_days(first: datetime) -> datetime:
+    """The pack's window of "3 ngày" (calendar days) from a first call."""
+    return first + timedelta(days=3)
+
+
 def test_three_calls_within_three_days_are_one_violation_at_the_third():
-    [(agency, at)] = unanswered_call_violations([calls("a", 0, 30, 72)], 3, timedelta(days=3))
+    [(agency, at)] = unanswered_call_violations([calls("a", 0, 30, 72)], 3, three_days)
     assert agency == "a" and at == datetime(2026, 11, 5, 1, tzinfo=timezone.utc)   # 72 h after the first: within
-    assert unanswered_call_violations([calls("a", 0, 30, 73)], 3, timedelta(days=3)) == []
+    assert unanswered_call_violations([calls("a", 0, 30, 73)], 3, three_days) == []
     # the window slides: 0 is too early for 73, but 30, 73, 80 are within three days
-    assert len(unanswered_call_violations([calls("a", 0, 30, 73, 80)], 3, timedelta(days=3))) == 1
+    assert len(unanswered_call_violations([calls("a", 0, 30, 73, 80)], 3, three_days)) == 1
 
 
 def test_a_call_counts_once_and_across_reports_of_the_same_agency():
-    window = timedelta(days=3)
+    window = three_days
     assert len(unanswered_call_violations([calls("a", 0, 1, 2, 3, 4)], 3, window)) == 1       # 4 and 5 wait
     assert len(unanswered_call_violations([calls("a", 0, 1, 2, 3, 4, 5)], 3, window)) == 2
     assert len(unanswered_call_violations([calls("a", 0, 1), calls("a", 2, report_id="PA-2")], 3, window)) == 1
     assert unanswered_call_violations([calls("a", 0, 1), calls("b", 2, report_id="PA-2")], 3, window) == []
 
 
+def test_a_window_in_working_days_skips_the_weekend():
+    """A pack may say "3 ngày làm việc": the window is added in its calendar (Friday's first call, then Monday's
+    and Wednesday morning's: within 3 working days, not within 3 calendar days)."""
+    calendar = calendar_for(get_pack("thua-thien-hue-2022").meta)
+    friday = datetime(2026, 11, 6, 2, tzinfo=timezone.utc)            # 09:00 in Huế
+    history = [{"_id": "PA-1", "timeline": [{"at": at.isoformat(), "kind": "missed_call", "detail": {"agency": "a"}}
+                                            for at in (friday, friday + timedelta(days=3),
+                                                       friday + timedelta(days=4, hours=23))]}]
+    assert unanswered_call_violations(history, 3, three_days) == []
+    [(agency, at)] = unanswered_call_violations(history, 3, lambda first: calendar.add(first, 3, "wd"))
+    assert (agency, at) == ("a", friday + timedelta(days=4, hours=23))
+
+
 def test_the_violation_counts_in_the_period_of_its_third_call_from_a_window_begun_before():
     start = datetime(2026, 11, 3, tzinfo=timezone.utc)
     end = start + timedelta(days=30)
     history = [calls("a", 0, 20, 40)]                     # 2/11 01:00, 2/11 21:00, 3/11 17:00
-    cards = agency_counters([], {}, {}, start, end, end, unanswered_calls=(history, 3, timedelta(days=3)))
+    cards = agency_counters([], {}, {}, start, end, end, unanswered_calls=(history, 3, three_days))
     assert cards["a"]["unanswered_call_violations"] == 1
     before = agency_counters([], {}, {}, start - timedelta(days=30), start, start,
-                             unanswered_calls=(history, 3, timedelta(days=3)))
+                             unanswered_calls=(history, 3, three_days))
     assert before == {}
     assert agency_counters([], {}, {}, start, end, end) == {}          # a pack without the clause counts none
 
