@@ -85,3 +85,29 @@ def test_refused_forms_say_why_and_cross_site_posts_change_nothing(system):
     traversal = browser.get(f"{system.api}/static/../service.py", timeout=10)
     assert traversal.status_code == 404
     assert browser.get(f"{system.api}/static/vendor/leaflet/leaflet.js", timeout=10).status_code == 200
+
+
+def test_the_forms_refuse_bad_files_as_the_api_does_and_store_nothing(system, monkeypatch):
+    """A pixel bomb and a file over the upload limit get the API's codes and statuses, shown on the form in
+    Vietnamese with what was typed kept; no report, no file is stored."""
+    from tests.media_factory import png_bomb
+    monkeypatch.setenv("PAHT_MAX_UPLOAD_MB", "1")
+    system.start("intake")
+    browser = requests.Session()
+    token = form_token(browser, f"{system.api}/submit")
+    bomb = browser.post(f"{system.api}/submit", data=fields(token), timeout=30,
+                        files=[("media", ("bomb.png", png_bomb(), "image/png"))])
+    api = system.submit({"pack": PACK, "channel": "app", "category": "roads_traffic", "description": "Ổ gà",
+                         "location": {"lat": HUE_POINT[0], "lon": HUE_POINT[1], "source": "gps"},
+                         "reporter": {"phone": "0905123456"}}, [("bomb.png", png_bomb(), "image/png")])
+    assert bomb.status_code == api.status_code == 422
+    code = api.json()["error"]["code"]
+    assert f"({code})" in bomb.text and api.json()["error"]["message"] in bomb.text and "bomb.png" in bomb.text
+    assert 'id="media-error"' in bomb.text and 'value="Nguyễn Văn An"' in bomb.text    # what was typed is kept
+
+    name, data, mime = fresh_photo(seed=42)
+    big = browser.post(f"{system.api}/submit", data=fields(token), timeout=30,
+                       files=[("media", (name, data + b"\0" * (1024 * 1024), mime))])
+    assert big.status_code == 422 and "(MEDIA_TOO_LARGE)" in big.text and "limit 1 MB" in big.text
+    assert system.staff_get("reports", system.tokens["operator"]).json()["count"] == 0
+    assert not (system.tmp_path / "media").exists() or not any((system.tmp_path / "media").rglob("*"))

@@ -165,7 +165,13 @@ class PublicPages:
         except ValidationError as exc:
             return self.submit_again(request, page, form.to_dict(), form_errors(validation_fields(exc)), 422)
         self.within_rate(reporter_key(report_in))
-        files = [f for f in read_media(request, settings.max_upload_bytes())]
+        try:
+            files = read_media(request, settings.max_upload_bytes())
+        except ApiError as refused:   # a file the checks refuse: the form again with why, what was typed kept
+            if not any(name.startswith("media") for name in refused.fields or {}):
+                raise
+            return self.submit_again(request, page, form.to_dict(), {"media": file_refusal(refused, page.lang)},
+                                     refused.status)
         answer = self.create_report(report_in, files, form.get("idempotency_key", "")[:200])
         return page.render("submitted.html", user=self.signed_in(request), answer=answer)
 
@@ -247,6 +253,14 @@ class PublicPages:
                                  media=[m.model_dump(mode="json") for m in media],
                                  account_verified=supplement.reporter is not None and
                                  account_verified(supplement.reporter))
+
+
+def file_refusal(refused: ApiError, lang: str) -> str:
+    """Why an uploaded file was refused, as the API says it (message in the reader's language, the file and the
+    limit, the code)."""
+    message = refused.message if lang == "vi" else refused.message_en
+    which = ", ".join(str(why) for why in (refused.fields or {}).values())
+    return f"{message} {which}{f' — {refused.detail}' if refused.detail else ''} ({refused.code})"
 
 
 def form_errors(fields: dict) -> dict:
