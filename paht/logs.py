@@ -16,6 +16,18 @@ REPORT_ID = contextvars.ContextVar("paht_report_id", default=None)
 EVENT_ID = contextvars.ContextVar("paht_event_id", default=None)
 
 
+class WithoutPayloads(logging.Filter):
+    """nameko's RPC client logs every reply's whole body at DEBUG ("RPC reply event complete …"): a new report's
+    tracking token, a reporter's contact data. Those records are dropped where they are made, whatever the log
+    level and handlers (every service imports this module through paht.metrics)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("RPC reply event complete")
+
+
+logging.getLogger("nameko.rpc").addFilter(WithoutPayloads())
+
+
 class JsonFormatter(logging.Formatter):
     """`{"time", "level", "service", "logger", "message"[, "report_id", "event_id", "exception"]}` per record."""
 

@@ -111,3 +111,29 @@ def test_the_forms_refuse_bad_files_as_the_api_does_and_store_nothing(system, mo
     assert big.status_code == 422 and "(MEDIA_TOO_LARGE)" in big.text and "limit 1 MB" in big.text
     assert system.staff_get("reports", system.tokens["operator"]).json()["count"] == 0
     assert not (system.tmp_path / "media").exists() or not any((system.tmp_path / "media").rglob("*"))
+
+
+def test_the_tracking_token_appears_in_no_url_and_no_log(system, caplog):
+    """Every log record the services write while a citizen submits through the form and opens, asks on, and
+    cancels their report holds neither the tracking token nor its reporter's phone."""
+    import logging
+    caplog.set_level(logging.DEBUG)
+    system.start()
+    browser = requests.Session()
+    token = form_token(browser, f"{system.api}/submit")
+    sent = browser.post(f"{system.api}/submit", data=fields(token), timeout=10,
+                        files=[("media", fresh_photo(seed=43))])
+    report_id = re.search(r'id="report-id">(PA-[0-9A-F-]+)<', sent.text).group(1)
+    tracking = re.search(r'id="tracking-token">([^<]+)<', sent.text).group(1)
+    system.wait_for(report_id, lambda v: v["deadlines"], what="verified")
+    reporter = {"csrf_token": token, "id": report_id, "tracking_token": tracking}
+    for url, data in ((f"{system.api}/track", reporter),
+                      (f"{system.api}/track/interactions", dict(reporter, message="Khi nào sửa?")),
+                      (f"{system.api}/track/cancel", reporter)):
+        answer = browser.post(url, data=data, timeout=10)
+        assert answer.status_code == 200 and tracking not in answer.url, answer.text[:500]
+        assert all(tracking not in r.url for r in answer.history)
+    system.wait_state(report_id, "cancelled")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert report_id in logged                       # the services did log the report's life
+    assert tracking not in logged and "0905123456" not in logged
