@@ -117,3 +117,21 @@ def test_every_text_of_the_staff_pages_has_its_english():
         texts |= set(table.values())
     assert sorted(text for text in texts if text not in english) == []
     assert set(staff.ACTION_LABELS) == set(DECIDERS)
+
+
+@pytest.mark.parametrize("environment, secure", [("dev", False), ("test", False), ("production", True),
+                                                 ("staging", True)])
+def test_the_pages_cookies_are_httponly_lax_and_secure_outside_dev(monkeypatch, environment, secure):
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from services.gateway.pages.web import Page
+    monkeypatch.setenv("PAHT_ENV", environment)
+    page = Page(Request(EnvironBuilder(path="/staff/login", query_string="lang=en").get_environ()))
+    page.set_cookie("paht_staff", "session-token")
+    cookies = page.redirect("/staff/").headers.getlist("Set-Cookie")
+    by_name = {cookie.split("=", 1)[0]: cookie for cookie in cookies}
+    assert set(by_name) == {"paht_csrf", "paht_lang", "paht_staff"}
+    for name, cookie in by_name.items():
+        assert "SameSite=Lax" in cookie and ("; Secure" in cookie) is secure
+        assert ("HttpOnly" in cookie) is (name != "paht_lang")     # the language switch is the page's own
