@@ -7,6 +7,10 @@ from nameko.extensions import DependencyProvider
 from paht import storage
 
 
+# what a periodic report is listed with (keep_periodic's fields but its content)
+LISTED = ("pack", "kind", "period", "start", "end", "due", "generated_at", "to", "article", "partial")
+
+
 class RatingStore:
     def __init__(self, db):
         self.ratings = db["ratings"]
@@ -14,6 +18,7 @@ class RatingStore:
         self.ratings.create_index([("agency", 1)])
         self.periodic = db["periodic_reports"]
         self.periodic.create_index([("pack", 1)])
+        self.periodic.create_index([("pack", 1), ("generated_at", 1)])   # the console's list, newest first
         self.checks = db["periodic_checks"]
         self.legacy_handed_over = False
 
@@ -64,7 +69,9 @@ class RatingStore:
         return self.periodic.find_one({"_id": report_id}, {"_id": 1}) is not None
 
     def periodic_list(self, pack: str) -> list[dict]:
-        return list(self.periodic.find({"pack": pack}, {"content": 0}, sort=[("generated_at", -1)]))
+        """A pack's periodic reports, newest first, without their content (a report's counts and late items, read
+        only when its file is asked for: the store reads out only these fields, it does not decode the content)."""
+        return list(self.periodic.find({"pack": pack}, dict.fromkeys(LISTED, 1), sort=[("generated_at", -1)]))
 
     def periodic_report(self, report_id: str) -> dict | None:
         return self.periodic.find_one({"_id": report_id})

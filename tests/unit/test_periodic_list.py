@@ -1,0 +1,22 @@
+"""The console's list of periodic reports (rating's RatingStore.periodic_list, issue 22): newest first, every field
+but the content, which the embedded store leaves in SQLite (a year's report holds every late item of the year)."""
+from datetime import datetime, timedelta, timezone
+
+from paht.storage import open_database
+from services.rating.dependencies import LISTED, RatingStore
+
+NOW = datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)
+
+
+def test_the_list_is_newest_first_without_the_content_read_in_sql():
+    store = RatingStore(open_database("rating", "memory://"))
+    for number, (pack, made) in enumerate([("hue", 2), ("hue", 0), ("vl", 1), ("hue", 1), ("hue", 0)]):
+        store.keep_periodic({"_id": f"hue:r{number}" if pack == "hue" else f"vl:r{number}", "pack": pack,
+                             "kind": "monthly", "period": f"2026-{number + 1:02d}", "start": NOW, "end": NOW,
+                             "due": NOW, "generated_at": NOW - timedelta(days=made), "to": "UBND", "article": "Đ 20",
+                             "partial": False, "content": {"late": [{"report_id": "x" * 20}] * 1000}})
+    listed = store.periodic_list("hue")
+    assert [doc["_id"] for doc in listed] == ["hue:r1", "hue:r4", "hue:r3", "hue:r0"]   # ties as made
+    assert all(set(doc) == {"_id", *LISTED} for doc in listed) and listed[0]["generated_at"] == NOW
+    periodic = store.periodic
+    assert periodic._exact({"pack": "hue"}) is not None and periodic._ordered([("generated_at", -1)])
