@@ -109,6 +109,10 @@ def test_the_forms_refuse_bad_files_as_the_api_does_and_store_nothing(system, mo
     big = browser.post(f"{system.api}/submit", data=fields(token), timeout=30,
                        files=[("media", (name, data + b"\0" * (1024 * 1024), mime))])
     assert big.status_code == 422 and "(MEDIA_TOO_LARGE)" in big.text and "limit 1 MB" in big.text
+    monkeypatch.setenv("PAHT_MAX_REQUEST_MB", "2")     # a body over the whole request's limit: the API's 413
+    huge = browser.post(f"{system.api}/submit", data=fields(token), timeout=30,
+                        files=[("media", (name, data + b"\0" * (3 * 1024 * 1024), mime))])
+    assert huge.status_code == 413 and "PAYLOAD_TOO_LARGE" in huge.text and "<html" in huge.text
     assert system.staff_get("reports", system.tokens["operator"]).json()["count"] == 0
     assert not (system.tmp_path / "media").exists() or not any((system.tmp_path / "media").rglob("*"))
 
