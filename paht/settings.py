@@ -496,6 +496,13 @@ def zalo_oa_secret() -> bytes | None:
     return value.encode() if value else None
 
 
+def zalo_oa_message_url() -> str | None:
+    """The Official Account's message endpoint (Zalo's OA API `v3.0/oa/message/cs`, or a proxy of it) the gateway
+    answers a Zalo reporter on in the chat — their report's id and tracking token, or why it was refused —, with
+    PAHT_ZALO_ACCESS_TOKEN; unset: nothing is answered in the chat."""
+    return os.environ.get("PAHT_ZALO_OA_MESSAGE_URL") or None
+
+
 def zalo_pack() -> str | None:
     """The rule pack (province) the Zalo Official Account's messages are reported to; unset: the webhook refuses
     every call."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from nameko.timer import timer
 from pydantic import ValidationError
 
 from paht import clock, settings
@@ -12,11 +13,12 @@ from paht.roles import CENTRE_ROLES
 from paht.rules import list_packs
 from paht.web import guarded, http, json_response, parse_json, validation_fields
 
-from . import zalo
+from . import zalo, zalo_answers
 from .channel_schemas import OperatorReportIn, ZaloEvent, not_in_future
 from .dependencies import STORAGE_ERRORS
 from .staff import authenticate
 from .uploads import parse_part, read_media
+from .zalo_answers import ZaloAnswers
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +90,23 @@ class ChannelsApi:
             log.warning("zalo message %s not kept: storage unavailable", event.message.msg_id, exc_info=True)
             raise ApiError("SERVICE_UNAVAILABLE", retry_after=5) from None
         if taken:
-            self.background.spawn(self.report_zalo_draft, draft, pack)
+            try:
+                pending = ZaloAnswers(self.store.database).keep(draft, pack, now)
+            except STORAGE_ERRORS:   # taken, not kept: reported now or never (logged with its messages)
+                log.warning("zalo draft %s not kept while it is reported", draft["_id"], exc_info=True)
+                pending = {"_id": draft["messages"][0], "draft": draft, "pack": pack}
+            self.background.spawn(self.report_zalo_draft, pending)
             return {"status": "reporting"}
         return {"status": "gathering", "has": [name for name, key in (("text", "texts"), ("photo", "images"),
                                                                        ("location", "location")) if draft.get(key)]}
 
-    def report_zalo_draft(self, draft: dict, pack: str) -> None:
+    def report_zalo_draft(self, pending: dict) -> None:
         """A complete draft becomes a report: its photos fetched from Zalo (the allowed hosts only, under the
-        upload checks; a photo that cannot be fetched is left out and logged), then stored as any submission."""
+        upload checks; a photo that cannot be fetched is left out and logged), then stored as any submission, under
+        the idempotency key of its first message. The reporter is answered in the chat with the report's id and
+        tracking token, or with why it was refused for good; while the record cannot be reached the draft stays
+        kept and the timer reports it again (zalo_answers.py)."""
+        draft = pending["draft"]
         try:
             files = []
             for url in draft["images"][:settings.MAX_MEDIA_PARTS]:
@@ -103,8 +114,59 @@ class ChannelsApi:
                     files.append(fetch_media(url))
                 except ApiError as exc:
                     log.warning("zalo photo of draft %s left out: %s %s", draft["_id"], exc.code, exc.fields)
-            answer = self.create_report(zalo.draft_report(draft, pack), files,
+            answer = self.create_report(zalo.draft_report(draft, pending["pack"]), files,
                                         idempotency_key=f"zalo:{draft['messages'][0]}")
             log.info("zalo messages %s reported as %s", draft["messages"], answer["id"])
-        except Exception:   # a managed thread that raises kills the container: the log keeps what was lost
-            log.exception("zalo draft %s (messages %s) not reported", draft["_id"], draft.get("messages"))
+            text = zalo_answers.reply_text(answer, settings.public_url())
+        except ApiError as refused:
+            if refused.code == "SERVICE_UNAVAILABLE":
+                log.warning("zalo draft %s not reported now (%s): reported again later", draft["_id"], refused.code)
+                return
+            log.info("zalo messages %s refused: %s", draft["messages"], refused.code)
+            text = zalo_answers.refusal_text(refused)
+        except Exception:   # a managed thread that raises kills the container: kept, the timer tries again
+            log.exception("zalo draft %s (messages %s) not reported now", draft["_id"], draft.get("messages"))
+            return
+        try:
+            answers = ZaloAnswers(self.store.database)
+            self.answer_in_zalo(answers, f"reply:{pending['_id']}", draft["sender"], text)
+            answers.done(pending)
+        except STORAGE_ERRORS:   # still kept: reported again (the same report, by its key) and answered then
+            log.warning("zalo draft %s: its answer not kept now", draft["_id"], exc_info=True)
+
+    def answer_in_zalo(self, answers: ZaloAnswers, key: str, sender: str, text: str) -> None:
+        """Queue the answer (once per draft) and try it now, where the Official Account's message API is set."""
+        if not settings.zalo_oa_message_url():
+            return
+        reply = answers.queue(key, sender, text, clock.now())
+        if reply is not None:
+            self.try_zalo_reply(answers, reply)
+
+    def try_zalo_reply(self, answers: ZaloAnswers, reply: dict) -> None:
+        url = settings.zalo_oa_message_url()
+        if not url:
+            return
+        try:
+            zalo_answers.send_reply(url, settings.zalo_access_token(), reply["sender"], reply["text"])
+        except zalo_answers.ReplyFailed as exc:   # never the text: it holds the tracking token
+            log.warning("zalo answer %s not sent now (%s): tried again later", reply["_id"], exc)
+            answers.failed(reply, clock.now())
+            return
+        answers.sent(reply)
+
+    @timer(interval=30)
+    def retry_zalo(self):
+        """Drafts the record could not take (reported again) and answers Zalo did not take (sent again)."""
+        now = clock.now()
+        try:
+            answers = ZaloAnswers(self.store.database)
+            for pending in answers.overdue(now):
+                self.report_zalo_draft(pending)
+            due, expired = answers.due(now)
+        except STORAGE_ERRORS as exc:
+            log.warning("zalo drafts and answers not retried now: %s", exc)
+            return
+        for key in expired:
+            log.warning("zalo answer %s given up: not taken by Zalo within %s", key, zalo_answers.REPLY_WINDOW)
+        for reply in due:
+            self.try_zalo_reply(answers, reply)

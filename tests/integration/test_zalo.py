@@ -24,6 +24,22 @@ PHOTO = camera_jpeg(None, seed=9)
 
 
 class PhotoServer(BaseHTTPRequestHandler):
+    """Zalo's stand-in: the photos a citizen sent (GET /photo.jpg) and the Official Account's message API (POST
+    /oa/message/cs: each call kept in `messages`; `/oa/message/cs-refusing` answers Zalo's error -216)."""
+    messages: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        PhotoServer.messages.append({"path": self.path, "token": self.headers.get("access_token"),
+                                     "body": json.loads(body)})
+        answer = json.dumps({"error": 0, "message": "Success"} if self.path == "/oa/message/cs"
+                            else {"error": -216, "message": "Access token is invalid"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
     def do_GET(self):
         if self.path != "/photo.jpg":
             self.send_error(404)
@@ -46,8 +62,12 @@ def zalo_system(system, monkeypatch):
     monkeypatch.setenv("PAHT_ZALO_OA_SECRET", SECRET)
     monkeypatch.setenv("PAHT_ZALO_PACK", PACK)
     monkeypatch.setenv("PAHT_MEDIA_URL_HOSTS", host)
+    monkeypatch.setenv("PAHT_ZALO_OA_MESSAGE_URL", f"http://{host}/oa/message/cs")
+    monkeypatch.setenv("PAHT_ZALO_ACCESS_TOKEN", "oa-access-token")
+    PhotoServer.messages = []
     system.start()
     system.photo_url = f"http://{host}/photo.jpg"
+    system.zalo_host = host
     yield system
     server.shutdown()
 
@@ -121,6 +141,46 @@ def test_text_photo_and_location_from_one_citizen_become_one_report(zalo_system)
     eventually(lambda: system.metric("intake", "paht_background_tasks", service="intake") == 0,
                "intake's work after its answers done")
     assert len(listed(system)) == 2
+
+
+def test_the_citizen_is_answered_in_the_chat_and_supplements_with_what_it_says(zalo_system, monkeypatch, caplog):
+    """A Zalo message has no name or phone, so the report waits for its reporter's supplement: the answer in the
+    chat gives the report's id and tracking token, which open the tracking page and take the supplement. Zalo
+    refusing an answer leaves it kept to be sent again; the token is in no log."""
+    import logging
+    import re
+
+    caplog.set_level(logging.DEBUG)
+    system = zalo_system
+    image = {"type": "image", "payload": {"url": system.photo_url}}
+    one_event = event("user_send_image", "msg-20", text="Cây đổ chắn ngang đường Hùng Vương",
+                      attachments=[image, location()])
+    assert post(system, one_event).json() == {"status": "reporting"}
+    [found] = wait_listed(system, 1)
+    [sent] = eventually(lambda: PhotoServer.messages or None, "the answer in the chat")
+    assert sent["token"] == "oa-access-token" and sent["body"]["recipient"] == {"user_id": SENDER}
+    text = sent["body"]["message"]["text"]
+    assert found["id"] in text and "Mã tra cứu" in text
+    tracking = re.search(r"Mã tra cứu \(chỉ gửi một lần, vui lòng giữ kín\): (\S+)", text).group(1)
+    system.wait_state(found["id"], "needs_supplement")
+    supplied = requests.post(f"{system.api}/api/v1/reports/{found['id']}/supplement", timeout=10,
+                             headers={"X-Tracking-Token": tracking},
+                             json={"reporter": {"name": "Trần Thị Bình", "phone": "0905111222",
+                                                   "email": "binh@example.vn"}})
+    assert supplied.status_code == 200, supplied.text
+    system.wait_for(found["id"], lambda v: v["state"] != "needs_supplement", what="the supplement taken")
+
+    monkeypatch.setenv("PAHT_ZALO_OA_MESSAGE_URL", f"http://{system.zalo_host}/oa/message/cs-refusing")
+    assert post(system, event("user_send_image", "msg-22", text="Rác ứ đọng chợ Đông Ba", sender="2222",
+                              attachments=[image, location()])).json() == {"status": "reporting"}
+    wait_listed(system, 2)
+    eventually(lambda: any(m["path"].endswith("refusing") for m in PhotoServer.messages), "a refused answer")
+    from paht.storage import open_database
+    kept = eventually(lambda: open_database("gateway")["zalo_replies"].find_one({"sender": "2222"}),
+                      "the refused answer kept to be sent again")
+    assert kept["attempts"] == 1 and kept["next_at"] > kept["created_at"]
+    assert open_database("gateway")["zalo_reporting"].count_documents({}) == 0   # every draft reported
+    assert tracking not in caplog.text
 
 
 @pytest.mark.parametrize("signature", [None, "", "mac=", "mac=" + "0" * 64, "sha256=abc", "wrong"])
