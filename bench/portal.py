@@ -41,11 +41,8 @@ import os
 import random
 import re
 import secrets
-import shutil
-import signal
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from collections import Counter, defaultdict
@@ -60,7 +57,8 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 warnings.filterwarnings("ignore", module=r"dns\.")   # dnspython's DSA deprecation warnings, through eventlet
 
 from bench import _costs  # noqa: E402
-from bench.throughput import BenchError, Vhost, free_port, log_tails  # noqa: E402
+from bench._run import BenchError, measured  # noqa: E402
+from bench.throughput import Vhost, free_port, log_tails  # noqa: E402
 from paht import runner, settings  # noqa: E402
 
 PAGE_P95_TARGET_MS = 150.0
@@ -1395,25 +1393,7 @@ def main(argv=None) -> int:
     if args.reports < 10 or args.published < 1 or args.requests < 1 or args.map_loads < 1:
         parser.error("--reports, --published, --requests and --map-loads must be positive (--reports ≥ 10)")
 
-    def terminated(*_):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, terminated)
-    workdir = Path(tempfile.mkdtemp(prefix="paht-bench-portal-"))
-    stack = contextlib.ExitStack()
-    try:
-        with stack:
-            return run(args, workdir, stack)
-    except BenchError as exc:
-        print(f"portal: could not measure: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        print("portal: interrupted")
-        return 1
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    return measured("portal", args.keep, lambda workdir, stack: run(args, workdir, stack))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import warnings
@@ -43,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")   # nameko's, through bare_chain
 
 from bench import _costs, bare_chain  # noqa: E402
+from bench._run import BenchError, measured  # noqa: E402
 from bench._stats import summary  # noqa: E402
 from paht import runner, settings  # noqa: E402
 from paht.demo import Api, clock_tz, into_office_hours, make_report  # noqa: E402
@@ -55,10 +55,6 @@ OPEN_LOOP_RATE, OPEN_LOOP_P99_MS = 50.0, 1000.0
 PHONE_SCENES = 4            # rendering a 12 MP scene takes a second or more; each photo is a scene + its own patch
 STARTUP_SECONDS = 90.0
 PROFILE_HZ = 25             # py-spy's sampling rate: low, so that profiling changes little of what it measures
-
-
-class BenchError(Exception):
-    """The bench could not measure (not: the system was slow)."""
 
 
 # ---- the bus ----------------------------------------------------------------------------------------------------
@@ -670,25 +666,7 @@ def main(argv=None) -> int:
     if args.n < 1 or args.threads < 1 or (args.rate is not None and (args.rate <= 0 or args.seconds <= 0)):
         parser.error("--n, --threads, --rate and --seconds must be positive")
 
-    def terminated(*_):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, terminated)
-    workdir = Path(tempfile.mkdtemp(prefix="paht-bench-"))
-    stack = contextlib.ExitStack()
-    try:
-        with stack:
-            return run(args, workdir, stack)
-    except BenchError as exc:
-        print(f"throughput: could not measure: {exc}")
-        return 1
-    except KeyboardInterrupt:
-        print("throughput: interrupted")
-        return 1
-    finally:
-        if args.keep:
-            print(f"kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    return measured("throughput", args.keep, lambda workdir, stack: run(args, workdir, stack))
 
 
 if __name__ == "__main__":
