@@ -20,6 +20,7 @@ class RatingStore:
         self.periodic.create_index([("pack", 1)])
         self.periodic.create_index([("pack", 1), ("generated_at", 1)])   # the console's list, newest first
         self.checks = db["periodic_checks"]
+        self.listed: dict[str, tuple[int, list[dict]]] = {}   # periodic_list's: pack → (how many, the list)
         self.legacy_handed_over = False
 
     def record_rating(self, report_id: str, pack: str, rating: dict) -> None:
@@ -70,8 +71,16 @@ class RatingStore:
 
     def periodic_list(self, pack: str) -> list[dict]:
         """A pack's periodic reports, newest first, without their content (a report's counts and late items, read
-        only when its file is asked for: the store reads out only these fields, it does not decode the content)."""
-        return list(self.periodic.find({"pack": pack}, dict.fromkeys(LISTED, 1), sort=[("generated_at", -1)]))
+        only when its file is asked for: the store reads out only these fields, it does not decode the content).
+        A periodic report is only ever added (keep_periodic), never changed or deleted, so the list read before
+        stands while the pack has as many as then — counted on the index, nothing read (whoever added one: another
+        replica's is counted too)."""
+        count = self.periodic.count_documents({"pack": pack})   # before reading: one added meanwhile reads again
+        held = self.listed.get(pack)
+        if held is None or held[0] != count:
+            held = self.listed[pack] = (count, list(self.periodic.find(
+                {"pack": pack}, dict.fromkeys(LISTED, 1), sort=[("generated_at", -1)])))
+        return [dict(doc) for doc in held[1]]
 
     def periodic_report(self, report_id: str) -> dict | None:
         return self.periodic.find_one({"_id": report_id})
