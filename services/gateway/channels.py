@@ -114,8 +114,11 @@ class ChannelsApi:
                     files.append(fetch_media(url))
                 except ApiError as exc:
                     log.warning("zalo photo of draft %s left out: %s %s", draft["_id"], exc.code, exc.fields)
-            answer = self.create_report(zalo.draft_report(draft, pending["pack"]), files,
-                                        idempotency_key=f"zalo:{draft['messages'][0]}")
+            try:
+                report_in = zalo.draft_report(draft, pending["pack"])
+            except ValidationError as exc:   # a draft no report can be made of: refused for good, not retried
+                raise ApiError("VALIDATION_FAILED", fields=validation_fields(exc)) from None
+            answer = self.create_report(report_in, files, idempotency_key=f"zalo:{draft['messages'][0]}")
             log.info("zalo messages %s reported as %s", draft["messages"], answer["id"])
             text = zalo_answers.reply_text(answer, settings.public_url())
         except ApiError as refused:
@@ -160,12 +163,16 @@ class ChannelsApi:
         now = clock.now()
         try:
             answers = ZaloAnswers(self.store.database)
-            for pending in answers.overdue(now):
+            overdue, abandoned = answers.overdue(now)
+            for pending in overdue:
                 self.report_zalo_draft(pending)
             due, expired = answers.due(now)
         except STORAGE_ERRORS as exc:
             log.warning("zalo drafts and answers not retried now: %s", exc)
             return
+        for pending in abandoned:
+            log.error("zalo draft %s (messages %s) given up: not reported within %s", pending["draft"]["_id"],
+                      pending["draft"].get("messages"), zalo_answers.REPLY_WINDOW)
         for key in expired:
             log.warning("zalo answer %s given up: not taken by Zalo within %s", key, zalo_answers.REPLY_WINDOW)
         for reply in due:

@@ -9,7 +9,7 @@ citizen's last message); its text holds the token, so it is deleted once sent an
 
 A complete draft is kept (collection `zalo_reporting`) from when the webhook takes it until its report is stored
 or refused for good: the broker or the record being away meanwhile only delays it (the gateway's timer reports it
-again under the same idempotency key, so it is stored once)."""
+again under the same idempotency key, so it is stored once), for REPLY_WINDOW at most (then logged as given up)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -82,12 +82,16 @@ class ZaloAnswers:
             pass
         return pending
 
-    def overdue(self, now: datetime) -> list[dict]:
-        """Drafts whose last try is RETRY_AFTER old (the record or the broker was away), marked as tried now."""
+    def overdue(self, now: datetime) -> tuple[list[dict], list[dict]]:
+        """(drafts whose last try is RETRY_AFTER old — the record or the broker was away —, marked as tried now;
+        drafts taken more than REPLY_WINDOW ago, no longer tried: dropped, for the log)."""
+        abandoned = list(self.reporting.find({"taken_at": {"$lt": now - REPLY_WINDOW}}))
+        for pending in abandoned:
+            self.reporting.delete_one({"_id": pending["_id"]})
         found = list(self.reporting.find({"tried_at": {"$lt": now - RETRY_AFTER}}, limit=50))
         for pending in found:
             self.reporting.update_one({"_id": pending["_id"]}, {"$set": {"tried_at": now}})
-        return found
+        return found, abandoned
 
     def done(self, pending: dict) -> None:
         self.reporting.delete_one({"_id": pending["_id"]})

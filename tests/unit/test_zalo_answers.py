@@ -99,9 +99,16 @@ def test_a_taken_draft_is_kept_until_reported_and_retried_when_overdue():
     draft = {"_id": "draft:2468", "messages": ["msg-1", "msg-2"], "sender": "2468"}
     pending = answers.keep(draft, "thua-thien-hue-2022", NOW)
     answers.keep(draft, "thua-thien-hue-2022", NOW)                                       # kept once
-    assert answers.overdue(NOW + zalo_answers.RETRY_AFTER) == []
-    [again] = answers.overdue(NOW + zalo_answers.RETRY_AFTER + timedelta(seconds=1))
+    assert answers.overdue(NOW + zalo_answers.RETRY_AFTER) == ([], [])
+    [again], [] = answers.overdue(NOW + zalo_answers.RETRY_AFTER + timedelta(seconds=1))
     assert again["draft"] == draft and again["pack"] == "thua-thien-hue-2022"
-    assert answers.overdue(NOW + zalo_answers.RETRY_AFTER + timedelta(seconds=2)) == []   # tried just now
+    assert answers.overdue(NOW + zalo_answers.RETRY_AFTER + timedelta(seconds=2)) == ([], [])   # tried just now
     answers.done(pending)
     assert answers.reporting.count_documents({}) == 0
+
+
+def test_a_draft_never_reported_is_given_up_after_48_hours():
+    answers = ZaloAnswers(Database(":memory:"))
+    answers.keep({"_id": "draft:1", "messages": ["msg-9"], "sender": "1"}, "thua-thien-hue-2022", NOW)
+    [], [abandoned] = answers.overdue(NOW + zalo_answers.REPLY_WINDOW + timedelta(seconds=1))
+    assert abandoned["_id"] == "msg-9" and answers.reporting.count_documents({}) == 0
