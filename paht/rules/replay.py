@@ -10,8 +10,9 @@ rating service made of the pack for a period inside [since, until) is decided ag
 issued, with those counters moved by what the new pack decided differently in that period, and the rates with
 them, under each pack's penalty rules — and a finding one pack makes and the other does not is a difference
 (periods with no stored periodic report are not judged: their cards would need the whole accountability walk).
-Deciding both packs on the same facts means a difference is the change's, not the replay's reading of history. A deadline whose stored rule the facts read now no longer select (the report changed
-since: urgent, forwarded, a rework's kind) is decided by the new pack's rule of the same id.
+Deciding both packs on the same facts means a difference is the change's, not the replay's reading of history. A
+deadline whose stored rule the facts read now no longer select (the report changed since: urgent, forwarded, a
+rework's kind) is decided by the new pack's rule of the same id.
 
 It lives in the kernel: every decision it makes is the pack's (paht.rules) on facts read by the kernel's own
 functions, which the services read too; paht/ imports no service.
@@ -215,8 +216,8 @@ class Replayer:
             new_due = calendar_for(self.new.pack.meta, self.new.pack.agencies.get(new_agency) if new_agency else None
                                    ).add(start, new["amount"], new["unit"])
         if new_due != old_due:
-            out.append(Difference(rid, "due", step, _text(old_due, self.tz), _text(new_due, self.tz), old.get("rule"), new.get("rule"),
-                                  new.get("article")))
+            out.append(Difference(rid, "due", step, _text(old_due, self.tz), _text(new_due, self.tz), old.get("rule"),
+                                  new.get("rule"), new.get("article")))
         ended = deadline.get("closed_at") or (deadline.get("missed_at") if deadline.get("role") == "judged" else None)
         done = ended or self.until
         old_late = deadline.get("status") == "missed" or (ended is None and old_due < self.until)
