@@ -41,6 +41,7 @@ import os
 import random
 import re
 import secrets
+import signal
 import statistics
 import sys
 import time
@@ -614,7 +615,9 @@ def seed(args, now: datetime) -> dict:
         raise BenchError(f"--reports {args.reports:,}: at most {1000 * CHUNK:,} (the reports' ids are made unique "
                          "from 1,000 chunks of each of at most 8 packs)")
     workers = max(1, min(os.cpu_count() or 1, 4))
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    # the workers die at once when the pool ends (terminate() sends SIGTERM): the bench's own SIGTERM handler,
+    # inherited by fork, made one raise while holding the task queue's lock, and the others waited for it forever
+    with multiprocessing.get_context("fork").Pool(workers, signal.signal, (signal.SIGTERM, signal.SIG_DFL)) as pool:
         # the pack of the map: reports as they come until exactly --published of them ended published (about six in
         # ten of a year's reports do); the other packs share the rest of --reports
         others = [p for p in world.pack_ids if p != args.pack]
@@ -877,6 +880,7 @@ class PageRun:
         self.causes: Counter = Counter()   # the gateway's logged errors meanwhile, by their last line
         self.servable_after: float | None = 0.0   # seconds until the page was first answered 200 (None: never)
         self.waiting: Counter = Counter()  # what it answered until then
+        self.first_ms: float | None = None  # the client's time of that first answer 200 (nothing counted before it)
         self.delta: dict = {}
         self.cpu: dict = {}
         self.bytes = 0
@@ -997,9 +1001,10 @@ def time_page(base: str, session: requests.Session, run: PageRun, count: int, wa
     before, cpu_before = scrape(ports), _costs.cpu_of(pids)
     began = time.monotonic()
     while True:
+        asked = time.perf_counter()
         outcome, _ = get()
         if outcome == "ok":
-            run.servable_after = time.monotonic() - began
+            run.servable_after, run.first_ms = time.monotonic() - began, (time.perf_counter() - asked) * 1000
             break
         run.waiting[outcome] += 1
         if time.monotonic() - began > patience:   # what the services did while the page was not served
@@ -1179,7 +1184,7 @@ def print_page(run: PageRun, count: int, patience: float) -> bool:
     mean, bound, seen = run.server()
     print(f"    client (same host) p50 {ms(run.p(0.5))}, p95 {ms(run.p(0.95))}; the gateway's histogram for the route: "
           + (f"mean {ms(mean)}, p95 ≤ {ms(bound)} (n={seen})" if seen else "no samples")
-          + f"; page {run.bytes / 1024:,.0f} kB"
+          + f"; page {run.bytes / 1024:,.0f} kB; the first answer 200 (nothing of it counted before) {ms(run.first_ms)}"
           + (f"; first answered 200 after {run.servable_after:.0f} s (before: "
              + ", ".join(f"{what} {n}×" for what, n in run.waiting.most_common()) + ")" if run.waiting else "")
           + (f"; stopped after {run.requests} of {count} requests (--budget)" if run.stopped_early else ""))
