@@ -10,7 +10,7 @@ Every kind is generated now (pack.yaml last); HAND_WRITTEN would name one that i
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, WithJsonSchema, model_validator
 from pydantic.json_schema import GenerateJsonSchema
@@ -401,19 +401,25 @@ class SanctionClause(PackPart):
                                              "interval")
 
 
-class SanctionProcedure(PackPart):
-    """reports handled under an administrative-sanction procedure (the staff action sanction_procedure): the pack's
-    sla rule then times no processing; a clause per procedure the seed has one for (normal, immediate = urgent)"""
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
-    normal: SanctionClause = None
-    immediate: SanctionClause = None
-    note: str = note_field()
+class AtLeastOne(PackPart):
+    """A mapping whose keys are each optional, but not all: `empty` says what an empty one lacks."""
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+    empty: ClassVar[str]
 
     @model_validator(mode="after")
     def _check(self):
         if not self.model_fields_set:
-            raise ValueError("sanction_procedure names at least one procedure")
+            raise ValueError(self.empty)
         return self
+
+
+class SanctionProcedure(AtLeastOne):
+    """reports handled under an administrative-sanction procedure (the staff action sanction_procedure): the pack's
+    sla rule then times no processing; a clause per procedure the seed has one for (normal, immediate = urgent)"""
+    empty: ClassVar[str] = "sanction_procedure names at least one procedure"
+    normal: SanctionClause = None
+    immediate: SanctionClause = None
+    note: str = note_field()
 
 
 class ReferralReason(PackPart):
@@ -422,18 +428,12 @@ class ReferralReason(PackPart):
                                                     "Lãnh đạo tỉnh)")
 
 
-class ReferralReasons(PackPart):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+class ReferralReasons(AtLeastOne):
+    empty: ClassVar[str] = "reasons names at least one reason"
     co_agencies_disagree: ReferralReason = None
     not_thorough: ReferralReason = None
     no_agency: ReferralReason = None
     not_handled: ReferralReason = None
-
-    @model_validator(mode="after")
-    def _check(self):
-        if not self.model_fields_set:
-            raise ValueError("reasons names at least one reason")
-        return self
 
 
 class ProvinceReferral(PackPart):
