@@ -48,7 +48,7 @@ class Recent:
         if running is not None:
             return running.wait()
         self.running[key] = Event()
-        return self.count(key, count, keep)
+        return self.count_now(key, count, keep)
 
     @staticmethod
     def within(held: tuple, fresh: float, now: datetime, seconds: float) -> bool:
@@ -57,11 +57,11 @@ class Recent:
     def count_quietly(self, key, count, keep) -> None:
         """A count in the background: its failure only leaves the older answer shown until it is too old."""
         try:
-            self.count(key, count, keep)
+            self.count_now(key, count, keep)
         except Exception as exc:  # noqa: BLE001 — logged; the next page asks again
             log.warning("counting %s again: %s", key, exc)
 
-    def count(self, key, count, keep) -> tuple[object, datetime]:
+    def count_now(self, key, count, keep) -> tuple[object, datetime]:
         """Count for `key` (whose Event in `running` the caller set), keep it, and tell whoever waits."""
         running, fresh, now = self.running[key], time.monotonic(), clock.now()
         try:
