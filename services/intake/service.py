@@ -7,7 +7,6 @@ import logging
 import time
 from datetime import timedelta
 
-from eventlet.event import Event
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
@@ -20,6 +19,7 @@ from paht.background import Background
 from paht.mediastore import MediaFiles
 from paht.rules import get_pack, list_packs
 from paht.schemas import Decision, lead_agency
+from paht.single_flight import SingleFlight
 from paht.states import IllegalTransition
 from paht.web import MESSAGES_HANDLED, Observable
 from paht.worktime import calendar_for
@@ -34,7 +34,7 @@ from .rpc_schemas import AgencyCountersArgs
 log = logging.getLogger(__name__)
 # agency_counters under way in this process, by what was asked: the same ask meanwhile (a caller that gave up and
 # asks again, a second page) waits for that count instead of counting a year of reports once more beside it
-COUNTING: dict[tuple, Event] = {}
+COUNTING = SingleFlight()
 
 
 def giving_way(items, every: int = 200):
@@ -183,19 +183,7 @@ class IntakeService(RecordRpc, AdminRpcApi, Observable):
         """Intake's share of one pack's agency scorecards for [start, end) (ISO datetimes). The same ask while one
         is being counted gets that count (COUNTING)."""
         call = AgencyCountersArgs.model_validate({"pack_id": pack_id, "start": start, "end": end})
-        key = (call.pack_id, call.start, call.end)
-        if key in COUNTING:
-            return COUNTING[key].wait()
-        counting = COUNTING[key] = Event()
-        try:
-            answer = self.count_agencies(call)
-        except BaseException as exc:
-            del COUNTING[key]
-            counting.send_exception(exc)
-            raise
-        del COUNTING[key]
-        counting.send(answer)
-        return answer
+        return COUNTING.run((call.pack_id, call.start, call.end), lambda: self.count_agencies(call))
 
     def count_agencies(self, call: AgencyCountersArgs) -> dict:
         pack_id, start, end = call.pack_id, call.start, call.end

@@ -13,10 +13,10 @@ import time
 from datetime import datetime, timedelta
 
 import eventlet
-from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 
 from paht import clock
+from paht.single_flight import SingleFlight
 
 RECENT_SECONDS = 60.0
 STALE_SECONDS = 600.0   # the oldest answer shown while its next count runs
@@ -29,7 +29,7 @@ class Recent:
                  spawn=eventlet.spawn_n):
         self.seconds, self.kept, self.stale, self.spawn = seconds, kept, max(stale, seconds), spawn
         self.values: dict = {}     # key → (time.monotonic() when counted, the system's time then, the answer)
-        self.running: dict = {}    # key → Event of the count under way
+        self.counting = SingleFlight()
 
     def get(self, key, count, keep=lambda answer: True) -> tuple[object, datetime]:
         """(`count()`'s answer for `key`, the system's time it was counted at): the kept one when counted at most
@@ -39,16 +39,11 @@ class Recent:
         held = self.values.get(key)
         if held is not None and self.within(held, fresh, now, self.seconds):
             return held[2], held[1]
-        running = self.running.get(key)
         if held is not None and self.within(held, fresh, now, self.stale):
-            if running is None:
-                self.running[key] = Event()   # taken now: a second page does not start another count
+            if self.counting.claim(key):   # taken now: a second page does not start another count
                 self.spawn(self.count_quietly, key, count, keep)
             return held[2], held[1]
-        if running is not None:
-            return running.wait()
-        self.running[key] = Event()
-        return self.count_now(key, count, keep)
+        return self.counting.run(key, lambda: self.count_now(key, count, keep))
 
     @staticmethod
     def within(held: tuple, fresh: float, now: datetime, seconds: float) -> bool:
@@ -57,25 +52,18 @@ class Recent:
     def count_quietly(self, key, count, keep) -> None:
         """A count in the background: its failure only leaves the older answer shown until it is too old."""
         try:
-            self.count_now(key, count, keep)
+            self.counting.finish(key, lambda: self.count_now(key, count, keep))
         except Exception as exc:  # noqa: BLE001 — logged; the next page asks again
             log.warning("counting %s again: %s", key, exc)
 
     def count_now(self, key, count, keep) -> tuple[object, datetime]:
-        """Count for `key` (whose Event in `running` the caller set), keep it, and tell whoever waits."""
-        running, fresh, now = self.running[key], time.monotonic(), clock.now()
-        try:
-            answer = count()
-        except BaseException as exc:
-            del self.running[key]
-            running.send_exception(exc)
-            raise
-        del self.running[key]
+        """Count for `key` and keep it (if `keep(answer)`): (the answer, the system's time it was counted at)."""
+        fresh, now = time.monotonic(), clock.now()
+        answer = count()
         if keep(answer):
             if len(self.values) >= self.kept:
                 self.values.clear()
             self.values[key] = (fresh, now, answer)
-        running.send((answer, now))
         return answer, now
 
 
