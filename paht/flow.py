@@ -29,9 +29,10 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         *(f"transitioned.{state}.*" for state in sorted(TERMINAL)),
     ),
     # route what is accepted; keep a held report current (judged urgent meanwhile: route it at once); end an
-    # intake-window hold when the held report is routed or cancelled
+    # intake-window hold when the held report is cancelled or no agency is found. Not `dispatched`: only routing's own
+    # `routed` decision dispatches an accepted report, and routing ends the hold when it sends it (`release`).
     "routing.on_report": (
-        "transitioned.accepted.*", "noted.accepted.*", "transitioned.dispatched.*",
+        "transitioned.accepted.*", "noted.accepted.*",
         "transitioned.routing_unresolved.*", "transitioned.cancelled.*",
     ),
     # a deadline for every step: every state change, and the side steps that keep the state

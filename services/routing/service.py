@@ -29,7 +29,7 @@ class RoutingService(Observable):
             return
         held = self.routes.held(announced.report_id)
         if held is not None:
-            if announced.to_state != "accepted":   # routed (its release), or cancelled while it waited
+            if announced.to_state != "accepted":   # no agency found (its release), or cancelled while it waited
                 self.routes.end_hold(held["_id"], "released" if announced.cause in ("routed", "routing_unresolved")
                                      else "dropped", clock.now())
             elif report.get("urgent"):

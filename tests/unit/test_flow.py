@@ -53,7 +53,8 @@ def test_each_service_hears_what_it_acts_on_and_not_the_rest():
     assert hears("noted.submitted.judged", verification) and hears("transitioned.published.published", verification)
     assert not hears("transitioned.dispatched.routed", verification)
     assert not hears("noted.in_progress.interaction", verification)
-    assert hears("transitioned.accepted.verified", routing) and hears("transitioned.dispatched.routed", routing)
+    assert hears("transitioned.accepted.verified", routing) and hears("transitioned.cancelled.cancelled", routing)
+    assert not hears("transitioned.dispatched.routed", routing)   # its own decision: the hold ended as it was sent
     assert not hears("transitioned.in_progress.acknowledged", routing)
     assert hears("noted.accepted.judged", routing)          # a held report judged urgent meanwhile goes at once
     assert hears("transitioned.in_progress.acknowledged", sla)
