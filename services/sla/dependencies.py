@@ -94,8 +94,10 @@ class DeadlineStore:
         """Every deadline of a step of the report, running or ended."""
         return list(self.deadlines.find({"report_id": report_id, "step": step}))
 
-    def mark(self, report_id: str, **fields) -> None:
-        self.marks.update_one({"_id": report_id}, {"$set": fields}, upsert=True)
+    def mark(self, report_id: str, unset=(), **fields) -> None:
+        """Set `fields` and remove the marks named in `unset`, in one write."""
+        update = {"$set": fields, **({"$unset": {field: "" for field in unset}} if unset else {})}
+        self.marks.update_one({"_id": report_id}, update, upsert=True)
 
     def unmark(self, report_id: str, *fields: str) -> None:
         self.marks.update_one({"_id": report_id}, {"$unset": {field: "" for field in fields}})

@@ -133,15 +133,16 @@ class SlaService(Observable):
     def remember(self, announced):
         """When the report reached its lead, when processing began, whom the province designated."""
         report, at = announced.report, announced.occurred_at
-        self.deadlines.mark(announced.report_id, state=announced.to_state, state_version=report.get("version", 0))
+        marks = {"state": announced.to_state, "state_version": report.get("version", 0)}
         if announced.to_state == "dispatched" and announced.from_state != "dispatched":
-            self.deadlines.mark(announced.report_id, dispatched_at=at)
+            marks["dispatched_at"] = at
         if announced.to_state == "in_progress" and announced.from_state != "in_progress":
-            self.deadlines.mark(announced.report_id, in_progress_at=at)
+            marks["in_progress_at"] = at
         if announced.cause == "designated":
-            self.deadlines.mark(announced.report_id, designated_agency=lead_agency(report), designated_at=at)
-        if announced.to_state == "accepted":
-            self.deadlines.unmark(announced.report_id, "forwarded")   # back to routing: no co-agency left
+            marks.update(designated_agency=lead_agency(report), designated_at=at)
+        # back to routing: no co-agency left
+        self.deadlines.mark(announced.report_id, unset=("forwarded",) if announced.to_state == "accepted" else (),
+                            **marks)
 
     def steps_opened(self, announced, pack) -> list[dict]:
         """The report's own next step, and the side steps this change starts."""
