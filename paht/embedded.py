@@ -86,8 +86,19 @@ def _loads(text: str) -> dict:
     return _DECODER.decode(text)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _aware(value):
-    """A query or update with naive datetimes read as UTC (stored ones are aware, and naive ones do not compare)."""
+    """A query or update with naive datetimes read as UTC (stored ones are aware, and naive ones do not compare).
+    Exact types first: a report's timeline is walked on every update, and isinstance chains cost most of it."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k: _aware(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_aware(v) for v in value]
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, dict):
@@ -259,10 +270,19 @@ def _parent(doc: dict, path: str, create: bool):
     return doc, parts[-1]
 
 
-def apply_update(doc: dict, update: dict, inserting: bool = False) -> dict:
-    for op, fields in _aware(update).items():
+# operators that compare what they are given with what is stored: a naive datetime there must be read as UTC
+_COMPARING = frozenset({"$max", "$addToSet", "$pull"})
+
+
+def apply_update(doc: dict, update: dict, inserting: bool = False, serialized: bool = False) -> dict:
+    """`serialized`: the document is only written out afterwards (the store's own updates), whose text reads a naive
+    datetime as UTC anyway; then only the comparing operators' values are walked for naive datetimes, not what
+    `$set` places (a report's whole timeline on every update)."""
+    for op, fields in update.items():
         if op == "$setOnInsert" and not inserting:
             continue
+        if not serialized or op in _COMPARING:
+            fields = _aware(fields)
         for path, value in fields.items():
             if op in ("$set", "$setOnInsert"):
                 parent, key = _parent(doc, path, True)
@@ -605,13 +625,13 @@ class Collection:
             found = self._found(query, 0 if many else 1)
             modified = 0
             for before, doc in found:   # a stored text is what _dumps gives for its decoded document
-                after = _dumps(apply_update(doc, update))
+                after = _dumps(apply_update(doc, update, serialized=True))
                 if after != before:
                     self._write(doc, after, insert=False)
                     modified += 1
             if found or not upsert:
                 return UpdateResult(len(found), modified)
-            doc = apply_update(_seed_from_query(_aware(query)), update, inserting=True)
+            doc = apply_update(_seed_from_query(_aware(query)), update, inserting=True, serialized=True)
             doc.setdefault("_id", uuid.uuid4().hex)
             self._write(doc, _dumps(doc), insert=True)
             return UpdateResult(0, 0, doc["_id"])
