@@ -35,8 +35,10 @@ from .deadlines import (
 )
 from .dependencies import Deadlines
 
-# how often, and how many at most in one message, the decisions queued for intake are sent
-TELL_INTAKE_EVERY, TELL_INTAKE_AT_ONCE = 0.2, 500
+# how often, and how many at most in one message, the decisions queued for intake are sent. A report's steps are
+# usually a fraction of a second apart: once a second, intake applies what its submission, acceptance and dispatch
+# opened and closed in one write, not one per step (no one waits on this bookkeeping; misses go at once)
+TELL_INTAKE_EVERY, TELL_INTAKE_AT_ONCE = 1.0, 500
 
 # causes that open, end or judge a step beside the report's own (all but the submission change no state)
 SIDE_CAUSES = ("interaction", "interaction_replied", "clarification_requested", "clarified", "info_requested",
