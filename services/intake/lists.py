@@ -8,13 +8,13 @@ from paht.rules import get_pack
 from paht.schemas import lead_assignment
 from paht.worktime import calendar_for
 
-from .views import public_view, staff_view
+from .views import shown_deadlines, staff_view
 
 
 def next_due(report: dict) -> datetime | None:
     """The report's current deadline: the earliest due time (as extended) among its deadlines still open."""
     dues = [datetime.fromisoformat(d.get("extended_to") or d["due"])
-            for d in public_view(report)["deadlines"] if d.get("due") and not d.get("closed_at")]
+            for d in shown_deadlines(report)[0] if d.get("due") and not d.get("closed_at")]
     return min(dues, default=None)
 
 

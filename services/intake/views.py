@@ -123,6 +123,11 @@ def _extensions(report: dict, deadlines: list[dict]) -> tuple[list[dict], dict |
     return moved, notice
 
 
+def shown_deadlines(report: dict) -> tuple[list[dict], dict | None]:
+    """The report's deadlines as its views show them, oldest first, each as extended (_extensions), and the notice."""
+    return _extensions(report, sorted(report.get("deadlines", {}).values(), key=lambda d: str(d.get("opened_at", ""))))
+
+
 def public_view(report: dict, owner: bool = False) -> dict:
     """What anyone may read about a report: never the reporter's data. A report withheld from the public (state
     secret, non-public, secrecy on request) shows no description, messages or result letter; its reporter
@@ -131,8 +136,7 @@ def public_view(report: dict, owner: bool = False) -> dict:
     publication = report.get("publication") or {}
     private = withheld(report)
     hidden = private is not None and not owner
-    deadlines, extension = _extensions(
-        report, sorted(report.get("deadlines", {}).values(), key=lambda d: str(d.get("opened_at", ""))))
+    deadlines, extension = shown_deadlines(report)
     late = late_by(report, deadlines)
     view = {
         "id": report["_id"],
