@@ -107,7 +107,7 @@ api-check: install
 ## idle machine) and loads the map in Debian's headless Chromium (`tools`); 15–30 min: a page may take up to 5 min to
 ## answer at all (--patience) and 10 min for its 50 requests (--budget).
 bench: install tools
-	for b in $(filter-out bench/e2e.py bench/bare_chain.py bench/throughput.py bench/portal.py,$(wildcard bench/*.py)); do \
+	for b in $(filter-out bench/e2e.py bench/bare_chain.py bench/throughput.py bench/portal.py bench/pairs.py,$(wildcard bench/*.py)); do \
 	  echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	echo "== bench/throughput.py --n 300"; $(BIN)/python bench/throughput.py --n 300
 	echo "== bench/portal.py"; $(BIN)/python bench/portal.py
