@@ -19,15 +19,12 @@ class SingleFlight:
 
     def finish(self, key, work):
         """`work()` for a claimed key: its answer, also to whoever waits; its exception raised to them all."""
-        running = self.running[key]
         try:
             answer = work()
         except BaseException as exc:
-            del self.running[key]
-            running.send_exception(exc)
+            self.running.pop(key).send_exception(exc)
             raise
-        del self.running[key]
-        running.send(answer)
+        self.running.pop(key).send(answer)
         return answer
 
     def run(self, key, work):

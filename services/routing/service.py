@@ -29,7 +29,9 @@ class RoutingService(Observable):
             return
         held = self.routes.held(announced.report_id)
         if held is not None:
-            if announced.to_state != "accepted":   # no agency found (its release), or cancelled while it waited
+            # no agency found (its release), or cancelled while it waited; `routed` only reaches a queue still bound
+            # to `dispatched` from before (release() ends the hold itself)
+            if announced.to_state != "accepted":
                 self.routes.end_hold(held["_id"], "released" if announced.cause in ("routed", "routing_unresolved")
                                      else "dropped", clock.now())
             elif report.get("urgent"):
